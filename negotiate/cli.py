@@ -1,0 +1,117 @@
+"""The command line: ``negotiate convert``.
+
+``negotiate convert`` reads a body in one media type and writes it in
+another, through the same registry and codecs an HTTP server uses. Bad input
+is one line on stderr, with the location, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any, BinaryIO
+
+from negotiate.codecs import default_registry
+from negotiate.errors import NegotiateError
+from negotiate.media import MEDIA_JSON
+from negotiate.schema import SCHEMAS, Schema, get_schema
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+
+
+def sample_contact() -> bytes:
+    """The bundled sample ContactEntity (the reference page's sample response), as JSON."""
+    return resources.files("negotiate").joinpath("data/contact-sample.json").read_bytes()
+
+
+def _parser() -> argparse.ArgumentParser:
+    registry = default_registry()
+    parser = argparse.ArgumentParser(
+        prog="negotiate",
+        description="Content negotiation and serialization of SuperOffice carriers.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    convert = commands.add_parser(
+        "convert",
+        help="convert a body from one media type to another",
+        description="Read a body (a file, stdin, or the bundled sample) in one media type "
+        "and write it to stdout in another. Types: " + ", ".join(registry.request_types),
+    )
+    convert.add_argument("input", nargs="?", help="input file (default: stdin)")
+    convert.add_argument(
+        "--from", dest="source", default=MEDIA_JSON, metavar="MEDIA",
+        help="Content-Type of the input, parameters allowed (default: application/json)",
+    )
+    convert.add_argument(
+        "--to", dest="target", default=MEDIA_JSON, metavar="MEDIA",
+        help="media type to write (default: application/json)",
+    )
+    convert.add_argument(
+        "--type", dest="carrier", default="ContactEntity", metavar="CARRIER",
+        help="carrier to read: " + ", ".join(SCHEMAS) + ", or none for plain data "
+        "(default: ContactEntity)",
+    )
+    convert.add_argument(
+        "--sample", action="store_true",
+        help="convert the bundled sample ContactEntity instead of reading input",
+    )
+    convert.add_argument(
+        "--unknown", choices=("ignore", "error"), default="ignore",
+        help="what to do with properties the carrier does not declare (default: ignore)",
+    )
+    return parser
+
+
+def _read(path: str | None, stdin: BinaryIO) -> bytes:
+    if path is None or path == "-":
+        return stdin.read()
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def convert(
+    body: bytes, source: str, target: str, schema: Schema | None, unknown: str = "ignore"
+) -> bytes:
+    """Decode ``body`` as ``source`` and encode it as ``target``.
+
+    Raises:
+        NegotiateError: the body is bad, or a type is not supported.
+    """
+    from negotiate.options import Options
+
+    registry = default_registry(Options(unknown="error" if unknown == "error" else "ignore"))
+    reader, media_type = registry.for_content_type(source)
+    value: Any = reader.decode(body, schema, media_type=media_type)
+    writer = registry.codec(target)
+    return writer.encode(value, schema)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        schema = None if args.carrier.lower() == "none" else get_schema(args.carrier)
+    except KeyError as exc:
+        print(f"negotiate: {exc.args[0]}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        body = sample_contact() if args.sample else _read(args.input, sys.stdin.buffer)
+        output = convert(body, args.source, args.target, schema, args.unknown)
+    except NegotiateError as exc:
+        print(f"negotiate: {exc.status} {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"negotiate: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    sys.stdout.buffer.write(output)
+    if not output.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

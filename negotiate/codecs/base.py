@@ -1,0 +1,122 @@
+"""The codec contract and the small base class every codec shares.
+
+A codec converts between bytes of one format and plain Python data (a
+normalised carrier when a schema is given, plain JSON-like data without one).
+The registry picks codecs by media type; the HTTP layer and the CLI only
+ever talk to this interface.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from negotiate.errors import BodyTooLarge
+from negotiate.media import MediaType
+from negotiate.options import DEFAULT_OPTIONS, Options
+from negotiate.schema import Schema
+
+__all__ = ["BaseCodec", "Codec"]
+
+
+@runtime_checkable
+class Codec(Protocol):
+    """What a format has to provide.
+
+    Attributes:
+        media_types: the types it reads and writes, the preferred one first.
+        offered: whether it is offered as a response type in negotiation
+            (form-urlencoded is not: it only encodes, for clients).
+    """
+
+    media_types: ClassVar[tuple[str, ...]]
+    offered: ClassVar[bool]
+
+    def decode(
+        self,
+        body: bytes,
+        schema: Schema | None,
+        *,
+        media_type: MediaType | None = None,
+        base: Any = None,
+    ) -> Any:
+        """Read a request body.
+
+        Args:
+            body: the raw bytes.
+            schema: the carrier to read, or ``None`` for plain data.
+            media_type: the parsed Content-Type (its charset is honoured).
+            base: for patch formats, the value the patch applies to
+                (default: ``schema.default()``); other formats ignore it.
+
+        Raises:
+            NegotiateError: 400, 409, 413, 415 or 422, located.
+        """
+        ...
+
+    def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
+        """Write a value.
+
+        Args:
+            value: a normalised carrier (from ``decode``, ``Schema.default``
+                or ``Schema.normalize``) or plain data without a schema.
+            schema: the carrier's schema, or ``None``.
+            base: for patch formats, the value the diff starts from.
+
+        Raises:
+            EncodeError: the value cannot be written in this format.
+        """
+        ...
+
+    def content_type(self, media_type: str) -> str:
+        """The Content-Type header for a response of ``media_type``."""
+        ...
+
+
+class BaseCodec:
+    """Shared behaviour: options, the size limit, the empty body, headers."""
+
+    media_types: ClassVar[tuple[str, ...]] = ()
+    offered: ClassVar[bool] = True
+    charset: ClassVar[str | None] = "utf-8"
+
+    def __init__(self, options: Options = DEFAULT_OPTIONS) -> None:
+        self.options = options
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(self.media_types)})"
+
+    def decode(
+        self,
+        body: bytes,
+        schema: Schema | None,
+        *,
+        media_type: MediaType | None = None,
+        base: Any = None,
+    ) -> Any:
+        """Check the size, answer an empty body with the default, else parse."""
+        if len(body) > self.options.max_body:
+            raise BodyTooLarge(
+                f"Body of {len(body)} bytes is over the limit of {self.options.max_body}",
+                limit=self.options.max_body,
+            )
+        if not body.strip():
+            return self.empty(schema, base)
+        return self._decode(body, schema, media_type, base)
+
+    def empty(self, schema: Schema | None, base: Any) -> Any:
+        """The value of an empty body: the schema's default (``None`` without one)."""
+        return schema.default() if schema is not None else None
+
+    def _decode(
+        self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
+    ) -> Any:
+        raise NotImplementedError
+
+    def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
+        raise NotImplementedError
+
+    def content_type(self, media_type: str) -> str:
+        """``media_type`` with this format's charset parameter, if it has one."""
+        if self.charset is None:
+            return media_type
+        return f"{media_type}; charset={self.charset}"

@@ -1,0 +1,154 @@
+"""Errors that carry their HTTP meaning.
+
+Every failure that bad input can cause is a :class:`NegotiateError`; nothing
+else escapes the codecs. The tree::
+
+    NegotiateError                  (500 unless a subclass says otherwise)
+     ├── MalformedBody              400  the body or a header cannot be read
+     │    └── InvalidValue          400  a value does not fit the schema
+     ├── NotFound                   404  no such resource (the HTTP layer)
+     ├── NotAcceptable              406  no offered type satisfies Accept
+     ├── PatchConflict              409  a JSON Patch ``test`` failed
+     ├── BodyTooLarge               413  the body is over the configured limit
+     ├── UnsupportedMediaType       415  Content-Type or charset not supported
+     ├── Unprocessable              422  a patched value violates the schema
+     └── EncodeError                500  a value cannot be written in a format
+
+``location`` says where: a JSON pointer (``/Persons/0/Rank``), an XML path
+(``/ContactEntity/Persons/Person[1]/Rank``) or a form key
+(``ContactEntity.Persons[0].Rank``); empty when the error concerns the whole
+body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BodyTooLarge",
+    "EncodeError",
+    "InvalidValue",
+    "MalformedBody",
+    "NegotiateError",
+    "NotAcceptable",
+    "NotFound",
+    "PatchConflict",
+    "Unprocessable",
+    "UnsupportedMediaType",
+]
+
+
+class NegotiateError(Exception):
+    """Base of every error this library raises for bad input or bad output.
+
+    Args:
+        message: one sentence: what was expected and what came.
+        location: where in the body (JSON pointer, XML path or form key).
+        detail: extra fields for :meth:`to_dict` (e.g. ``supported`` types).
+    """
+
+    status: int = 500
+    title: str = "Internal Server Error"
+
+    def __init__(self, message: str, *, location: str = "", **detail: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.detail = detail
+
+    def __str__(self) -> str:
+        if self.location:
+            return f"{self.message} - at {self.location}"
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, location={self.location!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as SuperOffice's agent error shape, plus our fields.
+
+        ``Message`` and ``MessageDetail`` are what SuperOffice clients read;
+        ``Status``, ``Location`` and any detail (such as ``Supported``) follow.
+        """
+        out: dict[str, Any] = {
+            "Message": self.title,
+            "MessageDetail": str(self),
+            "Status": self.status,
+            "Location": self.location,
+        }
+        for key, value in self.detail.items():
+            out[key[:1].upper() + key[1:]] = value
+        return out
+
+    def at(self, *segments: str | int, style: str = "pointer") -> NegotiateError:
+        """Prefix the location with outer segments (used while unwinding)."""
+        prefix = "".join(_segment(s, style) for s in segments)
+        self.location = prefix + self.location
+        return self
+
+
+def _segment(segment: str | int, style: str) -> str:
+    if style == "pointer":
+        text = str(segment)
+        return "/" + text.replace("~", "~0").replace("/", "~1")
+    return f"/{segment}"
+
+
+class MalformedBody(NegotiateError):
+    """400: the body (or a header) cannot be parsed."""
+
+    status = 400
+    title = "Bad Request"
+
+
+class InvalidValue(MalformedBody):
+    """400: a value is well-formed but does not fit the carrier schema."""
+
+
+class NotFound(NegotiateError):
+    """404: no such resource."""
+
+    status = 404
+    title = "Not Found"
+
+
+class NotAcceptable(NegotiateError):
+    """406: nothing the server can write satisfies ``Accept``."""
+
+    status = 406
+    title = "Not Acceptable"
+
+
+class PatchConflict(NegotiateError):
+    """409: a JSON Patch ``test`` operation failed."""
+
+    status = 409
+    title = "Conflict"
+
+
+class BodyTooLarge(NegotiateError):
+    """413: the body is larger than the configured limit."""
+
+    status = 413
+    title = "Content Too Large"
+
+
+class UnsupportedMediaType(NegotiateError):
+    """415: the request's Content-Type or charset is not supported."""
+
+    status = 415
+    title = "Unsupported Media Type"
+
+
+class Unprocessable(NegotiateError):
+    """422: a patch applied cleanly but its result violates the schema."""
+
+    status = 422
+    title = "Unprocessable Content"
+
+
+class EncodeError(NegotiateError):
+    """500: the application handed over a value that cannot be written."""
+
+    status = 500
+    title = "Internal Server Error"

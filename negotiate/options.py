@@ -1,0 +1,33 @@
+"""Decoding policy and limits, one frozen object shared by every codec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["DEFAULT_OPTIONS", "Options"]
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How strictly and how far a request body is read.
+
+    Attributes:
+        unknown: what to do with a property the carrier does not declare:
+            ``"ignore"`` drops it (what the .NET server does), ``"error"``
+            answers 400 naming it.
+        max_body: largest body in bytes; larger bodies get a 413.
+        max_depth: deepest nesting of carriers (recursive ones such as
+            ``SelectableMDOListItem.ChildItems``) or, without a schema, of
+            JSON/XML containers; deeper input gets a 400.
+        max_items: most items in one array or dictionary, and the largest
+            index a form key may name; more gets a 400.
+    """
+
+    unknown: Literal["ignore", "error"] = "ignore"
+    max_body: int = 16 * 1024 * 1024
+    max_depth: int = 64
+    max_items: int = 10_000
+
+
+DEFAULT_OPTIONS = Options()
