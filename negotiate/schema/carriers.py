@@ -297,6 +297,29 @@ class FieldRight(TypedDict):
     Reason: str | None
 
 
+class PreviewContact(TypedDict):
+    """Not in carriers.json: fields from WIRE.md ("The endpoint"), types from ContactEntity."""
+
+    ContactId: int
+    Name: str | None
+    Department: str | None
+    CountryId: int
+    Number2: str | None
+    DirectPhone: str | None
+    URL: str | None
+    EmailAddress: str | None
+    BusinessName: str | None
+    CategoryName: str | None
+    AssociateFullName: str | None
+    Address: Address | None
+
+
+class GetPreviewEnrichContactRequest(TypedDict):
+    """The request wrapper of GetPreviewEnrichContact (``{"EnrichId"}``)."""
+
+    EnrichId: str | None
+
+
 CARRIERS: tuple[type, ...] = (
     EnrichContactEntityRequest,
     ContactEntity,
@@ -316,4 +339,6 @@ CARRIERS: tuple[type, ...] = (
     TableRight,
     FieldProperty,
     FieldRight,
+    PreviewContact,
+    GetPreviewEnrichContactRequest,
 )
