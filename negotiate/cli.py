@@ -43,24 +43,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("input", nargs="?", help="input file (default: stdin)")
     convert.add_argument(
-        "--from", dest="source", default=MEDIA_JSON, metavar="MEDIA",
+        "--from",
+        dest="source",
+        default=MEDIA_JSON,
+        metavar="MEDIA",
         help="Content-Type of the input, parameters allowed (default: application/json)",
     )
     convert.add_argument(
-        "--to", dest="target", default=MEDIA_JSON, metavar="MEDIA",
+        "--to",
+        dest="target",
+        default=MEDIA_JSON,
+        metavar="MEDIA",
         help="media type to write (default: application/json)",
     )
     convert.add_argument(
-        "--type", dest="carrier", default="ContactEntity", metavar="CARRIER",
+        "--type",
+        dest="carrier",
+        default="ContactEntity",
+        metavar="CARRIER",
         help="carrier to read: " + ", ".join(SCHEMAS) + ", or none for plain data "
         "(default: ContactEntity)",
     )
     convert.add_argument(
-        "--sample", action="store_true",
+        "--sample",
+        action="store_true",
         help="convert the bundled sample ContactEntity instead of reading input",
     )
     convert.add_argument(
-        "--unknown", choices=("ignore", "error"), default="ignore",
+        "--unknown",
+        choices=("ignore", "error"),
+        default="ignore",
         help="what to do with properties the carrier does not declare (default: ignore)",
     )
     return parser

@@ -37,12 +37,20 @@ def datetimes(draw: st.DrawFn) -> str:
     year = draw(st.integers(1, 9999))
     month = draw(st.integers(1, 12))
     day = draw(st.integers(1, 28))
-    hour, minute, second = draw(st.integers(0, 23)), draw(st.integers(0, 59)), draw(st.integers(0, 59))
+    hour, minute, second = (
+        draw(st.integers(0, 23)),
+        draw(st.integers(0, 59)),
+        draw(st.integers(0, 59)),
+    )
     text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
     digits = draw(st.integers(0, 7))
     if digits:
-        text += "." + "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=digits, max_size=digits)))
-    offset = draw(st.sampled_from(["", "Z", "+01:00", "+02:00", "-05:00", "-0500", "+0530", "+14:00"]))
+        text += "." + "".join(
+            draw(st.lists(st.sampled_from("0123456789"), min_size=digits, max_size=digits))
+        )
+    offset = draw(
+        st.sampled_from(["", "Z", "+01:00", "+02:00", "-05:00", "-0500", "+0530", "+14:00"])
+    )
     return text + offset
 
 
@@ -62,9 +70,7 @@ def values(ftype: FieldType, depth: int) -> st.SearchStrategy[Any]:
         names = list(ftype.enum.values)
         if not ftype.enum.flags:
             return st.sampled_from(names)
-        return st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True).map(
-            ", ".join
-        )
+        return st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True).map(", ".join)
     nullable: st.SearchStrategy[Any]
     if kind is Kind.STRING:
         nullable = TEXT

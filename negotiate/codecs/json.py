@@ -47,8 +47,7 @@ def loads(body: bytes | str) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MalformedBody(
-            f"Malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}, "
-            f"char {exc.pos})"
+            f"Malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}, char {exc.pos})"
         ) from None
 
 

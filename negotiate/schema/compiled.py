@@ -14,16 +14,12 @@ place where it can (the parser's output is thrown away anyway); the public
 
 from __future__ import annotations
 
-import copy
 import enum
-import operator
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import NoneType, UnionType
 from typing import Any
-
-import orjson
 
 from negotiate.errors import InvalidValue, NegotiateError
 from negotiate.options import DEFAULT_OPTIONS, Options
@@ -106,7 +102,7 @@ class FieldType:
         if self.kind is Kind.DICT:
             assert self.item is not None
             return f"dict:{self.item.spec}"
-        return self.kind.value
+        return str(self.kind.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +162,10 @@ class Schema:
             InvalidValue: a value does not fit; ``location`` is a JSON pointer.
         """
         if not in_place:
-            value = _copy(value)
+            try:
+                value = _copy(value)
+            except RecursionError:
+                raise InvalidValue("Value nested too deeply to copy") from None
         return self.normalizer(value, 0, options)
 
     @property
@@ -209,10 +208,12 @@ def _pointer(key: str) -> str:
 
 
 def _copy(value: Any) -> Any:
-    try:
-        return orjson.loads(orjson.dumps(value))
-    except TypeError:
-        return copy.deepcopy(value)
+    """A copy of the containers (dicts and lists); leaves are immutable and shared."""
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    return value
 
 
 # -- reading the declarations ------------------------------------------------
@@ -344,6 +345,10 @@ def _not_container(value: Any, expected: str, key: str) -> InvalidValue:
     return InvalidValue(f"Expected {expected}, got {describe(value)}", location=_pointer(key))
 
 
+def _wrong(expected: str, value: Any) -> InvalidValue:
+    return InvalidValue(f"Expected {expected}, got {describe(value)}")
+
+
 def _check_size(value: list[Any] | dict[Any, Any], options: Options) -> None:
     if len(value) > options.max_items:
         raise InvalidValue(f"Too many items: {len(value)} (limit {options.max_items})")
@@ -357,18 +362,6 @@ def _check_keys(value: dict[Any, Any]) -> None:
 
 def _too_deep(carrier: str, options: Options) -> InvalidValue:
     return InvalidValue(f"{carrier} nested deeper than the limit of {options.max_depth}")
-
-
-def _locate(
-    items: list[Any], item: Callable[[Any, int, Options], Any], depth: int, opts: Options
-) -> None:
-    for index, value in enumerate(items):
-        if value is None:
-            continue
-        try:
-            item(value, depth, opts)
-        except NegotiateError as exc:
-            raise exc.at(index) from None
 
 
 _SCALAR_CHECKS = {
@@ -392,9 +385,9 @@ class _Generator:
             "_not_object": _not_object,
             "_not_container": _not_container,
             "_check_size": _check_size,
+            "_wrong": _wrong,
             "_check_keys": _check_keys,
             "_too_deep": _too_deep,
-            "_locate": _locate,
             "_datetime_ok": _datetime_ok,
             "_enum_ok": _enum_ok,
             "_DATETIMES_SEEN": _DATETIMES_SEEN,
@@ -484,19 +477,23 @@ class _Generator:
             assert ftype.item is not None
             item = self.slow_item(ftype.item)
             body = [
-                "    if type(v) is not list: raise _not_container(v, 'array', '')",
+                "    if type(v) is not list: raise _wrong('array', v)",
                 "    _check_size(v, opts)",
-                "    try:",
-                f"        return [x if x is None else {item}(x, depth, opts) for x in v]",
-                "    except NegotiateError:",
-                f"        _locate(v, {item}, depth, opts)",
-                "        raise",
+                "    out = []",
+                "    for i, x in enumerate(v):",
+                "        if x is not None:",
+                "            try:",
+                f"                x = {item}(x, depth, opts)",
+                "            except NegotiateError as e:",
+                "                raise e.at(i) from None",
+                "        out.append(x)",
+                "    return out",
             ]
         elif ftype.kind is Kind.DICT:
             assert ftype.item is not None
             item = self.slow_item(ftype.item)
             body = [
-                "    if type(v) is not dict: raise _not_container(v, 'object', '')",
+                "    if type(v) is not dict: raise _wrong('object', v)",
                 "    _check_size(v, opts)",
                 "    _check_keys(v)",
                 "    for k, x in v.items():",
@@ -541,7 +538,9 @@ class _Generator:
         out.append("    return d")
         self.lines.extend([*out, ""])
 
-    def fast_block(self, var: str, schema: Schema, assign: str, indent: int, level: int) -> list[str]:
+    def fast_block(
+        self, var: str, schema: Schema, assign: str, indent: int, level: int
+    ) -> list[str]:
         """Lines checking the carrier dict in ``var`` (known not to be None)."""
         pad = "    " * indent
         rebind = self.constant("R", schema.rebind)
@@ -594,12 +593,13 @@ class _Generator:
             spec = self.constant("E", ftype.enum)
             valid = self.constant("V", ftype.enum.valid)
             test = (
-                f"type({var}) is not str or "
-                f"({var} not in {valid} and not _enum_ok({spec}, {var}))"
+                f"type({var}) is not str or ({var} not in {valid} and not _enum_ok({spec}, {var}))"
             )
         return [f"{pad}if {test}: raise _SLOW"]
 
-    def fast_value(self, var: str, ftype: FieldType, assign: str, indent: int, level: int) -> list[str]:
+    def fast_value(
+        self, var: str, ftype: FieldType, assign: str, indent: int, level: int
+    ) -> list[str]:
         """Lines checking the non-null value in ``var``."""
         pad = "    " * indent
         if ftype.kind is Kind.CARRIER:
