@@ -1,0 +1,1 @@
+"""Benchmarks of negotiate against its peers: one module per question (see run.py)."""
