@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any, BinaryIO
 
 from negotiate.codecs import default_registry
-from negotiate.errors import NegotiateError
+from negotiate.errors import MalformedBody, NegotiateError
 from negotiate.media import MEDIA_JSON
+from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import SCHEMAS, Schema, get_schema
+from negotiate.select import compile_select
+from negotiate.shaping import Shaping
 
-__all__ = ["main"]
+__all__ = ["convert", "main", "sample_contact"]
 
 EXIT_BAD_INPUT = 2
 
@@ -70,6 +73,23 @@ def _parser() -> argparse.ArgumentParser:
         help="convert the bundled sample ContactEntity instead of reading input",
     )
     convert.add_argument(
+        "--select",
+        metavar="FIELDS",
+        help="$select: keep these fields (comma-separated, / for nesting), null the rest",
+    )
+    convert.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="SO-TimeZone: a SuperOffice zone code or id, or an IANA name; "
+        "append ', includeTZOffset' to write offsets",
+    )
+    convert.add_argument(
+        "--language", metavar="TAG", help="SO-Language: translate multi-language values"
+    )
+    convert.add_argument(
+        "--culture", metavar="TAG", help="SO-Culture (validated; used only with a language)"
+    )
+    convert.add_argument(
         "--unknown",
         choices=("ignore", "error"),
         default="ignore",
@@ -86,18 +106,39 @@ def _read(path: str | None, stdin: BinaryIO) -> bytes:
 
 
 def convert(
-    body: bytes, source: str, target: str, schema: Schema | None, unknown: str = "ignore"
+    body: bytes,
+    source: str,
+    target: str,
+    schema: Schema | None,
+    *,
+    options: Options = DEFAULT_OPTIONS,
+    select: str | None = None,
+    shaping: Mapping[str, str] | None = None,
 ) -> bytes:
-    """Decode ``body`` as ``source`` and encode it as ``target``.
+    """Decode ``body`` as ``source``, shape it like a response, encode it as ``target``.
+
+    Args:
+        body: the input bytes.
+        source: the input's Content-Type (parameters such as charset allowed).
+        target: the media type to write.
+        schema: the carrier, or ``None`` for plain data.
+        options: decoding policy and limits.
+        select: a ``$select`` expression (needs a schema).
+        shaping: response-shaping headers (``SO-TimeZone``, ``SO-Language``, ...).
 
     Raises:
-        NegotiateError: the body is bad, or a type is not supported.
+        NegotiateError: the body is bad, or a type or option is not supported.
     """
-    from negotiate.options import Options
-
-    registry = default_registry(Options(unknown="error" if unknown == "error" else "ignore"))
+    registry = default_registry(options)
     reader, media_type = registry.for_content_type(source)
     value: Any = reader.decode(body, schema, media_type=media_type)
+    if schema is not None:
+        if select:
+            value = compile_select(schema, select).apply(value)
+        if shaping:
+            value = Shaping.from_headers(shaping).apply(schema, value)
+    elif select or shaping:
+        raise MalformedBody("--select and shaping options need a carrier type (--type)")
     writer = registry.codec(target)
     return writer.encode(value, schema)
 
@@ -112,16 +153,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         body = sample_contact() if args.sample else _read(args.input, sys.stdin.buffer)
-        output = convert(body, args.source, args.target, schema, args.unknown)
+        headers = {
+            name: text
+            for name, text in (
+                ("SO-TimeZone", args.timezone),
+                ("SO-Language", args.language),
+                ("SO-Culture", args.culture),
+            )
+            if text
+        }
+        output = convert(
+            body,
+            args.source,
+            args.target,
+            schema,
+            options=Options(unknown=args.unknown),
+            select=args.select,
+            shaping=headers,
+        )
     except NegotiateError as exc:
         print(f"negotiate: {exc.status} {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:
         print(f"negotiate: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    sys.stdout.buffer.write(output)
-    if not output.endswith(b"\n"):
-        sys.stdout.buffer.write(b"\n")
+    try:
+        sys.stdout.buffer.write(output if output.endswith(b"\n") else output + b"\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # NOTE: the reader went away (``| head``); that is not an error of ours.
+        sys.stderr.close()
     return 0
 
 

@@ -1,0 +1,382 @@
+"""``$select``: compile a field selection once, apply it many times.
+
+A selection is the text of the ``$select`` query parameter::
+
+    Name,Department,Category/Id,Emails/Value
+
+- items are comma-separated and whitespace-trimmed; empty items (a trailing
+  comma) are ignored; an empty or blank selection selects everything;
+- names match case-insensitively (exact first, as :meth:`Schema.field`);
+- ``/`` descends into a carrier; through an array (or a dictionary of
+  carriers) the rest of the path applies to every element;
+- a bare carrier, array or dictionary name keeps it whole; ``*`` keeps
+  everything at its level (``*`` alone keeps the whole value,
+  ``Category/*`` is ``Category``);
+- duplicates and overlaps are harmless (``Category,Category/Id`` keeps the
+  whole ``Category``).
+
+Fields not selected are not removed (SuperOffice nulls them): reference
+types (string, carrier, array, dictionary) become ``null`` and value types
+(int32, double, bool, date-time, enum) their .NET default, because a .NET
+client cannot read ``null`` into an ``int``. With ``null_value_types=True``
+every unselected field becomes ``null``; such output is smaller and reads
+well in JavaScript but a .NET (Json.NET or DataContractSerializer) client
+fails on it.
+
+:func:`compile_select` turns (schema, text) into a :class:`Projector`: the
+selection is resolved against the schema once and generated as straight-line
+Python (one function per selected carrier), so applying it is little more
+than building the output dicts. Projectors are cached (bounded LRU) by the
+exact text and again by the canonical selection, so ``name`` and ``Name``
+share one compiled function.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from negotiate.errors import EncodeError, InvalidValue, NegotiateError
+from negotiate.options import DEFAULT_OPTIONS
+from negotiate.schema import FieldType, Kind, Schema
+
+__all__ = ["MAX_SELECT_LENGTH", "Projector", "compile_select", "select"]
+
+MAX_SELECT_LENGTH: Final = 8192
+"""Longest ``$select`` text accepted (longer: 400)."""
+
+_LOCATION: Final = "$select"
+_CACHE_SIZE: Final = 512
+
+
+class _All:
+    """Marker: the field (or the whole value) is kept as it is."""
+
+    def __repr__(self) -> str:
+        return "ALL"
+
+
+ALL: Final = _All()
+
+# A selection tree: declared field name -> ALL or the selection inside it.
+_Tree = dict[str, "_Tree | _All"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Projector:
+    """A compiled ``$select`` for one carrier.
+
+    Attributes:
+        schema: the carrier it applies to.
+        text: the canonical selection (declared names, declaration order,
+            ``*`` for everything), e.g. ``Name,Department,Category/Id``.
+        null_value_types: unselected value types become ``None`` too.
+        selects_all: the selection keeps everything (``apply`` is the identity).
+        source: the generated Python source (for debugging; empty when
+            ``selects_all``).
+    """
+
+    schema: Schema
+    text: str
+    null_value_types: bool
+    selects_all: bool
+    source: str
+    _project: Callable[[Any], Any]
+
+    def __repr__(self) -> str:
+        return f"Projector({self.schema.name}, {self.text!r})"
+
+    def apply(self, value: Any) -> Any:
+        """Project a carrier.
+
+        ``value`` is not modified. The result is a new dict (or list) for
+        every carrier (or array) the selection descends into; what is kept
+        whole (a selected field, a bare carrier or array name, ``*``) is the
+        caller's object, shared, not copied: copy it before mutating it in
+        place. When the selection keeps everything, ``value`` itself is
+        returned.
+
+        Args:
+            value: a normalised carrier of :attr:`schema` (``None`` gives
+                ``None``). Other dicts are normalised (a copy) first.
+
+        Returns:
+            The projected carrier.
+
+        Raises:
+            EncodeError: ``value`` is not a valid carrier of this schema.
+        """
+        if value is None or self.selects_all:
+            return value
+        try:
+            return self._project(value)
+        except (KeyError, TypeError, AttributeError):
+            pass
+        # NOTE: the fast path assumes a normalised carrier (every field present,
+        # the declared types); anything else is normalised (copied) and retried,
+        # so a partial dict from the application still projects.
+        try:
+            normal = self.schema.normalize(value)
+        except NegotiateError as exc:
+            raise EncodeError(
+                f"Cannot apply $select: the value is not a valid {self.schema.name}: {exc.message}",
+                location=exc.location,
+            ) from None
+        return self._project(normal)
+
+    __call__ = apply
+
+
+def compile_select(schema: Schema, text: str, *, null_value_types: bool = False) -> Projector:
+    """Compile ``$select`` text for a carrier (cached).
+
+    Args:
+        schema: the carrier the selection applies to.
+        text: the ``$select`` value (without the ``$select=`` and already
+            percent-decoded).
+        null_value_types: unselected value types become ``None`` instead of
+            their .NET default (not readable by .NET clients).
+
+    Returns:
+        The :class:`Projector`; the same object for the same arguments while
+        it stays in the cache.
+
+    Raises:
+        InvalidValue: an unknown name, a path through a scalar, an empty path
+            segment, ``*`` before the end of a path, or a selection that is
+            too long or too deep; the message names the path and the nearest
+            valid names (also in ``to_dict()["Suggestions"]``), the location
+            is ``$select``.
+    """
+    return _compile_text(schema, text, null_value_types)
+
+
+def select(schema: Schema, text: str, value: Any, *, null_value_types: bool = False) -> Any:
+    """Compile (cached) and apply a selection in one call.
+
+    See :func:`compile_select` and :meth:`Projector.apply`.
+
+    Raises:
+        InvalidValue: the selection is invalid (400).
+        EncodeError: ``value`` is not a valid carrier (500).
+    """
+    return _compile_text(schema, text, null_value_types).apply(value)
+
+
+# -- parsing and resolving ----------------------------------------------------
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _compile_text(schema: Schema, text: str, null_value_types: bool) -> Projector:
+    # PERF: two caches; this one by the exact text, the next by the canonical
+    # selection, so spellings of one selection share one compiled projector.
+    tree = _resolve(schema, text)
+    return _compile_tree(schema, _canonical(schema, tree), null_value_types, _freeze(tree))
+
+
+def _resolve(schema: Schema, text: str) -> _Tree | _All:
+    if len(text) > MAX_SELECT_LENGTH:
+        raise InvalidValue(
+            f"$select is {len(text)} characters long (limit {MAX_SELECT_LENGTH})",
+            location=_LOCATION,
+        )
+    root: _Tree = {}
+    for item in text.split(","):
+        path = item.strip()
+        if not path:
+            continue
+        segments = [segment.strip() for segment in path.split("/")]
+        if len(segments) > DEFAULT_OPTIONS.max_depth:
+            raise InvalidValue(
+                f"$select path {path!r} is nested deeper than the limit of "
+                f"{DEFAULT_OPTIONS.max_depth}",
+                location=_LOCATION,
+                path=path,
+            )
+        if _add_path(root, schema, segments, path):
+            return ALL
+    return root if root else ALL
+
+
+def _add_path(root: _Tree, schema: Schema, segments: list[str], path: str) -> bool:
+    """Merge one path into the tree; True when it selects the whole value."""
+    if "" in segments:
+        raise InvalidValue(f"Empty segment in $select path {path!r}", location=_LOCATION, path=path)
+    if "*" in segments[:-1]:
+        raise InvalidValue(
+            f"'*' must end a $select path, got {path!r}", location=_LOCATION, path=path
+        )
+    if segments[-1] == "*":
+        segments = segments[:-1]  # ``X/*`` keeps X whole, as ``X`` does
+        if not segments:
+            return True
+        descend_last = True
+    else:
+        descend_last = False
+    node = root
+    current = schema
+    last = len(segments) - 1
+    for position, segment in enumerate(segments):
+        field = current.field(segment)
+        if field is None:
+            raise _unknown(current, segment, path)
+        inner = _carrier_inside(field.type)
+        if position == last:
+            if descend_last and inner is None:
+                raise _through_scalar(current, field.name, field.type, path)
+            node[field.name] = ALL
+            return False
+        if inner is None:
+            raise _through_scalar(current, field.name, field.type, path)
+        child = node.get(field.name)
+        if isinstance(child, _All):
+            return False  # already kept whole: the deeper path adds nothing
+        if child is None:
+            child = node[field.name] = {}
+        node = child
+        current = inner.schema
+    return False
+
+
+def _carrier_inside(ftype: FieldType) -> FieldType | None:
+    """The carrier type a path descends into: through arrays and dictionaries."""
+    while ftype.kind in (Kind.ARRAY, Kind.DICT):
+        assert ftype.item is not None
+        ftype = ftype.item
+    return ftype if ftype.kind is Kind.CARRIER else None
+
+
+def _unknown(schema: Schema, segment: str, path: str) -> InvalidValue:
+    folded = {name.casefold(): name for name in schema.names}
+    close = [
+        folded[match]
+        for match in difflib.get_close_matches(segment.casefold(), list(folded), n=3, cutoff=0.6)
+    ]
+    if close:
+        hint = "did you mean " + " or ".join(close) + "?"
+    else:
+        hint = "valid names: " + ", ".join(schema.names)
+    return InvalidValue(
+        f"Unknown field {segment!r} of {schema.name} in $select path {path!r}; {hint}",
+        location=_LOCATION,
+        path=path,
+        suggestions=close or list(schema.names),
+    )
+
+
+def _through_scalar(schema: Schema, name: str, ftype: FieldType, path: str) -> InvalidValue:
+    return InvalidValue(
+        f"$select path {path!r} goes through {schema.name}.{name}, a {ftype.spec} "
+        f"with no fields to select; select {name!r} itself",
+        location=_LOCATION,
+        path=path,
+        suggestions=[name],
+    )
+
+
+def _canonical(schema: Schema, tree: _Tree | _All) -> str:
+    """The selection as text: declared names, declaration order."""
+    if isinstance(tree, _All):
+        return "*"
+    return ",".join(_paths(schema, tree, ""))
+
+
+def _paths(schema: Schema, tree: _Tree, prefix: str) -> list[str]:
+    out: list[str] = []
+    for field in schema.fields:
+        sub = tree.get(field.name)
+        if sub is None:
+            continue
+        if isinstance(sub, _All):
+            out.append(prefix + field.name)
+        else:
+            inner = _carrier_inside(field.type)
+            assert inner is not None
+            out.extend(_paths(inner.schema, sub, f"{prefix}{field.name}/"))
+    return out
+
+
+# The tree must be hashable to key the second cache; this is that form.
+_Frozen = tuple[tuple[str, "_Frozen | _All"], ...]
+
+
+def _freeze(tree: _Tree | _All) -> _Frozen | _All:
+    if isinstance(tree, _All):
+        return tree
+    return tuple(sorted((k, _freeze(v)) for k, v in tree.items()))
+
+
+# -- generating the projector -------------------------------------------------
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _compile_tree(
+    schema: Schema, text: str, null_value_types: bool, frozen: _Frozen | _All
+) -> Projector:
+    if isinstance(frozen, _All):
+        return Projector(schema, text, null_value_types, True, "", _identity)
+    generator = _Generator(null_value_types)
+    entry = generator.carrier(schema, frozen)
+    source = "\n".join(generator.lines)
+    namespace = dict(generator.namespace)
+    exec(compile(source, f"<$select {schema.name}: {text}>", "exec"), namespace)
+    return Projector(schema, text, null_value_types, False, source, namespace[entry])
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class _Generator:
+    """Writes one function per selected carrier.
+
+    PERF: each function copies a prebuilt dict of the unselected values (the
+    defaults, in declaration order; a C-level copy) and assigns the selected
+    fields over it, which beats building the dict key by key. Only declared
+    names from the schema reach the source, never text from the request.
+    """
+
+    def __init__(self, null_value_types: bool) -> None:
+        self.null_value_types = null_value_types
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {}
+
+    def carrier(self, schema: Schema, tree: _Frozen) -> str:
+        name = f"p{len(self.namespace)}"
+        template = f"T{len(self.namespace)}"
+        self.namespace[name] = None  # reserve the number
+        if self.null_value_types:
+            self.namespace[template] = dict.fromkeys(schema.names)
+        else:
+            self.namespace[template] = schema.default()
+        body = [f"def {name}(d):", f"    r = {template}.copy()"]
+        selected = dict(tree)
+        for field in schema.fields:
+            sub = selected.get(field.name)
+            if sub is None:
+                continue
+            key = repr(field.name)
+            if isinstance(sub, _All):
+                body.append(f"    r[{key}] = d[{key}]")
+                continue
+            body.append(f"    v = d[{key}]")
+            body.append("    if v is not None:")
+            body.append(f"        r[{key}] = {self.value('v', field.type, sub, 0)}")
+        body.append("    return r")
+        self.lines.extend([*body, ""])
+        return name
+
+    def value(self, var: str, ftype: FieldType, tree: _Frozen, level: int) -> str:
+        """An expression projecting the non-null value in ``var``."""
+        if ftype.kind is Kind.CARRIER:
+            return f"{self.carrier(ftype.schema, tree)}({var})"
+        assert ftype.item is not None
+        x = f"x{level}"
+        inner = self.value(x, ftype.item, tree, level + 1)
+        if ftype.kind is Kind.ARRAY:
+            return f"[None if {x} is None else {inner} for {x} in {var}]"
+        k = f"k{level}"
+        return f"{{{k}: None if {x} is None else {inner} for {k}, {x} in {var}.items()}}"

@@ -1,0 +1,738 @@
+"""Response shaping: ``SO-TimeZone``, ``SO-Language`` / ``Accept-Language``, ``SO-Culture``.
+
+:meth:`Shaping.from_headers` reads the request headers once;
+:meth:`Shaping.apply` rewrites a response carrier (after ``$select``, before
+the codec). Without any of these headers :meth:`~Shaping.apply` returns the
+value as it is. The value passed in is never modified: containers are copied
+only along the paths where something changed (copy-on-write), so unchanged
+subtrees are shared with the input.
+
+Time zone (``SO-TimeZone: US-NY, includeTZOffset``)
+    The zone is a SuperOffice zone code or numeric id (:data:`TIME_ZONES`,
+    case-insensitive) or, as an extension, an IANA name (``Europe/Oslo``,
+    case-insensitive). Every date-time field of the carrier (found through
+    the schema, in nested carriers, arrays and dictionaries) is converted to
+    that zone and written without an offset, or with ``-0500`` (no colon)
+    after ``includeTZOffset``. A value with ``Z`` is UTC, one with an offset
+    is at that offset, one without is in the server's base zone (the
+    ``base_zone`` argument, UTC by default). All fractional digits survive
+    (the conversion works on whole seconds; the digits are carried as text).
+    ``CreatedDate`` and ``UpdatedDate`` are UTC and are never converted; with
+    ``includeTZOffset`` one without an offset is tagged ``Z``, as SuperOffice
+    documents ("always tagged as UTC times"). Left untouched: the .NET
+    defaults ``0001-01-01T00:00:00`` and ``9999-12-31T23:59:59.9999999``
+    (they mean "no date"; converting them would produce an invalid year 0 or
+    10000), values whose conversion leaves years 1-9999, and text that is
+    not a date-time. A wall time in the base zone's spring-forward gap or
+    fall-back overlap is read with the offset in force before the change
+    (PEP 495 ``fold=0``). Historical offsets with seconds (local mean time,
+    before about 1900) are rounded to whole minutes, so that the written
+    time and offset stay consistent.
+
+Language (``SO-Language: nb-no``, ``Accept-Language: en;q=0.8, de``)
+    ``SO-Language`` (one tag) overrides ``Accept-Language`` (a list with
+    q-values, RFC 9110 §12.5.4; malformed items are dropped, ``q=0``
+    excludes). ``*`` or ``x`` turns translation off. Tags map to SuperOffice's
+    two-letter codes through :data:`LANGUAGE_CODES` (``en``→``US``,
+    ``nb``/``nn``/``no``→``NO``, ``de``→``GE``, ``sv``→``SW``, ``nl``→``DU``,
+    ...); any other primary subtag is upper-cased (``it``→``IT``, so
+    SuperOffice codes such as ``US`` or ``GE`` given directly also work;
+    ``sw`` is read as SuperOffice's Swedish, not ISO Swahili). Every string
+    in the carrier (fields, array items, dictionary values; dictionary keys
+    are left alone) is translated:
+
+    - a multi-language value in the strict form ``US:"Supplier";NO:"Leverandør";``
+      (two upper-case letters, a colon, text in double quotes without
+      quotes inside, ``;`` between and optionally after; nothing else, no
+      spaces) becomes the text of the most preferred language it has, else
+      its first text; anything else is left as it is;
+    - resource references ``[SR_NAME]`` anywhere in the text are replaced
+      from the resource table (:mod:`negotiate.resources`, pluggable) in the
+      most preferred language that has them; unknown ones stay.
+
+Culture (``SO-Culture: sv``)
+    Parsed and validated (a BCP 47 style tag; ``*`` or ``x`` means none),
+    exposed as :attr:`Shaping.culture` and ignored without a language, as the
+    server does; it defaults to the language's tag. It concerns only values
+    an API returns as culture-formatted strings. In these carriers no field
+    is such a value (numbers are JSON numbers, date-times ISO 8601, and the
+    encoded ``CustomFields`` values such as ``[I:123]`` are culture-neutral),
+    so this library formats nothing with it; the application can.
+
+Errors: a malformed or unknown header value is a 400
+(:class:`~negotiate.errors.MalformedBody`) whose location is the header name.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any, Final
+from zoneinfo import ZoneInfo, available_timezones
+
+from negotiate.errors import EncodeError, MalformedBody
+from negotiate.resources import DEFAULT_RESOURCES, Resources
+from negotiate.schema import SCHEMAS, FieldType, Kind, Schema
+from negotiate.schema.values import DATETIME_DEFAULT
+
+__all__ = [
+    "LANGUAGE_CODES",
+    "NO_SHAPING",
+    "TIME_ZONES",
+    "Shaping",
+    "convert_datetime",
+    "parse_accept_language",
+    "resolve_zone",
+    "superoffice_language",
+    "translate",
+]
+
+# -- time zones ----------------------------------------------------------------
+
+TIME_ZONES: Final[Mapping[str, tuple[int, str]]] = {
+    "UTC": (1, "UTC"),
+    "AU-ACT": (36, "Australia/Sydney"),  # Canberra; IANA's Australia/Canberra links here
+    "BD": (50, "Asia/Dhaka"),
+    "CA-QC": (114, "America/Toronto"),  # Quebec; IANA's America/Montreal links here
+    "DK": (140, "Europe/Copenhagen"),
+    "FR": (156, "Europe/Paris"),
+    "NO": (261, "Europe/Oslo"),
+    "US-CA": (425, "America/Los_Angeles"),
+    "US-HI": (433, "Pacific/Honolulu"),
+    "US-NY": (460, "America/New_York"),
+}
+"""SuperOffice zone code -> (numeric id, IANA zone), as the ``/api/v1/timezone``
+archive lists them in SuperOffice's documentation. Only documented codes are
+here; any other zone can be named by its IANA name."""
+
+_BY_CODE = {code.casefold(): code for code in TIME_ZONES}
+_BY_ID = {str(zone_id): code for code, (zone_id, _) in TIME_ZONES.items()}
+_INCLUDE_OFFSET = "includetzoffset"
+
+
+@functools.cache
+def _iana_names() -> dict[str, str]:
+    # NOTE: IANA names are matched against the installed database's list, never
+    # opened as given: a header value must not become a file lookup.
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def _zone(name: str) -> tzinfo:
+    return UTC if name == "UTC" else ZoneInfo(name)
+
+
+@functools.lru_cache(maxsize=256)
+def _lookup_zone(text: str) -> tuple[str, tzinfo] | None:
+    key = text.strip()
+    code = _BY_ID.get(key) or _BY_CODE.get(key.casefold())
+    if code is not None:
+        return code, _zone(TIME_ZONES[code][1])
+    name = _iana_names().get(key.casefold())
+    if name is None:
+        return None
+    return name, _zone(name)
+
+
+def resolve_zone(text: str) -> tuple[str, tzinfo]:
+    """A zone from a SuperOffice code (``US-NY``), id (``460``) or IANA name.
+
+    Returns:
+        The canonical name (the SuperOffice code, or the IANA name as the
+        database spells it) and the zone.
+
+    Raises:
+        MalformedBody: unknown zone (400, located at ``SO-TimeZone``).
+    """
+    found = _lookup_zone(text)
+    if found is None:
+        codes = ", ".join(f"{code}/{zone_id}" for code, (zone_id, _) in TIME_ZONES.items())
+        raise MalformedBody(
+            f"Unknown time zone {text.strip()!r}; expected a SuperOffice zone code or id "
+            f"({codes}) or an IANA zone name",
+            location="SO-TimeZone",
+        )
+    return found
+
+
+_DATETIME = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,7}))?)?"
+    r"(?:(Z)|([+-])(\d\d):?(\d\d))?",
+    re.ASCII,
+)
+_MIN = datetime(1, 1, 1)
+_MAX = datetime(9999, 12, 31, 23, 59, 59)
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed(minutes: int) -> tzinfo:
+    return timezone(timedelta(minutes=minutes))
+
+
+def convert_datetime(
+    text: str, target: tzinfo, *, base: tzinfo = UTC, include_offset: bool = False
+) -> str:
+    """Convert ISO 8601 date-time text to another zone, keeping every digit.
+
+    Args:
+        text: ``2015-11-08T11:24:47.8282933+01:00``, ``...Z``, ``...-0500`` or
+            without an offset (then it is in ``base``).
+        target: the zone to convert to.
+        base: the zone of values without an offset.
+        include_offset: append the target offset as ``-0500``.
+
+    Returns:
+        The wall time in ``target`` (``2015-11-08T05:24:47.8282933``), with
+        the offset when asked; ``text`` itself when it is not a date-time,
+        is a .NET default, or cannot be converted (see the module docstring).
+    """
+    if text == DATETIME_DEFAULT:
+        return text  # PERF: the commonest value once $select has nulled fields
+    match = _DATETIME.fullmatch(text)
+    if match is None:
+        return text
+    (year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m) = match.groups()
+    source: tzinfo
+    if zulu:
+        source = UTC
+    elif sign:
+        offset = int(off_h) * 60 + int(off_m)
+        if offset >= 24 * 60:
+            return text
+        source = _fixed(-offset if sign == "-" else offset)
+    else:
+        source = base
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), 0, source
+        )
+    except ValueError:
+        return text
+    if (year == "0001" or year == "9999") and _is_sentinel(moment.replace(tzinfo=None), fraction):
+        return text
+    try:
+        local = moment.astimezone(target)
+        utc_offset = local.utcoffset()
+        assert utc_offset is not None
+        seconds = utc_offset.days * 86400 + utc_offset.seconds
+        minutes = round(seconds / 60)
+        if seconds != minutes * 60:
+            # NOTE: local mean time offsets have seconds; round the offset and
+            # move the wall time with it so the pair still names the instant.
+            local += timedelta(seconds=minutes * 60 - seconds)
+    except OverflowError:
+        return text
+    out = local.isoformat()[:19]  # the wall time, whole seconds (microsecond is 0)
+    if fraction:
+        out = f"{out}.{fraction}"
+    if include_offset:
+        out += _format_offset(minutes)
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _format_offset(minutes: int) -> str:
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}{rest:02d}"
+
+
+def _is_sentinel(naive: datetime, fraction: str | None) -> bool:
+    """The .NET ``DateTime.MinValue`` / ``MaxValue``: "no date", never converted."""
+    if naive == _MIN:
+        return fraction is None or not fraction.strip("0")
+    return naive == _MAX and fraction == "9999999"
+
+
+def _tag_utc(text: str) -> str:
+    """``CreatedDate``/``UpdatedDate`` with includeTZOffset: mark UTC, never convert."""
+    match = _DATETIME.fullmatch(text)
+    if match is None or match[8] or match[9]:
+        return text
+    year, month, day, hour, minute, second = (int(part or 0) for part in match.groups()[:6])
+    try:
+        naive = datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return text
+    return text if _is_sentinel(naive, match[7]) else text + "Z"
+
+
+# -- languages -----------------------------------------------------------------
+
+LANGUAGE_CODES: Final[Mapping[str, str]] = {
+    "en": "US",
+    "nb": "NO",
+    "nn": "NO",
+    "no": "NO",
+    "de": "GE",
+    "sv": "SW",
+    "da": "DA",
+    "fr": "FR",
+    "fi": "FI",
+    "nl": "DU",
+}
+"""ISO 639-1 primary language subtag -> SuperOffice language code, where the
+two differ or SuperOffice documents the code. Other subtags are upper-cased."""
+
+# RFC 4647 language-range (with ``_`` tolerated, as .NET culture names use it).
+_RANGE = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*", re.ASCII)
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*", re.ASCII)
+_QVALUE = re.compile(r"0(?:\.\d{0,3})?|1(?:\.0{0,3})?", re.ASCII)
+_OFF = frozenset({"*", "x", "X"})
+_MULTI = re.compile(r'(?:[A-Z]{2}:"[^"]*";)*[A-Z]{2}:"[^"]*";?')
+_PART = re.compile(r'([A-Z]{2}):"([^"]*)"')
+_RESOURCE = re.compile(r"\[(SR_[A-Za-z0-9_]+)\]", re.ASCII)
+
+
+def superoffice_language(tag: str) -> str:
+    """The SuperOffice language code for a language tag (``nb-NO`` -> ``NO``)."""
+    primary = tag.replace("_", "-").split("-", 1)[0].lower()
+    return LANGUAGE_CODES.get(primary, primary.upper())
+
+
+def parse_accept_language(header: str) -> tuple[str, ...]:
+    """The language ranges of an ``Accept-Language`` header, most preferred first.
+
+    Ties keep header order; ``q=0`` ranges are left out; items with a
+    malformed range or q-value are dropped (the rest of the header counts).
+    Parameters other than ``q`` are ignored. ``*`` is kept (it means any).
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate(header.split(",")):
+        language, *params = item.split(";")
+        language = language.strip()
+        if language != "*" and _RANGE.fullmatch(language) is None:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                value = value.strip()
+                if _QVALUE.fullmatch(value) is None:
+                    quality = -1.0
+                    break
+                quality = float(value)
+        if quality <= 0.0:
+            continue
+        ranked.append((-quality, index, language))
+    ranked.sort()
+    return tuple(language for _, _, language in ranked)
+
+
+def translate(text: str, languages: tuple[str, ...], resources: Resources) -> str:
+    """Translate one string (see the module docstring).
+
+    Args:
+        text: the value.
+        languages: SuperOffice codes, most preferred first (non-empty).
+        resources: where ``[SR_NAME]`` references are looked up.
+
+    Returns:
+        The translated text, or ``text`` itself when nothing applied.
+    """
+    out = text
+    if ':"' in out and _MULTI.fullmatch(out) is not None:
+        texts = dict(_PART.findall(out))
+        for language in languages:
+            if language in texts:
+                out = texts[language]
+                break
+        else:
+            out = next(iter(texts.values()))
+    if "[SR_" in out:
+
+        def replace(match: re.Match[str]) -> str:
+            for language in languages:
+                found = resources.lookup(match[1], language)
+                if found is not None:
+                    return found
+            return match[0]
+
+        replaced = _RESOURCE.sub(replace, out)
+        if replaced != out:
+            out = replaced
+    return out
+
+
+def _canonical_tag(tag: str) -> str:
+    """``nb-no`` -> ``nb-NO``, ``zh_hant_tw`` -> ``zh-Hant-TW`` (BCP 47 case)."""
+    primary, *rest = tag.replace("_", "-").split("-")
+    parts = [primary.lower()]
+    for sub in rest:
+        if len(sub) == 2 and sub.isalpha():
+            parts.append(sub.upper())
+        elif len(sub) == 4 and sub.isalpha():
+            parts.append(sub.title())
+        else:
+            parts.append(sub.lower())
+    return "-".join(parts)
+
+
+# -- the shaping ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shaping:
+    """What the request's headers ask of the response.
+
+    Build it with :meth:`from_headers`; the fields are public for tests and
+    for applications that shape by other means.
+
+    Attributes:
+        timezone: the zone date-times are converted to, or ``None``.
+        timezone_name: its canonical name (``US-NY``, ``Europe/Oslo``).
+        include_offset: write the offset (``-0500``) after converted values.
+        base_zone: the zone of date-times written without an offset.
+        languages: SuperOffice language codes, most preferred first; empty
+            means no translation.
+        language_tag: the tag the most preferred language came from (``nb-NO``).
+        culture: the formatting culture (``SO-Culture``, else the language
+            tag); ``None`` without a language.
+        resources: where ``[SR_NAME]`` references are looked up.
+    """
+
+    timezone: tzinfo | None = None
+    timezone_name: str | None = None
+    include_offset: bool = False
+    base_zone: tzinfo = UTC
+    languages: tuple[str, ...] = ()
+    language_tag: str | None = None
+    culture: str | None = None
+    resources: Resources = DEFAULT_RESOURCES
+
+    @property
+    def language(self) -> str | None:
+        """The most preferred SuperOffice language code, or ``None``."""
+        return self.languages[0] if self.languages else None
+
+    @property
+    def active(self) -> bool:
+        """Whether :meth:`apply` changes anything at all."""
+        return self.timezone is not None or bool(self.languages)
+
+    @classmethod
+    def from_headers(
+        cls,
+        headers: Mapping[str, str],
+        *,
+        base_zone: str | tzinfo = "UTC",
+        resources: Resources = DEFAULT_RESOURCES,
+    ) -> Shaping:
+        """Read ``SO-TimeZone``, ``SO-Language``, ``Accept-Language`` and ``SO-Culture``.
+
+        Args:
+            headers: request headers; names are matched case-insensitively
+                (repeated headers must already be joined with ``, ``).
+            base_zone: the server's zone for date-times without an offset:
+                a zone code, id, IANA name or a ``tzinfo``.
+            resources: the resource table for ``[SR_NAME]`` references.
+
+        Returns:
+            The shaping; :data:`NO_SHAPING` when none of the headers is there.
+
+        Raises:
+            MalformedBody: a header value is malformed or names an unknown
+                zone (400; ``location`` is the header name).
+            ValueError: ``base_zone`` is not a known zone (a configuration
+                error, not the client's).
+        """
+        found: dict[str, str] = {}
+        for name, value in headers.items():
+            lower = name.lower()
+            if lower in _HEADERS:
+                found[lower] = value
+        if not found:
+            return NO_SHAPING
+        if isinstance(base_zone, str):
+            base = _lookup_zone(base_zone)
+            if base is None:
+                raise ValueError(f"unknown base time zone {base_zone!r}")
+            base_tz = base[1]
+        else:
+            base_tz = base_zone
+        zone, zone_name, include_offset = _timezone_header(found.get("so-timezone"))
+        languages, tag = _language_headers(found.get("so-language"), found.get("accept-language"))
+        culture = _culture_header(found.get("so-culture"))
+        if not languages:
+            culture = None
+        elif culture is None:
+            culture = tag
+        return cls(
+            timezone=zone,
+            timezone_name=zone_name,
+            include_offset=include_offset,
+            base_zone=base_tz,
+            languages=languages,
+            language_tag=tag,
+            culture=culture,
+            resources=resources,
+        )
+
+    def apply(self, schema: Schema, value: Any) -> Any:
+        """Shape a response carrier; ``value`` is not modified.
+
+        Args:
+            schema: the carrier's schema (it says where the date-times and
+                strings are).
+            value: a normalised carrier (after ``$select``), or ``None``.
+
+        Returns:
+            The shaped value: ``value`` itself when nothing changed, else a
+            copy of the containers that changed.
+
+        Raises:
+            EncodeError: the value nests too deeply to walk.
+        """
+        if value is None or not self.active:
+            return value
+        walker = _walker(schema.name, self.timezone is not None, bool(self.languages))
+        if walker is None:
+            return value
+        try:
+            return walker(value, self._ops())
+        except RecursionError:
+            raise EncodeError(f"{schema.name} nests too deeply to shape") from None
+
+    def _ops(self) -> _Ops:
+        target = self.timezone
+        base = self.base_zone
+        include = self.include_offset
+        languages = self.languages
+        resources = self.resources
+
+        # PERF: one response often repeats a date-time; convert each text once.
+        seen: dict[str, str] = {}
+
+        def times(value: Any) -> Any:
+            if type(value) is not str or target is None:
+                return value
+            done = seen.get(value)
+            if done is None:
+                done = seen[value] = convert_datetime(
+                    value, target, base=base, include_offset=include
+                )
+            return done
+
+        def created(value: Any) -> Any:
+            if type(value) is not str or not include:
+                return value
+            return _tag_utc(value)
+
+        def texts(value: Any) -> Any:
+            if type(value) is not str or not languages:
+                return value
+            if ':"' not in value and "[SR_" not in value:
+                return value
+            return translate(value, languages, resources)
+
+        return (times, created, texts)
+
+
+NO_SHAPING: Final = Shaping()
+"""The shaping of a request without any of the headers: changes nothing."""
+
+_HEADERS = frozenset({"so-timezone", "so-language", "accept-language", "so-culture"})
+
+
+def _timezone_header(value: str | None) -> tuple[tzinfo | None, str | None, bool]:
+    if value is None or not value.strip():
+        return None, None, False
+    zone_text, *options = value.split(",")
+    include = False
+    for option in options:
+        if option.strip().casefold() != _INCLUDE_OFFSET:
+            raise MalformedBody(
+                f"Unknown SO-TimeZone option {option.strip()!r}; expected 'includeTZOffset'",
+                location="SO-TimeZone",
+            )
+        include = True
+    if not zone_text.strip():
+        raise MalformedBody(
+            f"SO-TimeZone {value!r} names no zone before its options", location="SO-TimeZone"
+        )
+    name, zone = resolve_zone(zone_text)
+    return zone, name, include
+
+
+def _language_headers(
+    so_language: str | None, accept_language: str | None
+) -> tuple[tuple[str, ...], str | None]:
+    if so_language is not None and so_language.strip():
+        tag = so_language.strip()
+        if tag in _OFF:
+            return (), None
+        if _TAG.fullmatch(tag) is None:
+            raise MalformedBody(
+                f"Expected a language tag (such as 'nb-NO') or '*' or 'x', got {tag!r}",
+                location="SO-Language",
+            )
+        return (superoffice_language(tag),), _canonical_tag(tag)
+    if accept_language is None:
+        return (), None
+    codes: list[str] = []
+    first: str | None = None
+    for tag in parse_accept_language(accept_language):
+        if tag in _OFF:
+            continue
+        code = superoffice_language(tag)
+        if code not in codes:
+            codes.append(code)
+            if first is None:
+                first = _canonical_tag(tag)
+    return tuple(codes), first
+
+
+def _culture_header(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    tag = value.strip()
+    if tag in _OFF:
+        return None
+    if _TAG.fullmatch(tag) is None:
+        raise MalformedBody(
+            f"Expected a culture name (such as 'sv' or 'nb-NO'), got {tag!r}",
+            location="SO-Culture",
+        )
+    return _canonical_tag(tag)
+
+
+# -- walking carriers by schema ------------------------------------------------
+#
+# One walker per (carrier, what is converted), generated as Python source per
+# mode (time zone, language, both) the first time the mode is used, as the
+# schema's normalisers are. A walker visits only the fields that can hold
+# something to convert (the schema says which), tests each leaf inline and
+# calls the leaf function only when there may be work (a date-time that is
+# not the default; a string with ``:"`` or ``[SR_``), and copies a container
+# only when a child changed. A carrier with nothing relevant is not entered.
+# PERF: straight-line code per carrier; no per-field dispatch or calls.
+
+_Ops = tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]
+_Walk = Callable[[Any, _Ops], Any]
+_TIMES, _CREATED, _TEXTS = 0, 1, 2
+_UTC_FIELDS = frozenset({"CreatedDate", "UpdatedDate"})
+_WALKERS: dict[tuple[bool, bool], dict[str, _Walk]] = {}
+
+
+def _walker(carrier: str, times: bool, texts: bool) -> _Walk | None:
+    walkers = _WALKERS.get((times, texts))
+    if walkers is None:
+        walkers = _WALKERS[(times, texts)] = _Generator(times, texts).compile()
+    return walkers.get(carrier)
+
+
+class _Generator:
+    """Writes and compiles the walkers of one mode."""
+
+    def __init__(self, times: bool, texts: bool) -> None:
+        self.times = times
+        self.texts = texts
+        self.lines: list[str] = []
+        self.helpers: dict[str, str] = {}
+        self.relevant: set[str] = set()
+
+    def compile(self) -> dict[str, _Walk]:
+        self.relevant = self.find_relevant()
+        for name in sorted(self.relevant):
+            self.carrier(SCHEMAS[name])
+        namespace: dict[str, Any] = {"DEFAULT": DATETIME_DEFAULT}
+        source = "\n".join(self.lines)
+        mode = "+".join(m for m, on in (("times", self.times), ("texts", self.texts)) if on)
+        exec(compile(source, f"<negotiate.shaping walkers: {mode}>", "exec"), namespace)
+        return {name: namespace[f"w_{name}"] for name in self.relevant}
+
+    def leaf(self, ftype: FieldType, name: str = "") -> int | None:
+        if ftype.kind is Kind.DATETIME and self.times:
+            return _CREATED if name in _UTC_FIELDS else _TIMES
+        if ftype.kind is Kind.STRING and self.texts:
+            return _TEXTS
+        return None
+
+    def find_relevant(self) -> set[str]:
+        """Carriers that (transitively) hold something to convert."""
+        found: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for name, schema in SCHEMAS.items():
+                if name not in found and any(self.reaches(f.type, found) for f in schema.fields):
+                    found.add(name)
+                    changed = True
+        return found
+
+    def reaches(self, ftype: FieldType, found: set[str]) -> bool:
+        if ftype.kind is Kind.CARRIER:
+            return ftype.carrier in found
+        if ftype.item is not None:
+            return self.reaches(ftype.item, found)
+        return self.leaf(ftype) is not None
+
+    @staticmethod
+    def test(var: str, slot: int) -> str:
+        """The inline test: might the leaf function change this value?"""
+        if slot == _TEXTS:
+            return f"type({var}) is str and (':\"' in {var} or '[SR_' in {var})"
+        return f"type({var}) is str and {var} != DEFAULT"
+
+    def carrier(self, schema: Schema) -> None:
+        out = [
+            f"def w_{schema.name}(d, ops):",
+            "    if type(d) is not dict: return d",
+            "    T, C, X = ops",
+            "    out = None",
+        ]
+        for field in schema.fields:
+            slot = self.leaf(field.type, field.name)
+            key = repr(field.name)
+            if slot is not None:
+                call = f"{'TCX'[slot]}(v)"
+                out += [f"    v = d.get({key})", f"    if {self.test('v', slot)}:"]
+            elif self.reaches(field.type, self.relevant):
+                call = f"{self.container(field.type)}(v, ops)"
+                out += [f"    v = d.get({key})", "    if v is not None:"]
+            else:
+                continue
+            out += [
+                f"        n = {call}",
+                "        if n is not v:",
+                "            if out is None: out = d.copy()",
+                f"            out[{key}] = n",
+            ]
+        out.append("    return d if out is None else out")
+        self.lines.extend([*out, ""])
+
+    def container(self, ftype: FieldType) -> str:
+        """The function walking a non-null value of a relevant carrier, array or dict."""
+        if ftype.kind is Kind.CARRIER:
+            return f"w_{ftype.carrier}"
+        if ftype.spec in self.helpers:
+            return self.helpers[ftype.spec]
+        name = self.helpers[ftype.spec] = f"h{len(self.helpers)}"
+        item = ftype.item
+        assert item is not None
+        slot = self.leaf(item)
+        if slot is not None:
+            test, call = self.test("x", slot), f"{'TCX'[slot]}(x)"
+        else:
+            test, call = "x is not None", f"{self.container(item)}(x, ops)"
+        if ftype.kind is Kind.ARRAY:
+            kind, loop = "list", "for k, x in enumerate(v):"
+        else:
+            kind, loop = "dict", "for k, x in v.items():"
+        self.lines += [
+            f"def {name}(v, ops):",
+            f"    if type(v) is not {kind}: return v",
+            "    T, C, X = ops",
+            "    out = None",
+            f"    {loop}",
+            f"        if {test}:",
+            f"            n = {call}",
+            "            if n is not x:",
+            "                if out is None: out = v.copy()",
+            "                out[k] = n",
+            "    return v if out is None else out",
+            "",
+        ]
+        return name
