@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any, BinaryIO
 
-from negotiate.codecs import default_registry
+from negotiate.codecs import JsonCodec, default_registry
 from negotiate.errors import MalformedBody, NegotiateError
 from negotiate.media import MEDIA_JSON
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import SCHEMAS, Schema, get_schema
 from negotiate.select import compile_select
+from negotiate.server import add_serve_arguments
 from negotiate.shaping import Shaping
 
 __all__ = ["convert", "main", "sample_contact"]
@@ -90,11 +91,23 @@ def _parser() -> argparse.ArgumentParser:
         "--culture", metavar="TAG", help="SO-Culture (validated; used only with a language)"
     )
     convert.add_argument(
+        "--base",
+        metavar="FILE",
+        help="JSON file: the value a JSON Patch or merge patch input applies to, or the "
+        "value a patch output is the diff from (default: the carrier's default)",
+    )
+    convert.add_argument(
         "--unknown",
         choices=("ignore", "error"),
         default="ignore",
         help="what to do with properties the carrier does not declare (default: ignore)",
     )
+    serve = commands.add_parser(
+        "serve",
+        help="serve EnrichContactEntity over HTTP (needs the extra: pip install "
+        "'negotiate[server]')",
+    )
+    add_serve_arguments(serve)
     return parser
 
 
@@ -114,6 +127,7 @@ def convert(
     options: Options = DEFAULT_OPTIONS,
     select: str | None = None,
     shaping: Mapping[str, str] | None = None,
+    base: Any = None,
 ) -> bytes:
     """Decode ``body`` as ``source``, shape it like a response, encode it as ``target``.
 
@@ -125,13 +139,15 @@ def convert(
         options: decoding policy and limits.
         select: a ``$select`` expression (needs a schema).
         shaping: response-shaping headers (``SO-TimeZone``, ``SO-Language``, ...).
+        base: for patch formats, the value the input patch applies to and the value
+            the output diff starts from (default: the schema's default).
 
     Raises:
         NegotiateError: the body is bad, or a type or option is not supported.
     """
     registry = default_registry(options)
     reader, media_type = registry.for_content_type(source)
-    value: Any = reader.decode(body, schema, media_type=media_type)
+    value: Any = reader.decode(body, schema, media_type=media_type, base=base)
     if schema is not None:
         if select:
             value = compile_select(schema, select).apply(value)
@@ -140,12 +156,16 @@ def convert(
     elif select or shaping:
         raise MalformedBody("--select and shaping options need a carrier type (--type)")
     writer = registry.codec(target)
-    return writer.encode(value, schema)
+    return writer.encode(value, schema, base=base)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "serve":
+        from negotiate.server import run
+
+        return run(args)
     try:
         schema = None if args.carrier.lower() == "none" else get_schema(args.carrier)
     except KeyError as exc:
@@ -153,6 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         body = sample_contact() if args.sample else _read(args.input, sys.stdin.buffer)
+        base = None
+        if args.base is not None:
+            base = JsonCodec().decode(_read(args.base, sys.stdin.buffer), schema)
         headers = {
             name: text
             for name, text in (
@@ -170,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             options=Options(unknown=args.unknown),
             select=args.select,
             shaping=headers,
+            base=base,
         )
     except NegotiateError as exc:
         print(f"negotiate: {exc.status} {exc}", file=sys.stderr)

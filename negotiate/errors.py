@@ -6,13 +6,17 @@ else escapes the codecs. The tree::
     NegotiateError                  (500 unless a subclass says otherwise)
      ├── MalformedBody              400  the body or a header cannot be read
      │    └── InvalidValue          400  a value does not fit the schema
+     ├── Unauthorized               401  no credentials, or wrong ones
      ├── NotFound                   404  no such resource (the HTTP layer)
+     ├── MethodNotAllowed           405  the path exists, the method does not
      ├── NotAcceptable              406  no offered type satisfies Accept
      ├── PatchConflict              409  a JSON Patch ``test`` failed
      ├── BodyTooLarge               413  the body is over the configured limit
      ├── UnsupportedMediaType       415  Content-Type or charset not supported
      ├── Unprocessable              422  a patched value violates the schema
-     └── EncodeError                500  a value cannot be written in a format
+     ├── EncodeError                500  a value cannot be written in a format
+     ├── BadGateway                 502  an upstream service failed
+     └── GatewayTimeout             504  an upstream service did not answer in time
 
 ``location`` says where: a JSON pointer (``/Persons/0/Rank``), an XML path
 (``/ContactEntity/Persons/Person[1]/Rank``) or a form key
@@ -25,14 +29,18 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "BadGateway",
     "BodyTooLarge",
     "EncodeError",
+    "GatewayTimeout",
     "InvalidValue",
     "MalformedBody",
+    "MethodNotAllowed",
     "NegotiateError",
     "NotAcceptable",
     "NotFound",
     "PatchConflict",
+    "Unauthorized",
     "Unprocessable",
     "UnsupportedMediaType",
 ]
@@ -105,6 +113,13 @@ class InvalidValue(MalformedBody):
     """400: a value is well-formed but does not fit the carrier schema."""
 
 
+class Unauthorized(NegotiateError):
+    """401: no credentials, or credentials that do not check out."""
+
+    status = 401
+    title = "Unauthorized"
+
+
 class NotFound(NegotiateError):
     """404: no such resource."""
 
@@ -117,6 +132,13 @@ class NotAcceptable(NegotiateError):
 
     status = 406
     title = "Not Acceptable"
+
+
+class MethodNotAllowed(NegotiateError):
+    """405: the path exists but not with this method; ``allowed`` lists the methods."""
+
+    status = 405
+    title = "Method Not Allowed"
 
 
 class PatchConflict(NegotiateError):
@@ -152,3 +174,17 @@ class EncodeError(NegotiateError):
 
     status = 500
     title = "Internal Server Error"
+
+
+class BadGateway(NegotiateError):
+    """502: an upstream service (the enrichment provider) failed or answered nonsense."""
+
+    status = 502
+    title = "Bad Gateway"
+
+
+class GatewayTimeout(NegotiateError):
+    """504: an upstream service (the enrichment provider) did not answer in time."""
+
+    status = 504
+    title = "Gateway Timeout"

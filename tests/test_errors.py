@@ -5,14 +5,18 @@ from __future__ import annotations
 import pytest
 
 from negotiate.errors import (
+    BadGateway,
     BodyTooLarge,
     EncodeError,
+    GatewayTimeout,
     InvalidValue,
     MalformedBody,
+    MethodNotAllowed,
     NegotiateError,
     NotAcceptable,
     NotFound,
     PatchConflict,
+    Unauthorized,
     Unprocessable,
     UnsupportedMediaType,
 )
@@ -23,13 +27,17 @@ from negotiate.errors import (
     [
         (MalformedBody, 400),
         (InvalidValue, 400),
+        (Unauthorized, 401),
         (NotFound, 404),
+        (MethodNotAllowed, 405),
         (NotAcceptable, 406),
         (PatchConflict, 409),
         (BodyTooLarge, 413),
         (UnsupportedMediaType, 415),
         (Unprocessable, 422),
         (EncodeError, 500),
+        (BadGateway, 502),
+        (GatewayTimeout, 504),
     ],
 )
 def test_each_error_carries_its_status(error: type[NegotiateError], status: int) -> None:

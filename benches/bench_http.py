@@ -1,0 +1,432 @@
+"""Requests per second of the reference endpoint under wrk, against an echo floor.
+
+The question: what does negotiation, enrichment and auth cost per request
+on a real server? One uvicorn (same workers, same event loop, same HTTP
+parser) serves both
+
+* the reference application (``negotiate.server``):
+  ``POST /api/v1/Agents/Contact/EnrichContactEntity`` with a Bearer token,
+  the bundled sample ContactEntity and an embedded ``EnrichId``; and
+* the floor: a bare ASGI endpoint, ``POST /floor/<n>``, that reads the same
+  request body and answers the same bytes the reference endpoint answers
+  (precomputed, same headers): all of the server's I/O, none of the
+  library's work (no parsing, no auth, no enrichment, no encoding),
+
+and wrk (Debian's ``wrk``) loads each in turn over loopback with the same
+request bytes, for JSON in/JSON out and XML in/XML out (see ``_requests`` for the two
+payloads of each). The ratio column is
+endpoint / floor requests per second in the same run: 1.0 would mean the
+library costs nothing next to the server's own per-request work. ``CPU/req``
+is the server's CPU time (its processes, from /proc) per request during the
+run, and ``CPU ratio`` the floor's over the endpoint's: the same ratio, less
+disturbed by other processes taking the cores unevenly. The
+``in-process`` column is the time of ``App.handle`` alone for the same
+request, measured in this process before the load.
+
+Caveats first: loopback on a shared 2-core machine; wrk and the server
+compete for the cores (use ``--workers 1`` there), and other processes on a
+shared machine take their share unevenly, so run it on a quiet machine;
+numbers vary by several percent run to run, ratios less.
+
+Reproduce::
+
+    apt-get install -y wrk
+    pip install -e '.[server]'
+    python benches/bench_http.py --duration 10 --connections 32 --workers 1
+
+The script checks every response of a warm-up request (status 200 and a
+decodable body) before timing, and reports wrk's non-2xx count per row.
+It skips with a message (exit 0) when wrk or uvicorn is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TOKEN = "bench-token-not-a-secret"
+ENV = "NEGOTIATE_BENCH_TOKEN"
+FLOOR_ENV = "NEGOTIATE_BENCH_FLOOR"
+
+Scope = MutableMapping[str, Any]
+ASGI = Callable[[Scope, Any, Any], Awaitable[None]]
+
+
+# -- the server side (runs in the uvicorn worker processes) -----------------------------------
+
+
+def _floor(responses: dict[str, tuple[bytes, bytes]]) -> ASGI:
+    """The floor: read the whole body, answer the precomputed bytes for the path."""
+
+    async def floor(scope: Scope, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if not message.get("more_body", False):
+                break
+        content_type, body = responses[scope["path"]]
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", content_type),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"vary", b"Accept"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return floor
+
+
+def bench_app() -> ASGI:
+    """``/floor/<n>`` to the floor, everything else to the reference application."""
+    from negotiate.server import ServerConfig, asgi_app
+
+    reference = asgi_app(ServerConfig(tokens={"bench": os.environ.get(ENV, TOKEN)}))
+    responses = {}
+    folder = os.environ.get(FLOOR_ENV)
+    if folder:
+        for path in Path(folder).glob("*.bin"):
+            content_type = path.with_suffix(".type").read_bytes()
+            responses[f"/floor/{path.stem}"] = (content_type, path.read_bytes())
+    floor = _floor(responses)
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] in responses:
+            await floor(scope, receive, send)
+        else:
+            await reference(scope, receive, send)
+
+    return app
+
+
+def _serve(port: int, workers: int, http: str) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "bench_http:bench_app",
+        http=http,
+        factory=True,
+        app_dir=str(HERE),
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        date_header=False,
+    )
+
+
+# -- the load side -----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the server did not start on port {port}")
+
+
+def _requests() -> dict[str, tuple[str, bytes, str]]:
+    """Scenario name -> (media type, request body, expected response type).
+
+    Two payloads per format: SuperOffice's documented sample request
+    (``{"ContactEntity": null, "EnrichId": ...}``: the contact comes back built
+    from the enrichment record) and the bundled sample ContactEntity (every
+    field, about 5 kB of JSON), both with an embedded ``EnrichId``.
+    """
+    from negotiate.cli import sample_contact
+    from negotiate.codecs import default_registry
+    from negotiate.enrich import EmbeddedProvider
+    from negotiate.schema import get_schema
+
+    provider = EmbeddedProvider()
+    enrich_id = provider.ids(1, country="NO")[0]
+    provider.close()
+    registry = default_registry()
+    wrapper_schema = get_schema("EnrichContactEntityRequest")
+    contact = registry.codec("application/json").decode(
+        sample_contact(), get_schema("ContactEntity")
+    )
+    payloads = {
+        "null contact": {"ContactEntity": None, "EnrichId": enrich_id},
+        "full contact": {"ContactEntity": contact, "EnrichId": enrich_id},
+    }
+    out = {}
+    for label, media in (("JSON", "application/json"), ("XML", "application/xml")):
+        if media not in registry.request_types or media not in registry.response_types:
+            print(f"# {label}: not in default_registry(), no rows")
+            continue
+        for name, wrapper in payloads.items():
+            body = registry.codec(media).encode(wrapper_schema.normalize(wrapper), wrapper_schema)
+            out[f"{label}, {name}"] = (media, body, media)
+    return out
+
+
+def _headers(media: str) -> dict[str, str]:
+    return {"Content-Type": media, "Accept": media, "Authorization": f"Bearer {TOKEN}"}
+
+
+def _expected(scenarios: dict[str, tuple[str, bytes, str]], folder: Path) -> dict[str, float]:
+    """Write each scenario's reference response for the floor; time App.handle in process."""
+    import timeit
+
+    from negotiate.server import ENRICH_PATH, ServerConfig, create_app
+
+    app = create_app(ServerConfig(tokens={"bench": TOKEN}))
+    timings = {}
+    for index, (name, (media, body, _)) in enumerate(scenarios.items()):
+        headers = _headers(media)
+        response = app.handle("POST", ENRICH_PATH, b"", headers, body)
+        if response.status != 200:
+            raise RuntimeError(f"{name}: the reference app answered {response.status}")
+        (folder / f"{index}.bin").write_bytes(response.body)
+        (folder / f"{index}.type").write_bytes(str(response.header("content-type")).encode())
+        number = 300
+        seconds = min(
+            timeit.repeat(
+                lambda h=headers, b=body: app.handle("POST", ENRICH_PATH, b"", h, b),
+                number=number,
+                repeat=3,
+            )
+        )
+        timings[name] = seconds / number * 1e6
+    return timings
+
+
+def _check(url: str, media: str, body: bytes, expected: bytes) -> None:
+    """One request: status 200, the media type, and exactly the expected bytes."""
+    request = urllib.request.Request(url, data=body, method="POST", headers=_headers(media))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=10) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{url}: status {response.status}")
+        data = response.read()
+        if not response.headers["Content-Type"].startswith(media):
+            raise RuntimeError(f"{url}: Content-Type {response.headers['Content-Type']}")
+    if data != expected:
+        raise RuntimeError(f"{url}: not the expected response bytes")
+
+
+def _wrk(url: str, media: str, body: bytes, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    body_file = tmp / "request.body"
+    body_file.write_bytes(body)
+    script = tmp / "post.lua"
+    script.write_text(
+        "\n".join(
+            [
+                'wrk.method = "POST"',
+                f'wrk.headers["Content-Type"] = "{media}"',
+                f'wrk.headers["Accept"] = "{media}"',
+                f'wrk.headers["Authorization"] = "Bearer {TOKEN}"',
+                f'local f = assert(io.open("{body_file}", "rb"))',
+                'wrk.body = f:read("*all")',
+                "f:close()",
+            ]
+        )
+    )
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=args.duration + 60)
+    text = done.stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if done.returncode != 0 or rps is None:
+        raise RuntimeError(f"wrk failed: {done.stderr or text}")
+    total = re.search(r"(\d+) requests in", text)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    p50 = re.search(r"50%\s+([\d.]+\w+)", text)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", text)
+    return {
+        "rps": float(rps[1]),
+        "requests": int(total[1]) if total else 0,
+        "non2xx": int(bad[1]) if bad else 0,
+        "p50": p50[1] if p50 else "?",
+        "p99": p99[1] if p99 else "?",
+    }
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and its descendants (Linux /proc), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += times.get(pid, 0.0)
+        stack.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"Python {platform.python_version()}"]
+    for name in ("negotiate", "uvicorn", "httptools", "uvloop", "orjson", "lxml"):
+        try:
+            parts.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            parts.append(f"{name} -")
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    parts.append((wrk.stdout or wrk.stderr).split("\n")[0].split(" [")[0])
+    return ", ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the bench; prints a table; returns 0 (also when skipped)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=5, help="seconds per row (default 5)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; best kept")
+    parser.add_argument(
+        "--http",
+        default="auto",
+        choices=("auto", "httptools", "h11"),
+        help="uvicorn's HTTP parser (auto: httptools when installed)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve is not None:
+        _serve(args.serve, args.workers, args.http)
+        return 0
+    if shutil.which("wrk") is None:
+        print("SKIP bench_http: wrk is not installed (Debian: apt-get install -y wrk)")
+        return 0
+    try:
+        import uvicorn  # noqa: F401
+    except ImportError:
+        print("SKIP bench_http: uvicorn is not installed (pip install 'negotiate[server]')")
+        return 0
+    port = _free_port()
+    from negotiate.server import ENRICH_PATH
+
+    scenarios = _requests()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        timings = _expected(scenarios, folder)
+        env = {**os.environ, ENV: TOKEN, FLOOR_ENV: str(folder)}
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--http",
+                args.http,
+            ],
+            env=env,
+        )
+        try:
+            _wait(port, time.monotonic() + 30)
+            base = f"http://127.0.0.1:{port}"
+            for index, (name, (media, body, _)) in enumerate(scenarios.items()):
+                expected = (folder / f"{index}.bin").read_bytes()
+                floor = f"/floor/{index}"
+                _check(base + ENRICH_PATH, media, body, expected)
+                _check(base + floor, media, body, expected)
+                best: dict[str, dict[str, Any]] = {}
+                for _ in range(args.rounds):
+                    for label, path in (("floor", floor), ("endpoint", ENRICH_PATH)):
+                        before = _cpu_seconds(server.pid)
+                        result = _wrk(base + path, media, body, args, folder)
+                        used = _cpu_seconds(server.pid) - before
+                        result["cpu_us"] = used / max(result["requests"], 1) * 1e6
+                        if label not in best or result["rps"] > best[label]["rps"]:
+                            best[label] = result
+                rows.append(
+                    {
+                        "scenario": name,
+                        "bytes": len(body),
+                        "response_bytes": len(expected),
+                        "in_process_us": timings[name],
+                        "endpoint": best["endpoint"],
+                        "floor": best["floor"],
+                        "ratio": best["endpoint"]["rps"] / best["floor"]["rps"],
+                        "cpu_ratio": best["floor"]["cpu_us"] / best["endpoint"]["cpu_us"],
+                    }
+                )
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    print(f"# bench_http: {_versions()}")
+    print(
+        f"# {platform.machine()}, {os.cpu_count()} CPUs; uvicorn workers={args.workers}, "
+        f"http={args.http}; "
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, best of {args.rounds}"
+    )
+    header = f"{'scenario':<19} {'in B':>6} {'out B':>6} {'in-process':>11}"
+    header += f" {'endpoint r/s':>13} {'floor r/s':>10} {'ratio':>6}"
+    header += f" {'CPU/req':>8} {'floor CPU':>9} {'CPU ratio':>9}"
+    header += f" {'p50':>8} {'p99':>8} {'non-2xx':>8}"
+    print(header)
+    for row in rows:
+        e, f = row["endpoint"], row["floor"]
+        print(
+            f"{row['scenario']:<19} {row['bytes']:>6} {row['response_bytes']:>6} "
+            f"{row['in_process_us']:>9.0f}us {e['rps']:>13.0f} {f['rps']:>10.0f} "
+            f"{row['ratio']:>6.2f} {e['cpu_us']:>6.0f}us {f['cpu_us']:>7.0f}us "
+            f"{row['cpu_ratio']:>9.2f} {e['p50']:>8} {e['p99']:>8} "
+            f"{e['non2xx'] + f['non2xx']:>8}"
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,415 @@
+"""Authentication: who is calling, as SuperOffice's WebAPI decides it.
+
+SuperOffice accepts ``Authorization: Basic`` (on-site users),
+``Authorization: SOTicket <ticket>`` and ``Authorization: Bearer <token>``
+(online), and, without an ``Authorization`` header, a web session whose
+``X-XSRF-TOKEN`` header must equal its ``XSRF-TOKEN`` cookie. Anonymous
+requests get 401 with ``WWW-Authenticate: Basic realm="SuperOffice Username or
+Ticket"`` (the HTTP layer adds the header).
+
+An :class:`Authenticator` is anything with ``authenticate(headers) ->
+Principal | None``: ``None`` means "no credentials I know about" (the
+request is answered 401, or the next authenticator in a :class:`Chain` is
+asked); credentials that are present but wrong raise
+:class:`~negotiate.http.Unauthorized`. Embedding applications plug in their
+own (sessions, API gateways, mTLS) and combine them with :class:`Chain`.
+
+Secrets are never stored in clear: passwords as salted scrypt hashes
+(:func:`hash_password`), tokens as SHA-256 digests (:func:`token_digest`), and
+every comparison is constant-time (:func:`hmac.compare_digest`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from negotiate.http import Unauthorized
+
+__all__ = [
+    "ANONYMOUS",
+    "Anonymous",
+    "Authenticator",
+    "Chain",
+    "CredentialAuthenticator",
+    "Principal",
+    "XsrfAuthenticator",
+    "hash_password",
+    "new_token",
+    "parse_cookies",
+    "token_digest",
+    "verify_password",
+]
+
+# scrypt cost: 2**14 x 8 x 1 is the interactive-login setting of the scrypt paper
+# (16 MiB, tens of milliseconds).
+_SCRYPT_N = 2**14
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+_SCRYPT_LEN = 32
+_TOKEN_PREFIX = "sha256:"
+_CACHE_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling.
+
+    Attributes:
+        name: the user name, or the name a token was configured under.
+        scheme: how they proved it: ``Basic``, ``SOTicket``, ``Bearer``,
+            ``Session`` or ``Anonymous``.
+    """
+
+    name: str
+    scheme: str
+
+
+@runtime_checkable
+class Authenticator(Protocol):
+    """Decides who is calling from the request headers."""
+
+    def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
+        """The caller, or ``None`` when the request carries no credentials it knows.
+
+        Args:
+            headers: the request headers (case-insensitive names).
+
+        Raises:
+            Unauthorized: credentials are present but wrong or malformed.
+        """
+        ...
+
+
+# -- secrets -------------------------------------------------------------------
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """A salted scrypt hash of a password, for configuration files.
+
+    Args:
+        password: the password.
+        salt: 16 random bytes (default: fresh ones; pass one only in tests).
+
+    Returns:
+        ``scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>``.
+    """
+    salt = secrets.token_bytes(16) if salt is None else salt
+    digest = hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=salt,
+        n=_SCRYPT_N,
+        r=_SCRYPT_R,
+        p=_SCRYPT_P,
+        dklen=_SCRYPT_LEN,
+    )
+    return "$".join(
+        [
+            "scrypt",
+            str(_SCRYPT_N),
+            str(_SCRYPT_R),
+            str(_SCRYPT_P),
+            base64.b64encode(salt).decode("ascii"),
+            base64.b64encode(digest).decode("ascii"),
+        ]
+    )
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """Whether ``password`` matches a :func:`hash_password` hash (constant-time).
+
+    Args:
+        password: the password to check.
+        encoded: the stored hash.
+
+    Returns:
+        ``True`` on a match; ``False`` otherwise, also for a malformed hash.
+    """
+    parsed = _parse_hash(encoded)
+    if parsed is None:
+        return False
+    n, r, p, salt, expected = parsed
+    actual = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=len(expected), maxmem=2**26
+    )
+    return hmac.compare_digest(actual, expected)
+
+
+def _parse_hash(encoded: str) -> tuple[int, int, int, bytes, bytes] | None:
+    parts = encoded.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return None
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt = base64.b64decode(parts[4], validate=True)
+        digest = base64.b64decode(parts[5], validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    if n < 2 or n & (n - 1) or not 1 <= r <= 64 or not 1 <= p <= 16 or not digest:
+        return None
+    return n, r, p, salt, digest
+
+
+def token_digest(token: str) -> str:
+    """The form a token is stored in: ``sha256:<hex>``.
+
+    Args:
+        token: the token or ticket.
+
+    Returns:
+        Its SHA-256 digest, prefixed.
+    """
+    return _TOKEN_PREFIX + hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh random token (256 bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
+
+
+def parse_cookies(header: str | None) -> dict[str, str]:
+    """The cookies of a ``Cookie`` header (RFC 6265 §5.4); the first of a name wins.
+
+    Args:
+        header: the header value, or ``None``.
+
+    Returns:
+        Name to value; quotes around a value are removed.
+    """
+    cookies: dict[str, str] = {}
+    if not header:
+        return cookies
+    for item in header.split(";"):
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        cookies.setdefault(name, value)
+    return cookies
+
+
+# -- authenticators --------------------------------------------------------------
+
+
+class Anonymous:
+    """Lets everyone in as ``Principal("anonymous", "Anonymous")``.
+
+    Only for development (``negotiate serve --insecure-no-auth``) and tests.
+    """
+
+    def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
+        """Always the anonymous principal."""
+        return _ANONYMOUS_PRINCIPAL
+
+
+_ANONYMOUS_PRINCIPAL = Principal("anonymous", "Anonymous")
+ANONYMOUS = Anonymous()
+"""The authenticator that lets everyone in."""
+
+
+class CredentialAuthenticator:
+    """``Authorization: Basic``, ``SOTicket`` and ``Bearer`` against configured secrets.
+
+    Args:
+        users: user name to :func:`hash_password` hash (Basic).
+        tokens: the tokens (Bearer) and tickets (SOTicket): a mapping of
+            principal name to token, or an iterable of tokens (principal
+            name ``token``). Each may be given as :func:`token_digest`
+            (``sha256:<hex>``, recommended) or in clear.
+
+    Basic checks run scrypt, which is slow on purpose; a successful check is
+    remembered (keyed by an HMAC of the header under a per-process random
+    key, at most 1024 entries) so that a client reusing its credentials pays
+    it once. An unknown user still costs one scrypt run, so that timing does
+    not tell which user names exist.
+    """
+
+    def __init__(
+        self,
+        *,
+        users: Mapping[str, str] | None = None,
+        tokens: Mapping[str, str] | Iterable[str] | None = None,
+    ) -> None:
+        self._users = dict(users or {})
+        for name, encoded in self._users.items():
+            if _parse_hash(encoded) is None:
+                raise ValueError(f"user {name!r}: not a hash from negotiate.auth.hash_password")
+        pairs: Iterable[tuple[str, str]]
+        if tokens is None:
+            pairs = ()
+        elif isinstance(tokens, Mapping):
+            pairs = tokens.items()
+        else:
+            pairs = (("token", t) for t in tokens)
+        self._tokens: list[tuple[bytes, str]] = []
+        self._principals: dict[tuple[str, str], Principal] = {}
+        for name, token in pairs:
+            digest = token if token.startswith(_TOKEN_PREFIX) else token_digest(token)
+            self._tokens.append((bytes.fromhex(digest[len(_TOKEN_PREFIX) :]), name))
+            for scheme in ("Bearer", "SOTicket"):
+                self._principals[name, scheme] = Principal(name, scheme)
+        self._dummy = hash_password("", salt=b"\0" * 16)
+        self._key = secrets.token_bytes(32)
+        self._verified: dict[bytes, Principal] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
+        """The principal for the ``Authorization`` header.
+
+        Returns:
+            ``None`` without an ``Authorization`` header, or with a scheme
+            other than Basic, SOTicket and Bearer (another authenticator may
+            know it).
+
+        Raises:
+            Unauthorized: malformed or wrong credentials.
+        """
+        header = headers.get("authorization")
+        if not header:
+            return None
+        scheme, _, credentials = header.strip().partition(" ")
+        folded = scheme.casefold()
+        credentials = credentials.strip()
+        if folded == "basic":
+            return self._basic(header, credentials)
+        if folded == "soticket":
+            return self._token(credentials, "SOTicket")
+        if folded == "bearer":
+            return self._token(credentials, "Bearer")
+        return None
+
+    def _token(self, credentials: str, scheme: str) -> Principal:
+        if not credentials:
+            raise Unauthorized(f"Expected a token after {scheme}")
+        actual = hashlib.sha256(credentials.encode("utf-8")).digest()
+        found: str | None = None
+        # NOTE: compare against every configured digest, without stopping at a match,
+        # so that the time taken does not depend on which one matched.
+        for expected, name in self._tokens:
+            if hmac.compare_digest(actual, expected) and found is None:
+                found = name
+        if found is None:
+            raise Unauthorized(f"Invalid {scheme} credentials")
+        return self._principals[found, scheme]
+
+    def _basic(self, header: str, credentials: str) -> Principal:
+        key = hmac.new(self._key, header.encode("utf-8", "surrogateescape"), "sha256").digest()
+        cached = self._verified.get(key)
+        if cached is not None:
+            return cached
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise Unauthorized(
+                "Malformed Basic credentials: expected base64 of user:password"
+            ) from None
+        user, colon, password = decoded.partition(":")
+        if not colon:
+            raise Unauthorized("Malformed Basic credentials: expected user:password")
+        encoded = self._users.get(user)
+        ok = verify_password(password, encoded if encoded is not None else self._dummy)
+        if encoded is None or not ok:
+            raise Unauthorized("Invalid user name or password")
+        principal = Principal(user, "Basic")
+        with self._lock:
+            if len(self._verified) >= _CACHE_LIMIT:
+                self._verified.clear()
+            self._verified[key] = principal
+        return principal
+
+
+SessionLookup = Callable[[Mapping[str, str]], Principal | None]
+"""``(cookies) -> principal``: finds the web session the cookies belong to."""
+
+
+class XsrfAuthenticator:
+    """A web session, with SuperOffice's double-submit XSRF check.
+
+    Used only when the request has no ``Authorization`` header. The
+    ``X-XSRF-TOKEN`` header must equal the ``XSRF-TOKEN`` cookie (a page
+    of the same site can read the cookie and copy it; a forged cross-site
+    request cannot), and then ``session`` finds who the session belongs to.
+
+    Args:
+        session: ``(cookies) -> principal or None``: looks the session up
+            (from a session cookie, say).
+        cookie: the name of the XSRF cookie.
+        header: the name of the XSRF header.
+    """
+
+    def __init__(
+        self, session: SessionLookup, *, cookie: str = "XSRF-TOKEN", header: str = "X-XSRF-TOKEN"
+    ) -> None:
+        self._session = session
+        self._cookie = cookie
+        self._header = header
+
+    def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
+        """The session's principal.
+
+        Returns:
+            ``None`` when the request has an ``Authorization`` header or no
+            session cookies at all.
+
+        Raises:
+            Unauthorized: the XSRF header is missing or does not match the
+                cookie, or the session is unknown.
+        """
+        if headers.get("authorization"):
+            return None
+        cookies = parse_cookies(headers.get("cookie"))
+        if not cookies:
+            return None
+        expected = cookies.get(self._cookie, "")
+        actual = headers.get(self._header) or ""
+        if not expected or not actual:
+            raise Unauthorized(f"A web session needs the {self._header} header and cookie")
+        if not hmac.compare_digest(expected.encode("utf-8"), actual.encode("utf-8")):
+            raise Unauthorized(f"{self._header} does not match the {self._cookie} cookie")
+        principal = self._session(cookies)
+        if principal is None:
+            raise Unauthorized("Unknown or expired session")
+        return principal
+
+
+class Chain:
+    """Asks several authenticators in turn; the first principal wins.
+
+    Args:
+        authenticators: in the order to ask.
+
+    An error from one (wrong credentials) ends the chain: credentials that
+    one authenticator rejects are not offered to the next.
+    """
+
+    def __init__(self, *authenticators: Authenticator) -> None:
+        self.authenticators = authenticators
+
+    def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
+        """The first principal any authenticator finds, or ``None``.
+
+        Raises:
+            Unauthorized: one of them rejected the credentials, or an
+                ``Authorization`` header has a scheme none of them knows.
+        """
+        for authenticator in self.authenticators:
+            principal = authenticator.authenticate(headers)
+            if principal is not None:
+                return principal
+        header = headers.get("authorization")
+        if header:
+            scheme = header.strip().partition(" ")[0]
+            raise Unauthorized(
+                f"Unsupported authorization scheme {scheme!r}; use Basic, SOTicket or Bearer"
+            )
+        return None

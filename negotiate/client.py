@@ -1,0 +1,511 @@
+"""A client for the contact enrichment agent, on httpx (extra: ``client``).
+
+::
+
+    from negotiate.client import Client
+
+    with Client("http://127.0.0.1:8000", auth="<token>") as client:
+        contact = client.enrich({"Name": "Nordvik"}, "NO-923609016", accept="application/xml")
+        preview = client.preview("NO-923609016")
+
+:class:`AsyncClient` has the same methods, as coroutines.
+
+Requests are encoded with any request codec of the registry (``send_as``):
+JSON, XML, form-urlencoded, and the patch formats, where the body is the
+patch from ``base`` (default: the request wrapper's default, the server's
+default base) to the request. Responses are decoded with the codec of their
+``Content-Type``; a patch-format response is applied to the ContactEntity
+that was sent (as the server computed it), so every ``accept`` gives the same
+result. A server error comes back as the :class:`~negotiate.errors.NegotiateError`
+subclass of its status (404 :class:`~negotiate.errors.NotFound`, 401
+:class:`~negotiate.http.Unauthorized`, ...) with the server's message,
+location and details (``Supported``).
+
+Authentication (``auth``): a ``(user, password)`` pair for Basic, a string
+for a Bearer token, :class:`Ticket` for ``SOTicket``, or any ``httpx.Auth``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from types import TracebackType
+from typing import Any
+
+try:
+    import httpx
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError("negotiate.client needs httpx: pip install 'negotiate[client]'") from exc
+
+from negotiate.codecs import CodecRegistry, default_registry
+from negotiate.errors import NegotiateError, UnsupportedMediaType
+from negotiate.http import error_class
+from negotiate.media import MEDIA_JSON
+from negotiate.options import DEFAULT_OPTIONS, Options
+from negotiate.schema import Schema, get_schema
+from negotiate.server import ENRICH_PATH, PREVIEW_PATH
+
+__all__ = ["AsyncClient", "Bearer", "Client", "Ticket", "error_from_body"]
+
+_CONTACT = get_schema("ContactEntity")
+_ENRICH_REQUEST = get_schema("EnrichContactEntityRequest")
+_PREVIEW = get_schema("PreviewContact")
+_PREVIEW_REQUEST = get_schema("GetPreviewEnrichContactRequest")
+_ERROR_KEYS = frozenset({"Message", "MessageDetail", "Status", "Location"})
+
+Auth = tuple[str, str] | str | httpx.Auth | None
+
+
+class Bearer(httpx.Auth):
+    """``Authorization: Bearer <token>``."""
+
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add the header."""
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+class Ticket(httpx.Auth):
+    """``Authorization: SOTicket <ticket>`` (SuperOffice's credentials ticket)."""
+
+    def __init__(self, ticket: str) -> None:
+        self._header = f"SOTicket {ticket}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add the header."""
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+def _auth(auth: Auth) -> httpx.Auth | tuple[str, str] | None:
+    if isinstance(auth, str):
+        return Bearer(auth)
+    return auth
+
+
+class _Call:
+    """One prepared request and how to read its answer."""
+
+    __slots__ = ("headers", "body", "params", "path", "schema", "sent")
+
+    def __init__(
+        self,
+        path: str,
+        body: bytes,
+        headers: dict[str, str],
+        params: dict[str, str],
+        schema: Schema,
+        sent: Any,
+    ) -> None:
+        self.path = path
+        self.body = body
+        self.headers = headers
+        self.params = params
+        self.schema = schema
+        self.sent = sent
+
+
+class _Base:
+    """Encoding requests and decoding answers, shared by both clients."""
+
+    def __init__(self, registry: CodecRegistry | None, options: Options) -> None:
+        self.options = options
+        self.registry = registry if registry is not None else default_registry(options)
+
+    def _enrich_call(
+        self,
+        contact: Mapping[str, Any] | None,
+        enrich_id: str,
+        *,
+        select: str | None,
+        send_as: str,
+        accept: str,
+        timezone: str | None,
+        language: str | None,
+        culture: str | None,
+        base: Mapping[str, Any] | None,
+    ) -> _Call:
+        sent = (
+            _CONTACT.normalize(contact, self.options) if contact is not None else _CONTACT.default()
+        )
+        wrapper = {"ContactEntity": sent if contact is not None else None, "EnrichId": enrich_id}
+        return self._call(
+            ENRICH_PATH,
+            wrapper,
+            _ENRICH_REQUEST,
+            _CONTACT,
+            sent,
+            select=select,
+            send_as=send_as,
+            accept=accept,
+            timezone=timezone,
+            language=language,
+            culture=culture,
+            base=base,
+        )
+
+    def _preview_call(
+        self,
+        enrich_id: str,
+        *,
+        select: str | None,
+        send_as: str,
+        accept: str,
+        timezone: str | None,
+        language: str | None,
+        culture: str | None,
+    ) -> _Call:
+        return self._call(
+            PREVIEW_PATH,
+            {"EnrichId": enrich_id},
+            _PREVIEW_REQUEST,
+            _PREVIEW,
+            _PREVIEW.default(),
+            select=select,
+            send_as=send_as,
+            accept=accept,
+            timezone=timezone,
+            language=language,
+            culture=culture,
+            base=None,
+        )
+
+    def _call(
+        self,
+        path: str,
+        value: dict[str, Any],
+        request_schema: Schema,
+        response_schema: Schema,
+        sent: Any,
+        *,
+        select: str | None,
+        send_as: str,
+        accept: str,
+        timezone: str | None,
+        language: str | None,
+        culture: str | None,
+        base: Mapping[str, Any] | None,
+    ) -> _Call:
+        codec, media_type = self.registry.for_content_type(send_as)
+        patch_base = request_schema.normalize(base, self.options) if base is not None else None
+        body = codec.encode(value, request_schema, base=patch_base)
+        content_type = send_as if media_type.params else codec.content_type(media_type.essence)
+        headers = {"Content-Type": content_type, "Accept": accept}
+        if timezone is not None:
+            headers["SO-TimeZone"] = timezone
+        if language is not None:
+            headers["SO-Language"] = language
+        if culture is not None:
+            headers["SO-Culture"] = culture
+        params = {"$select": select} if select else {}
+        return _Call(path, body, headers, params, response_schema, sent)
+
+    def _answer(self, call: _Call, response: httpx.Response) -> dict[str, Any]:
+        content_type = response.headers.get("content-type")
+        if response.status_code >= 400:
+            raise self._error(response, content_type)
+        if response.status_code != 200:
+            unexpected = NegotiateError(
+                f"Unexpected status {response.status_code} from {call.path}"
+            )
+            unexpected.status = response.status_code
+            raise unexpected
+        if not content_type:
+            raise UnsupportedMediaType("The server's answer has no Content-Type")
+        codec, media_type = self.registry.for_content_type(content_type)
+        # NOTE: a patch-format answer is the diff from what was sent; patch codecs apply it
+        # to ``base`` and the others ignore ``base``.
+        result: dict[str, Any] = codec.decode(
+            response.content, call.schema, media_type=media_type, base=call.sent
+        )
+        return result
+
+    def _error(self, response: httpx.Response, content_type: str | None) -> NegotiateError:
+        status = response.status_code
+        data: Any = None
+        if content_type:
+            try:
+                codec, media_type = self.registry.for_content_type(content_type)
+                data = codec.decode(response.content, None, media_type=media_type)
+            except NegotiateError:
+                data = None
+        return error_from_body(status, data, response.text[:200] or response.reason_phrase)
+
+
+def error_from_body(status: int, data: Any, fallback: str = "") -> NegotiateError:
+    """The :class:`NegotiateError` a server error body stands for.
+
+    Args:
+        status: the HTTP status.
+        data: the decoded body: ``{"Message", "MessageDetail", "Location", ...}``
+            (JSON) or ``{"Error": {...}}`` (XML); anything else uses ``fallback``.
+        fallback: the message when the body has none (the raw text, say).
+
+    Returns:
+        An instance of the status's class (:func:`negotiate.http.error_class`);
+        ``status`` is set on the instance when the class is the base class.
+    """
+    if isinstance(data, Mapping) and len(data) == 1 and isinstance(data.get("Error"), Mapping):
+        data = data["Error"]  # XML: <Error><Message>...</Message>...</Error>
+    cls = error_class(status)
+    if not isinstance(data, Mapping):
+        error = cls(fallback or f"HTTP {status}")
+    else:
+        location = data.get("Location") or ""
+        message = data.get("MessageDetail") or data.get("Message") or fallback or f"HTTP {status}"
+        suffix = f" - at {location}"
+        if location and isinstance(message, str) and message.endswith(suffix):
+            message = message[: -len(suffix)]
+        detail = {
+            key[:1].lower() + key[1:]: _listed(value)
+            for key, value in data.items()
+            if key not in _ERROR_KEYS
+        }
+        error = cls(str(message), location=str(location), **detail)
+    if error.status != status:
+        error.status = status
+    return error
+
+
+def _listed(value: Any) -> Any:
+    # XML lists arrive as {"string": [...]} (or one item: {"string": "x"}).
+    if isinstance(value, Mapping) and list(value) == ["string"]:
+        items = value["string"]
+        return items if isinstance(items, list) else [items]
+    return value
+
+
+class Client(_Base):
+    """A synchronous client.
+
+    Args:
+        base_url: the server, such as ``http://127.0.0.1:8000``.
+        auth: ``(user, password)``, a Bearer token, :class:`Ticket`, an ``httpx.Auth``.
+        timeout: seconds for each request (httpx's meaning).
+        headers: extra headers for every request (``SO-AppToken``, say).
+        registry: the codecs (default: :func:`negotiate.codecs.default_registry`).
+        options: limits for encoding and decoding.
+        transport: an httpx transport (``httpx.MockTransport``, a WSGI app's).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: Auth = None,
+        timeout: float = 10.0,
+        headers: Mapping[str, str] | None = None,
+        registry: CodecRegistry | None = None,
+        options: Options = DEFAULT_OPTIONS,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(registry, options)
+        self.http = httpx.Client(
+            base_url=base_url,
+            auth=_auth(auth),
+            timeout=timeout,
+            headers=dict(headers or {}),
+            transport=transport,
+        )
+
+    def enrich(
+        self,
+        contact: Mapping[str, Any] | None,
+        enrich_id: str,
+        *,
+        select: str | None = None,
+        send_as: str = MEDIA_JSON,
+        accept: str = MEDIA_JSON,
+        timezone: str | None = None,
+        language: str | None = None,
+        culture: str | None = None,
+        base: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Enrich a contact (``POST .../EnrichContactEntity``).
+
+        Args:
+            contact: a ContactEntity (any subset of its fields, names in any
+                case), or ``None``.
+            enrich_id: the company's id at the enrichment provider.
+            select: ``$select``, such as ``"Name,Address,Phones"``.
+            send_as: the request Content-Type: any request type of the registry.
+            accept: the Accept header (a type, or a whole header value).
+            timezone: ``SO-TimeZone`` (``"NO"``, ``"US-NY, includeTZOffset"``).
+            language: ``SO-Language``.
+            culture: ``SO-Culture``.
+            base: for a patch ``send_as``, the request wrapper the server
+                applies the patch to (default: the wrapper's default, which
+                is what the reference server uses).
+
+        Returns:
+            The enriched ContactEntity, normalised.
+
+        Raises:
+            NegotiateError: the server's error as its subclass (404 for an
+                unknown id, 401, 400, ...); or the contact is invalid
+                (400, raised before sending); or ``send_as`` is unknown (415).
+            httpx.HTTPError: the server could not be reached.
+        """
+        call = self._enrich_call(
+            contact,
+            enrich_id,
+            select=select,
+            send_as=send_as,
+            accept=accept,
+            timezone=timezone,
+            language=language,
+            culture=culture,
+            base=base,
+        )
+        return self._send(call)
+
+    def preview(
+        self,
+        enrich_id: str,
+        *,
+        select: str | None = None,
+        send_as: str = MEDIA_JSON,
+        accept: str = MEDIA_JSON,
+        timezone: str | None = None,
+        language: str | None = None,
+        culture: str | None = None,
+    ) -> dict[str, Any]:
+        """Preview a company (``POST .../GetPreviewEnrichContact``).
+
+        Arguments as :meth:`enrich`.
+
+        Returns:
+            The PreviewContact, normalised.
+
+        Raises:
+            NegotiateError: as :meth:`enrich`.
+            httpx.HTTPError: the server could not be reached.
+        """
+        call = self._preview_call(
+            enrich_id,
+            select=select,
+            send_as=send_as,
+            accept=accept,
+            timezone=timezone,
+            language=language,
+            culture=culture,
+        )
+        return self._send(call)
+
+    def _send(self, call: _Call) -> dict[str, Any]:
+        response = self.http.post(
+            call.path, content=call.body, headers=call.headers, params=call.params
+        )
+        return self._answer(call, response)
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(_Base):
+    """An asynchronous client; arguments as :class:`Client` (``transport`` is async)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: Auth = None,
+        timeout: float = 10.0,
+        headers: Mapping[str, str] | None = None,
+        registry: CodecRegistry | None = None,
+        options: Options = DEFAULT_OPTIONS,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(registry, options)
+        self.http = httpx.AsyncClient(
+            base_url=base_url,
+            auth=_auth(auth),
+            timeout=timeout,
+            headers=dict(headers or {}),
+            transport=transport,
+        )
+
+    async def enrich(
+        self,
+        contact: Mapping[str, Any] | None,
+        enrich_id: str,
+        *,
+        select: str | None = None,
+        send_as: str = MEDIA_JSON,
+        accept: str = MEDIA_JSON,
+        timezone: str | None = None,
+        language: str | None = None,
+        culture: str | None = None,
+        base: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """As :meth:`Client.enrich`."""
+        call = self._enrich_call(
+            contact,
+            enrich_id,
+            select=select,
+            send_as=send_as,
+            accept=accept,
+            timezone=timezone,
+            language=language,
+            culture=culture,
+            base=base,
+        )
+        return await self._send(call)
+
+    async def preview(
+        self,
+        enrich_id: str,
+        *,
+        select: str | None = None,
+        send_as: str = MEDIA_JSON,
+        accept: str = MEDIA_JSON,
+        timezone: str | None = None,
+        language: str | None = None,
+        culture: str | None = None,
+    ) -> dict[str, Any]:
+        """As :meth:`Client.preview`."""
+        call = self._preview_call(
+            enrich_id,
+            select=select,
+            send_as=send_as,
+            accept=accept,
+            timezone=timezone,
+            language=language,
+            culture=culture,
+        )
+        return await self._send(call)
+
+    async def _send(self, call: _Call) -> dict[str, Any]:
+        response = await self.http.post(
+            call.path, content=call.body, headers=call.headers, params=call.params
+        )
+        return self._answer(call, response)
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self.http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()

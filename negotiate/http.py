@@ -1,0 +1,679 @@
+"""Framework-neutral request handling: no I/O, no framework.
+
+An :class:`App` is a table of :class:`Operation` s (path, method, request and
+response carriers, a handler function) plus a codec registry, an
+:class:`~negotiate.auth.Authenticator` and :class:`~negotiate.options.Options`.
+It takes ``(method, path, query string, headers, body)`` and returns a
+:class:`Response` ``(status, headers, body)``; the ASGI and WSGI adapters only
+move bytes.
+
+One request, in order:
+
+1. The response codec is chosen from ``Accept`` (remembered; a 406 is raised
+   only once the route and the credentials are known to be good, so that a
+   404 or 401 is not hidden behind it).
+2. Route: unknown path 404; known path, wrong method 405 with ``Allow``.
+   Paths match case-insensitively (as ASP.NET routes do) and a trailing ``/``
+   is ignored.
+3. Authentication: the authenticator's principal, or 401 with
+   ``WWW-Authenticate: Basic realm="SuperOffice Username or Ticket"``.
+4. ``Content-Length`` over ``Options.max_body``: 413, before the body is read
+   (:meth:`App.start` answers steps 1-4 without a body, so adapters can refuse
+   early).
+5. The query string: ``$select`` (``%24select`` too, name case-insensitive,
+   repeated values joined by commas), compiled against the response carrier;
+   unknown paths 400.
+6. The body is decoded by the codec for its ``Content-Type`` (415 with the
+   accepted types when none; an empty body is the carrier's default). A patch
+   body (JSON Patch, merge patch) applies to the operation's ``request_base``,
+   else to the request carrier's default.
+7. The handler runs; its result is projected by ``$select``, then shaped by
+   the ``SO-TimeZone`` / ``SO-Language`` / ``Accept-Language`` / ``SO-Culture``
+   headers.
+8. The result is encoded by the negotiated codec. A patch-format response is
+   the diff from the operation's ``response_base`` (for EnrichContactEntity,
+   the ContactEntity the client sent) to the result, so applying it to what
+   the client sent gives exactly what a JSON response would have carried.
+
+Every response carries ``Content-Type`` (with a charset where the format has
+one), ``Content-Length`` and ``Vary: Accept``.
+
+Errors have SuperOffice's agent shape, ``{"Message": ..., "MessageDetail": ...}``
+plus ``Status``, ``Location`` and details such as ``Supported`` (see
+:meth:`NegotiateError.to_dict`), encoded with the negotiated codec. JSON is
+used instead when nothing acceptable was negotiated (406, or a bad ``Accept``
+met before negotiation) and when the negotiated type is a patch format (an
+error is not a change to anything). In XML, the error is an ``<Error>``
+element with one child per key, in the order above (``Supported`` holds
+``<string>`` items), without a namespace: the shape of ASP.NET Web API's
+``HttpError`` in XML, written by the registry's XML codec without a schema.
+An exception that is not a :class:`NegotiateError` is logged and answered 500
+without its text.
+
+The error classes of this layer extend the tree in :mod:`negotiate.errors`::
+
+    NegotiateError
+     ├── Unauthorized               401  no or wrong credentials
+     ├── MethodNotAllowed           405  the path exists, the method does not
+     ├── BadGateway                 502  the enrichment service failed
+     └── GatewayTimeout             504  the enrichment service did not answer in time
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from negotiate.codecs import CodecRegistry, default_registry
+from negotiate.codecs.base import Codec
+from negotiate.errors import (
+    BadGateway as BadGateway,
+    BodyTooLarge,
+    GatewayTimeout as GatewayTimeout,
+    MalformedBody,
+    MethodNotAllowed as MethodNotAllowed,
+    NegotiateError,
+    NotFound,
+    Unauthorized as Unauthorized,
+    UnsupportedMediaType,
+)
+from negotiate.media import MEDIA_JSON
+from negotiate.options import DEFAULT_OPTIONS, Options
+from negotiate.schema import Schema
+
+if TYPE_CHECKING:
+    from negotiate.auth import Authenticator, Principal
+
+__all__ = [
+    "REALM",
+    "App",
+    "BadGateway",
+    "Context",
+    "Exchange",
+    "GatewayTimeout",
+    "Headers",
+    "MethodNotAllowed",
+    "Operation",
+    "Response",
+    "Unauthorized",
+    "error_class",
+]
+
+log = logging.getLogger("negotiate.http")
+
+REALM = "SuperOffice Username or Ticket"
+"""The realm of the ``WWW-Authenticate`` challenge, as SuperOffice sends it."""
+
+_CHALLENGE = f'Basic realm="{REALM}"'
+_MAX_QUERY_FIELDS = 64
+
+
+def error_class(status: int) -> type[NegotiateError]:
+    """The :class:`NegotiateError` subclass for an HTTP status (the base class if none).
+
+    Args:
+        status: an HTTP status code.
+
+    Returns:
+        The most general class of that status (400 is ``MalformedBody``).
+    """
+    return _BY_STATUS.get(status, NegotiateError)
+
+
+def _by_status() -> dict[int, type[NegotiateError]]:
+    found: dict[int, type[NegotiateError]] = {}
+    stack: list[type[NegotiateError]] = [NegotiateError]
+    while stack:
+        cls = stack.pop(0)  # breadth first: the most general class of a status wins
+        if cls is not NegotiateError:
+            found.setdefault(cls.status, cls)
+        stack.extend(cls.__subclasses__())
+    found.pop(500, None)  # EncodeError is the server's own failure, not a category
+    return found
+
+
+# -- requests and responses ----------------------------------------------------
+
+
+class Headers(Mapping[str, str]):
+    """Request headers: case-insensitive names, repeated fields joined.
+
+    Repeated fields are joined with ``", "`` (RFC 9110 §5.3), ``Cookie`` with
+    ``"; "`` (RFC 6265 §5.4). Byte names and values (ASGI) are read as
+    Latin-1, as HTTP/1.1 defines them.
+
+    Args:
+        items: a mapping or ``(name, value)`` pairs, ``str`` or ``bytes``.
+    """
+
+    __slots__ = ("_map",)
+
+    def __init__(
+        self, items: Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]] = ()
+    ) -> None:
+        found: dict[str, str] = {}
+        pairs: Iterable[tuple[str | bytes, str | bytes]] = (
+            items.items() if isinstance(items, Mapping) else items
+        )
+        for raw_name, raw_value in pairs:
+            name = raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name
+            value = raw_value.decode("latin-1") if isinstance(raw_value, bytes) else raw_value
+            name = name.lower()
+            if name in found:
+                found[name] += ("; " if name == "cookie" else ", ") + value
+            else:
+                found[name] = value
+        self._map = found
+
+    @classmethod
+    def from_asgi(cls, raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+        """Headers from an ASGI scope, whose names the server has already lower-cased.
+
+        Args:
+            raw: the scope's ``headers``.
+        """
+        # PERF: the hot path of every ASGI request; no case folding, no type checks.
+        found: dict[str, str] = {}
+        for raw_name, raw_value in raw:
+            name = raw_name.decode("latin-1")
+            value = raw_value.decode("latin-1")
+            if name in found:
+                found[name] += ("; " if name == "cookie" else ", ") + value
+            else:
+                found[name] = value
+        headers = cls.__new__(cls)
+        headers._map = found
+        return headers
+
+    def any_of(self, names: Iterable[str]) -> bool:
+        """Whether any of these lower-case header names is present."""
+        found = self._map
+        return any(name in found for name in names)
+
+    def __getitem__(self, name: str) -> str:
+        return self._map[name.lower()]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The value of a header (case-insensitive), or ``default``."""
+        return self._map.get(name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._map
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._map)
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._map!r})"
+
+
+@dataclass(slots=True)
+class Response:
+    """What :meth:`App.handle` returns.
+
+    Attributes:
+        status: the HTTP status code.
+        headers: ``(name, value)`` pairs, names lower case.
+        body: the encoded body.
+    """
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase of the status (``"OK"``)."""
+        try:
+            return HTTPStatus(self.status).phrase
+        except ValueError:
+            return ""
+
+    def header(self, name: str) -> str | None:
+        """The value of a response header (case-insensitive), or ``None``."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class Context:
+    """What a handler learns about its request besides the decoded body.
+
+    Attributes:
+        method: the request method, upper case.
+        path: the request path.
+        headers: the request headers.
+        query: the decoded query parameters (the last value of each name).
+        principal: who the authenticator says is calling.
+        request_type: the essence of the request's Content-Type, or ``None``.
+        response_type: the negotiated response media type.
+    """
+
+    method: str
+    path: str
+    headers: Headers
+    query: Mapping[str, str]
+    principal: Principal | None
+    request_type: str | None = None
+    response_type: str = MEDIA_JSON
+
+
+Handler = Callable[[Any, Context], Any]
+"""An operation's function: ``(decoded request value, context) -> response value``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One endpoint.
+
+    Attributes:
+        path: the path, such as ``/api/v1/Agents/Contact/EnrichContactEntity``.
+        handler: ``(request value, context) -> response value``; the response
+            value must be a normalised ``response`` carrier. It may raise any
+            :class:`NegotiateError` (answered with its status).
+        request: the request body's carrier (``None``: plain data).
+        response: the response carrier (``None``: plain data; no ``$select``).
+        method: the HTTP method.
+        request_base: ``(context) -> value`` a patch request body applies to
+            (a stored entity, say); ``None``: the request carrier's default.
+        response_base: ``(request value) -> value`` a patch-format response is
+            the diff from; ``None``: the response carrier's default.
+        blocking: the handler does I/O (the ASGI adapter runs it in a thread).
+    """
+
+    path: str
+    handler: Handler
+    request: Schema | None
+    response: Schema | None
+    method: str = "POST"
+    request_base: Callable[[Context], Any] | None = None
+    response_base: Callable[[Any], Any] | None = None
+    blocking: bool = False
+
+
+# -- the application -----------------------------------------------------------
+
+
+class App:
+    """A set of operations behind content negotiation, auth and limits.
+
+    Args:
+        operations: the endpoints.
+        authenticator: who may call; pass :data:`negotiate.auth.ANONYMOUS` to
+            allow everyone (deliberately not a default).
+        registry: the codecs (default: :func:`negotiate.codecs.default_registry`
+            with ``options``); every codec in it is reachable.
+        options: limits and the unknown-property policy; ``max_body`` is
+            enforced before a body is read.
+
+    Raises:
+        ValueError: two operations share a path and method.
+    """
+
+    def __init__(
+        self,
+        operations: Iterable[Operation],
+        *,
+        authenticator: Authenticator,
+        registry: CodecRegistry | None = None,
+        options: Options = DEFAULT_OPTIONS,
+    ) -> None:
+        self.options = options
+        self.registry = registry if registry is not None else default_registry(options)
+        self.authenticator = authenticator
+        self._routes: dict[str, dict[str, Operation]] = {}
+        for op in operations:
+            methods = self._routes.setdefault(_route_key(op.path), {})
+            method = op.method.upper()
+            if method in methods:
+                raise ValueError(f"two operations for {method} {op.path}")
+            methods[method] = op
+        try:
+            self._json: Codec | None = self.registry.codec(MEDIA_JSON)
+        except NegotiateError:
+            self._json = None
+
+    @property
+    def operations(self) -> list[Operation]:
+        """Every operation, in registration order."""
+        return [op for methods in self._routes.values() for op in methods.values()]
+
+    @property
+    def blocking(self) -> bool:
+        """Whether any handler does I/O (adapters may then run requests in threads)."""
+        return any(op.blocking for op in self.operations)
+
+    def handles(self, path: str) -> bool:
+        """Whether ``path`` is one of this app's routes (any method)."""
+        return _route_key(path) in self._routes
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query_string: str | bytes,
+        headers: Headers | Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]],
+        body: bytes,
+    ) -> Response:
+        """Answer one request.
+
+        Args:
+            method: the request method.
+            path: the percent-decoded path, without the query string.
+            query_string: the raw query string (``$select=Name`` or
+                ``%24select=Name``), percent-encoded.
+            headers: the request headers.
+            body: the whole request body.
+
+        Returns:
+            The response; never raises for anything a client can send.
+        """
+        started = self.start(method, path, query_string, headers)
+        if isinstance(started, Response):
+            return started
+        return started.finish(body)
+
+    def start(
+        self,
+        method: str,
+        path: str,
+        query_string: str | bytes,
+        headers: Headers | Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]],
+    ) -> Exchange | Response:
+        """Check everything that does not need the body (steps 1-4 of the module docs).
+
+        Adapters call this before reading the body, so that a request that
+        will be refused (404, 405, 401, 406, 413 by ``Content-Length``) is
+        refused without reading it.
+
+        Returns:
+            A :class:`Response` when the request is refused, else an
+            :class:`Exchange` whose :meth:`Exchange.finish` takes the body.
+        """
+        if not isinstance(headers, Headers):
+            headers = Headers(headers)
+        method = method.upper()
+        writer: tuple[Codec, str] | None = None
+        refusal: NegotiateError | None = None
+        try:
+            writer = self.registry.for_accept(headers.get("accept"))
+        except NegotiateError as exc:
+            refusal = exc
+        try:
+            methods = self._routes.get(_route_key(path))
+            if methods is None:
+                raise NotFound(f"No such resource: {path}")
+            op = methods.get(method)
+            if op is None:
+                allowed = sorted(methods)
+                raise MethodNotAllowed(
+                    f"Method {method} is not allowed here; use {', '.join(allowed)}",
+                    allowed=allowed,
+                )
+            principal = self._authenticate(headers, path)
+            if principal is None:
+                raise Unauthorized("Authentication required")
+            if refusal is not None:
+                raise refusal
+            assert writer is not None
+            length = headers.get("content-length")
+            if length is not None:
+                _check_length(length, self.options.max_body)
+            query = _parse_query(query_string)
+        except NegotiateError as exc:
+            return self.error(exc, writer, method)
+        ctx = Context(method, path, headers, query, principal, None, writer[1])
+        return Exchange(self, op, ctx, writer)
+
+    def _authenticate(self, headers: Headers, path: str) -> Principal | None:
+        try:
+            return self.authenticator.authenticate(headers)
+        except NegotiateError:
+            raise
+        except Exception:  # noqa: BLE001 - a plugged-in authenticator's bug is a 500, logged
+            log.exception("the authenticator failed on %s", path)
+            raise NegotiateError("Authentication failed unexpectedly; see the server log") from None
+
+    def error(
+        self, exc: NegotiateError, writer: tuple[Codec, str] | None, method: str = "POST"
+    ) -> Response:
+        """The response for an error, encoded as the module docs say.
+
+        Args:
+            exc: the error.
+            writer: the negotiated ``(codec, media type)``, or ``None``.
+            method: the request method (415 on POST lists types in ``Accept-Post``).
+
+        Returns:
+            The error response.
+        """
+        value = exc.to_dict()
+        body: bytes | None = None
+        content_type = "application/json; charset=utf-8"
+        if writer is not None and not _is_patch(writer[1]):
+            codec, media_type = writer
+            try:
+                body = codec.encode(_error_document(value, media_type), None)
+                content_type = codec.content_type(media_type)
+            except Exception:  # noqa: BLE001 - fall back to JSON rather than fail twice
+                log.exception("cannot encode an error as %s", media_type)
+                body = None
+        if body is None:
+            body = orjson.dumps(value)
+            if self._json is not None:
+                content_type = self._json.content_type(MEDIA_JSON)
+        headers = [
+            ("content-type", content_type),
+            ("content-length", str(len(body))),
+            ("vary", "Accept"),
+        ]
+        if isinstance(exc, Unauthorized):
+            headers.append(("www-authenticate", _CHALLENGE))
+        elif isinstance(exc, MethodNotAllowed):
+            headers.append(("allow", ", ".join(exc.detail.get("allowed", ()))))
+        elif isinstance(exc, UnsupportedMediaType) and method == "POST":
+            supported = exc.detail.get("supported")
+            if supported:
+                headers.append(("accept-post", ", ".join(supported)))
+        return Response(exc.status, headers, body)
+
+
+class Exchange:
+    """A request that passed :meth:`App.start`; :meth:`finish` takes its body."""
+
+    __slots__ = ("app", "context", "operation", "writer")
+
+    def __init__(
+        self, app: App, operation: Operation, context: Context, writer: tuple[Codec, str]
+    ) -> None:
+        self.app = app
+        self.operation = operation
+        self.context = context
+        self.writer = writer
+
+    def finish(self, body: bytes) -> Response:
+        """Decode the body, run the handler, project, shape and encode.
+
+        Returns:
+            The response; never raises for anything a client can send.
+        """
+        app, op, ctx = self.app, self.operation, self.context
+        codec, media_type = self.writer
+        try:
+            value = self._decode(body)
+            base: Any = None
+            patch = _is_patch(media_type)
+            if patch and op.response_base is not None:
+                # NOTE: snapshot before the handler runs: handlers, $select and shaping
+                # may share or reuse parts of the request value.
+                base = _snapshot(op.response_base(value))
+            select = ctx.query.get("$select")
+            projector = _projector(op.response, select) if select else None
+            result = op.handler(value, ctx)
+            if projector is not None:
+                result = projector(result)
+            if op.response is not None:
+                shaper = _shaper(ctx.headers)
+                if shaper is not None:
+                    result = shaper(op.response, result)
+            if patch and base is None and op.response is not None:
+                base = op.response.default()
+            out = codec.encode(result, op.response, base=base)
+        except NegotiateError as exc:
+            return app.error(exc, self.writer, ctx.method)
+        except Exception:  # noqa: BLE001 - a handler bug must not kill the server
+            log.exception("unhandled error in %s %s", ctx.method, ctx.path)
+            error = NegotiateError("An unexpected error occurred; see the server log")
+            return app.error(error, self.writer, ctx.method)
+        return Response(
+            200,
+            [
+                ("content-type", codec.content_type(media_type)),
+                ("content-length", str(len(out))),
+                ("vary", "Accept"),
+            ],
+            out,
+        )
+
+    def _decode(self, body: bytes) -> Any:
+        app, op, ctx = self.app, self.operation, self.context
+        limit = app.options.max_body
+        if len(body) > limit:
+            raise BodyTooLarge(
+                f"Body of {len(body)} bytes is over the limit of {limit}", limit=limit
+            )
+        content_type = ctx.headers.get("content-type")
+        if not content_type:
+            if body.strip():
+                raise UnsupportedMediaType(
+                    "A body needs a Content-Type", supported=list(app.registry.request_types)
+                )
+            return op.request.default() if op.request is not None else None
+        reader, parsed = app.registry.for_content_type(content_type)
+        ctx.request_type = parsed.essence
+        base = op.request_base(ctx) if op.request_base is not None else None
+        return reader.decode(body, op.request, media_type=parsed, base=base)
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _route_key(path: str) -> str:
+    # NOTE: ASP.NET routes match case-insensitively; a trailing slash is the same route.
+    key = path.casefold()
+    return key[:-1] if len(key) > 1 and key.endswith("/") else key
+
+
+def _check_length(value: str, limit: int) -> None:
+    text = value.strip()
+    if not text.isdigit() or not text.isascii():
+        raise MalformedBody(f"Expected a number in Content-Length, got {value!r}")
+    if int(text) > limit:
+        raise BodyTooLarge(f"Body of {text} bytes is over the limit of {limit}", limit=limit)
+
+
+_EMPTY_QUERY: Mapping[str, str] = {}
+
+
+def _parse_query(query_string: str | bytes) -> Mapping[str, str]:
+    if not query_string:
+        return _EMPTY_QUERY
+    if isinstance(query_string, bytes):
+        query_string = query_string.decode("latin-1")
+    try:
+        pairs = parse_qsl(
+            query_string,
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="replace",
+            max_num_fields=_MAX_QUERY_FIELDS,
+        )
+    except ValueError:
+        raise MalformedBody(
+            f"Too many query parameters (limit {_MAX_QUERY_FIELDS})", location="?"
+        ) from None
+    query: dict[str, str] = {}
+    for name, value in pairs:
+        if name.casefold() == "$select":
+            name = "$select"
+            if name in query and value:
+                value = query[name] + "," + value if query[name] else value
+        query[name] = value
+    return query
+
+
+def _error_document(value: dict[str, Any], media_type: str) -> Any:
+    """The error as the format needs it: XML wants one root and named list items."""
+    if not (media_type.endswith("/xml") or media_type.endswith("+xml")):
+        return value
+    # NOTE: the shape of ASP.NET Web API's HttpError in XML: <Error><Message>...</Error>,
+    # no namespace; lists as <string> items, as DataContractSerializer writes string[].
+    return {
+        "Error": {
+            key: {"string": item} if isinstance(item, list) else item for key, item in value.items()
+        }
+    }
+
+
+def _is_patch(media_type: str) -> bool:
+    # application/json-patch+json, application/merge-patch+json (RFC 6902, RFC 7396)
+    return media_type.endswith("patch+json")
+
+
+def _snapshot(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except TypeError:
+        import copy
+
+        return copy.deepcopy(value)
+
+
+def _projector(schema: Schema | None, text: str) -> Callable[[Any], Any]:
+    """The compiled ``$select`` for the response carrier (cached by the select module)."""
+    if schema is None:
+        raise MalformedBody("$select is not supported on this resource", location="$select")
+    from negotiate.select import compile_select
+
+    try:
+        projector = compile_select(schema, text)
+    except NegotiateError as exc:
+        if not exc.location:
+            exc.location = "$select"
+        raise
+    apply: Callable[[Any], Any] = projector.apply
+    return apply
+
+
+_SHAPING_HEADERS = ("so-timezone", "so-language", "accept-language", "so-culture")
+
+
+def _shaper(headers: Headers) -> Callable[[Schema, Any], Any] | None:
+    """The shaping the SO-* headers ask for, or ``None`` when none is present."""
+    # PERF: most requests carry none of the shaping headers; skip the import and the walk.
+    if not headers.any_of(_SHAPING_HEADERS):
+        return None
+    from negotiate.shaping import Shaping
+
+    shaping = Shaping.from_headers(headers)
+    if not shaping.active:
+        return None
+    apply: Callable[[Schema, Any], Any] = shaping.apply
+    return apply
+
+
+_BY_STATUS = _by_status()
