@@ -97,4 +97,7 @@ def values(ftype: FieldType, depth: int) -> st.SearchStrategy[Any]:
 
 def carriers(schema: Schema, depth: int = 3) -> st.SearchStrategy[dict[str, Any]]:
     """Normalised carriers of ``schema``, nested at most ``depth`` levels."""
-    return st.fixed_dictionaries({f.name: values(f.type, depth) for f in schema.fields})
+    names = schema.names
+    return st.fixed_dictionaries({f.name: values(f.type, depth) for f in schema.fields}).map(
+        lambda drawn: {name: drawn[name] for name in names}  # declaration order
+    )

@@ -23,7 +23,7 @@ from negotiate.errors import EncodeError, InvalidValue, MalformedBody, Unsupport
 from negotiate.media import MEDIA_JSON, MEDIA_TEXT_JSON, MediaType
 from negotiate.schema import Schema
 
-__all__ = ["JsonCodec", "check_depth", "loads"]
+__all__ = ["JsonCodec", "check_depth", "json_text", "loads"]
 
 _UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _TRANSCODED = frozenset(
@@ -82,7 +82,7 @@ class JsonCodec(BaseCodec):
     def _decode(
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
     ) -> Any:
-        value = loads(self._utf8(body, media_type))
+        value = loads(json_text(body, media_type))
         if schema is None:
             check_depth(value, self.options.max_depth)
             return value
@@ -95,25 +95,30 @@ class JsonCodec(BaseCodec):
         except TypeError as exc:
             raise EncodeError(f"Cannot write JSON: {exc}") from None
 
-    @staticmethod
-    def _utf8(body: bytes, media_type: MediaType | None) -> bytes | str:
-        charset = media_type.charset if media_type is not None else None
-        if charset is None:
-            if body[:3] == codecs.BOM_UTF8:
-                return body[3:]
-            for bom, name in _BOMS:
-                if body.startswith(bom):
-                    return _transcode(body, name)
-            return body
-        if charset in _UTF8:
-            return body[3:] if body[:3] == codecs.BOM_UTF8 else body
-        if charset in _TRANSCODED:
-            return _transcode(body, charset)
-        raise UnsupportedMediaType(
-            f"Unsupported charset {charset!r} for JSON; use utf-8 (utf-16 and utf-32 "
-            "are transcoded)",
-            supported=["utf-8", "utf-16", "utf-32"],
-        )
+
+def json_text(body: bytes, media_type: MediaType | None) -> bytes | str:
+    """The body as UTF-8 bytes (or text) for orjson, by the charset rules above.
+
+    Raises:
+        UnsupportedMediaType: a charset other than UTF-8, UTF-16 or UTF-32.
+        MalformedBody: bytes invalid in the declared UTF-16/UTF-32.
+    """
+    charset = media_type.charset if media_type is not None else None
+    if charset is None:
+        if body[:3] == codecs.BOM_UTF8:
+            return body[3:]
+        for bom, name in _BOMS:
+            if body.startswith(bom):
+                return _transcode(body, name)
+        return body
+    if charset in _UTF8:
+        return body[3:] if body[:3] == codecs.BOM_UTF8 else body
+    if charset in _TRANSCODED:
+        return _transcode(body, charset)
+    raise UnsupportedMediaType(
+        f"Unsupported charset {charset!r} for JSON; use utf-8 (utf-16 and utf-32 are transcoded)",
+        supported=["utf-8", "utf-16", "utf-32"],
+    )
 
 
 def _transcode(body: bytes, charset: str) -> str:

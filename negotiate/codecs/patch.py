@@ -9,12 +9,19 @@ orjson round trip, normalised by the schema), so a patch that fails half-way
 leaves nothing behind. An empty body is an empty patch: the result is that
 copy.
 
-JSON Patch runs on the ``jsonpatch`` engine. Each operation is checked and
-built once, then applied in turn, so every error names its operation. With a
-schema, every value enters the document normalised for the place it goes to
-(a partial carrier is filled in, names bind case-insensitively, ``5`` becomes
-``5.0`` in a double), so the document stays a normalised carrier from one
-operation to the next and no pass over the whole result is needed at the end.
+JSON Patch runs on the ``jsonpatch`` engine, fed the list orjson decoded and
+the pointer class below. Each operation is checked here first (so every 400
+names its operation and member), built once from ``JsonPatch.operations``,
+and applied in turn on the private copy, so every error carries its index.
+NOTE: ``JsonPatch(...).apply()`` is not used: it builds the operations again
+on every apply and loses which one failed. With a schema, every value enters
+the document normalised for the place it goes to (a partial carrier is filled
+in, names bind case-insensitively, ``5`` becomes ``5.0`` in a double), so the
+document stays a normalised carrier from one operation to the next and no
+pass over the whole result is needed at the end.
+
+An object with a duplicate member name (RFC 6902 A.13) is read as orjson
+reads it: the last one wins. The two suite cases for it are disabled upstream.
 
 Merge patch is RFC 7396's algorithm, written here (it is short), with the same
 typed insertion when there is a schema.
@@ -45,13 +52,18 @@ Errors (``location`` is a JSON pointer):
   (``/3/path``).
 * 409 :class:`PatchConflict`: a failed ``test``, or an operation the document
   does not allow (a missing member or index, ``-`` where an element must
-  exist, moving a value into itself); located in the patch (``/3/path``), the
-  message names the operation and its path.
+  exist, moving a value into itself); located in the patch (``/3/path``, or
+  ``/3/from`` for a missing source), the message names the operation and its
+  path but never quotes the document's values.
 * 413 :class:`BodyTooLarge`: ``copy`` operations would copy more than
   ``Options.max_body`` bytes of JSON in total (a patch of a few ``copy``
   operations can otherwise double the document each time).
-* 422 :class:`Unprocessable`: the result does not fit the schema; located in
-  the *result* (``/Emails/2/Value``), the message names the operation.
+* 422 :class:`Unprocessable`: the result does not fit the schema, or breaks
+  ``Options.max_items`` / ``max_depth`` (adds, moves and copies can grow and
+  nest); located in the *result* (``/Emails/-/Value``), the message names the
+  operation.
+* 500 :class:`EncodeError`: the base the application passed does not fit the
+  schema.
 
 Encoding writes the diff from ``base`` (what the client sent, normalised) to
 the value: applying it to ``base`` gives exactly the value.
@@ -86,7 +98,7 @@ from jsonpatch import JsonPatch, JsonPatchException, JsonPatchTestFailed, PatchO
 from jsonpointer import EndOfList, JsonPointer, JsonPointerException
 
 from negotiate.codecs.base import BaseCodec
-from negotiate.codecs.json import JsonCodec, check_depth, loads
+from negotiate.codecs.json import check_depth, json_text, loads
 from negotiate.errors import (
     BodyTooLarge,
     EncodeError,
@@ -139,17 +151,25 @@ _ENGINE_ERRORS: Final = (
 _BAD_ESCAPE: Final = re.compile(r"~(?![01])")
 
 
+def _quote(text: object) -> str:
+    """``repr`` cut to a length fit for an error message."""
+    quoted = repr(text)
+    return quoted if len(quoted) <= 60 else quoted[:57] + "..."
+
+
 def _parse(pointer: str) -> list[str]:
     """The unescaped reference tokens of a pointer, or ``JsonPointerException``."""
     if not pointer:
         return []
     if pointer[0] != "/":
-        raise JsonPointerException(f"{pointer!r} is not a JSON pointer: it must start with '/'")
+        raise JsonPointerException(
+            f"{_quote(pointer)} is not a JSON pointer: it must start with '/'"
+        )
     if "~" not in pointer:
         return pointer[1:].split("/")
     if _BAD_ESCAPE.search(pointer):
         raise JsonPointerException(
-            f"{pointer!r} is not a JSON pointer: '~' must be followed by 0 or 1"
+            f"{_quote(pointer)} is not a JSON pointer: '~' must be followed by 0 or 1"
         )
     return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
 
@@ -171,7 +191,7 @@ def _index(part: str | int) -> int:
     assert isinstance(part, str)
     if part.isascii() and part.isdigit() and (part[0] != "0" or part == "0"):
         return int(part)
-    raise JsonPointerException(f"{part!r} is not an array index")
+    raise JsonPointerException(f"{_quote(part)} is not an array index")
 
 
 def _step(doc: Any, part: str | int) -> Any:
@@ -180,7 +200,7 @@ def _step(doc: Any, part: str | int) -> Any:
         try:
             return doc[part]
         except KeyError:
-            raise JsonPointerException(f"member {part!r} not found") from None
+            raise JsonPointerException(f"member {_quote(part)} not found") from None
     if type(doc) is list:
         if part == "-":
             return EndOfList(doc)
@@ -188,7 +208,7 @@ def _step(doc: Any, part: str | int) -> Any:
         if index >= len(doc):
             raise JsonPointerException(f"index {index} is out of bounds (length {len(doc)})")
         return doc[index]
-    raise JsonPointerException(f"cannot look up {str(part)!r} in {describe(doc)}")
+    raise JsonPointerException(f"cannot look up {_quote(str(part))} in {describe(doc)}")
 
 
 class _Pointer(JsonPointer):
@@ -218,7 +238,7 @@ class _Pointer(JsonPointer):
         if type(doc) is list:
             return part if part == "-" else _index(part)
         if isinstance(doc, str | int | float | bool) or doc is None:
-            raise JsonPointerException(f"cannot look up {str(part)!r} in {describe(doc)}")
+            raise JsonPointerException(f"cannot look up {_quote(str(part))} in {describe(doc)}")
         return super().get_part(doc, part)
 
     def walk(self, doc: Any, part: str | int) -> Any:
@@ -253,11 +273,11 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
             value = _step(value, part)
         except JsonPointerException as exc:
             raise PatchConflict(
-                f"Nothing at {pointer}: {exc}", location=_join(parts[: depth + 1])
+                f"Nothing at {_quote(pointer)}: {exc}", location=_join(parts[: depth + 1])
             ) from None
         if type(value) is EndOfList:
             raise PatchConflict(
-                f"Nothing at {pointer}: '-' refers to the element after the last",
+                f"Nothing at {_quote(pointer)}: '-' refers to the element after the last",
                 location=_join(parts[: depth + 1]),
             )
     return value
@@ -412,9 +432,24 @@ def _check_depth(value: Any, limit: int) -> None:
         depth += 1
 
 
+def _levels(value: Any) -> int:
+    """How many levels of containers ``value`` nests (0 for a scalar)."""
+    level = [value] if type(value) is dict or type(value) is list else []
+    count = 0
+    while level:
+        count += 1
+        level = [
+            child
+            for node in level
+            for child in (node.values() if type(node) is dict else node)
+            if type(child) is dict or type(child) is list
+        ]
+    return count
+
+
 def _load(body: bytes, media_type: MediaType | None) -> Any:
     # NOTE: charset rules are JSON's (a +json type is JSON); see JsonCodec.
-    return loads(JsonCodec._utf8(body, media_type))
+    return loads(json_text(body, media_type))
 
 
 # -- JSON Patch: applying --------------------------------------------------------
@@ -434,6 +469,7 @@ class _Target:
 
 _TARGETS: dict[tuple[str, str], _Target] = {}
 _TARGETS_LIMIT: Final = 4096
+_TARGET_LENGTH: Final = 256  # longer paths are bound every time, never kept
 
 
 def _target(schema: Schema, pointer: str) -> _Target:
@@ -448,9 +484,10 @@ def _target(schema: Schema, pointer: str) -> _Target:
     found = _TARGETS.get(key)
     if found is None:
         found = _bind(schema, _parse(pointer))
-        if len(_TARGETS) >= _TARGETS_LIMIT:
-            _TARGETS.clear()
-        _TARGETS[key] = found
+        if len(pointer) <= _TARGET_LENGTH:
+            if len(_TARGETS) >= _TARGETS_LIMIT:
+                _TARGETS.clear()
+            _TARGETS[key] = found
     return found
 
 
@@ -506,6 +543,8 @@ def _label(index: int, name: str, spec: dict[str, Any]) -> str:
     path = spec["path"] or "(root)"
     if "from" in spec:
         path = f"{spec['from'] or '(root)'} to {path}"
+    if len(path) > _MESSAGE_LIMIT:
+        path = path[: _MESSAGE_LIMIT - 3] + "..."
     return f"Operation {index} ({name} {path}): "
 
 
@@ -525,17 +564,16 @@ def _member(op: dict[str, Any], name: str, index: int) -> str:
 
 def _path(
     op: dict[str, Any], name: str, index: int, schema: Schema | None
-) -> tuple[str, _Target | None]:
-    """A checked ``path`` or ``from``, bound to the schema if there is one."""
+) -> tuple[str, Sequence[str], _Target | None]:
+    """A checked ``path`` or ``from``, its tokens, and where it leads in the schema."""
     text = _member(op, name, index)
     try:
         if schema is None:
-            _parse(text)
-            return text, None
+            return text, _parse(text), None
         if text and text[0] != "/":
             text = "/" + text  # SuperOffice: the leading '/' is optional
         target = _target(schema, text)
-        return target.path, target
+        return target.path, target.parts, target
     except JsonPointerException as exc:
         raise MalformedBody(f"Operation {index}: {exc}", location=f"/{index}/{name}") from None
 
@@ -551,20 +589,28 @@ def _prepare(index: int, op: Any, schema: Schema | None, options: Options) -> _S
     name = op["op"]
     if name not in _OPERATIONS:
         raise MalformedBody(
-            f"Operation {index}: unknown op {name!r}; expected one of {', '.join(_OPERATIONS)}",
+            f"Operation {index}: unknown op {_quote(name)}; expected one of "
+            + ", ".join(_OPERATIONS),
             location=f"/{index}/op",
         )
-    path, target = _path(op, "path", index, schema)
+    path, parts, target = _path(op, "path", index, schema)
     spec: dict[str, Any] = {"op": name, "path": path}
     source = None
     if name == "move" or name == "copy":
-        spec["from"], source = _path(op, "from", index, schema)
+        spec["from"], _, source = _path(op, "from", index, schema)
     if name == "add" or name == "replace" or name == "test":
         if "value" not in op:
             raise MalformedBody(
                 f"Operation {index} ({name}) has no 'value' member", location=f"/{index}"
             )
         spec["value"] = op["value"]
+    if schema is None and (name == "add" or name == "replace"):
+        # The value lands len(parts) levels down: the result must stay within the limit.
+        if len(parts) + _levels(spec["value"]) > options.max_depth:
+            raise Unprocessable(
+                _label(index, name, spec) + f"nested deeper than the limit of {options.max_depth}",
+                location=path,
+            )
     if target is not None and target.ftype is not None:
         if name == "add" or name == "replace":
             try:
@@ -599,7 +645,8 @@ def apply_json_patch(
     Args:
         base: the document to patch (not changed); ``None`` means
             ``schema.default()``, or JSON ``null`` without a schema.
-        patch: the patch as decoded JSON (a list of operation objects).
+        patch: the patch as decoded JSON (a list of operation objects); with
+            a schema its values are normalised in place.
         schema: the carrier (with SuperOffice's leniencies), or ``None``
             for strict RFC 6902.
         options: unknown-property policy and limits.
@@ -634,6 +681,13 @@ def apply_json_patch(
                 raise PatchConflict(
                     step.label() + f"no source: {exc.message}", location=f"/{step.index}/from"
                 ) from None
+            if schema is None and len(step.operation.pointer.parts) + _levels(value) > (
+                options.max_depth
+            ):
+                raise Unprocessable(
+                    step.label() + f"nested deeper than the limit of {options.max_depth}",
+                    location=step.operation.location,
+                )
             if step.name == "copy":
                 budget -= _size(value)
                 if budget < 0:
@@ -666,11 +720,6 @@ def apply_json_patch(
                 f"The patched value does not fit {schema.name}: {exc.message}",
                 location=exc.location,
             ) from None
-    elif schema is None and steps:
-        try:
-            _check_depth(doc, options.max_depth)
-        except NegotiateError as exc:
-            raise Unprocessable(exc.message, location=exc.location) from None
     return doc
 
 
@@ -703,20 +752,23 @@ def _after_insert(doc: Any, step: _Step, schema: Schema | None, options: Options
             doc = _typed(doc, _root(schema), 0, options, (), step.label())
         return doc
     parent = doc
-    for part in parts[:-1]:
-        parent = _step(parent, part)
+    try:
+        for part in parts[:-1]:
+            parent = _step(parent, part)
+    except JsonPointerException:
+        return doc  # not plain dicts and lists (a base the application built): no limits
+    if type(parent) is not dict and type(parent) is not list:
+        return doc
     if len(parent) > options.max_items:
         raise Unprocessable(
             step.label() + f"too many items: {len(parent)} (limit {options.max_items})",
             location=_join(parts[:-1]),
         )
-    target, source = step.target, step.source
-    if (
-        step.name != "add"
-        and target is not None
-        and target.ftype is not None
-        and (source is None or source.ftype is None or source.ftype.spec != target.ftype.spec)
-    ):
+    target = step.target
+    # NOTE: a moved or copied value is typed again even from a property of the
+    # same type: copying a SelectableMDOListItem into its own ChildItems nests
+    # it deeper, and only the normaliser counts that against max_depth.
+    if step.name != "add" and target is not None and target.ftype is not None:
         last = parts[-1]
         key: str | int = last
         if type(parent) is list:
@@ -736,7 +788,8 @@ def apply_merge_patch(
     Args:
         base: the document to patch (not changed); ``None`` means
             ``schema.default()``, or JSON ``null`` without a schema.
-        patch: the merge patch as decoded JSON.
+        patch: the merge patch as decoded JSON; its values may end up in
+            the result (not copied) and be normalised in place.
         schema: the carrier (with SuperOffice's leniencies), or ``None``
             for strict RFC 7396.
         options: unknown-property policy and limits.
@@ -790,13 +843,15 @@ def _merge_carrier(
         if field is None:
             if options.unknown == "error":
                 raise Unprocessable(
-                    f"Unknown property {key!r} for {schema.name}", location=_join((*where, key))
+                    f"Unknown property {_quote(key)} for {schema.name}",
+                    location=_join((*where, key)),
                 )
             continue
         name = field.name
         if name in bound:
             raise MalformedBody(
-                f"Properties {bound[name]!r} and {key!r} both bind to {schema.name}.{name}",
+                f"Properties {_quote(bound[name])} and {_quote(key)} both bind to "
+                f"{schema.name}.{name}",
                 location=_join((*where, key)),
             )
         bound[name] = key
@@ -1155,7 +1210,11 @@ class JsonPatchCodec(_PatchCodec):
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
     ) -> Any:
         patch = _load(body, media_type)
-        return apply_json_patch(base, patch, schema, self.options)
+        try:
+            return apply_json_patch(base, patch, schema, self.options)
+        except RecursionError:
+            # NOTE: only with a max_depth near Python's recursion limit.
+            raise MalformedBody("The patch is nested too deeply") from None
 
     def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
         """The JSON Patch from ``base`` (``schema.default()`` if ``None``) to ``value``.
@@ -1165,7 +1224,11 @@ class JsonPatchCodec(_PatchCodec):
         """
         if base is None and schema is not None:
             base = schema.default()
-        return self._dumps(make_json_patch(base, value, typed=schema is not None))
+        try:
+            ops = make_json_patch(base, value, typed=schema is not None)
+        except RecursionError:
+            raise EncodeError("The value is nested too deeply to diff") from None
+        return self._dumps(ops)
 
 
 class MergePatchCodec(_PatchCodec):
@@ -1178,7 +1241,11 @@ class MergePatchCodec(_PatchCodec):
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
     ) -> Any:
         patch = _load(body, media_type)
-        return apply_merge_patch(base, patch, schema, self.options)
+        try:
+            return apply_merge_patch(base, patch, schema, self.options)
+        except RecursionError:
+            # NOTE: only with a max_depth near Python's recursion limit.
+            raise MalformedBody("The patch is nested too deeply") from None
 
     def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
         """The merge patch from ``base`` (``schema.default()`` if ``None``) to ``value``.
@@ -1187,4 +1254,8 @@ class MergePatchCodec(_PatchCodec):
             EncodeError: the change needs a ``null`` no merge patch can carry,
                 or a value cannot be written as JSON.
         """
-        return self._dumps(make_merge_patch(base, value, schema))
+        try:
+            patch = make_merge_patch(base, value, schema)
+        except RecursionError:
+            raise EncodeError("The value is nested too deeply to diff") from None
+        return self._dumps(patch)

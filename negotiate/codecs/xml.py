@@ -40,9 +40,11 @@ lost:
   ``EnrichContactEntityRequest`` for the request wrapper) or when its ``xsi:type`` names
   the carrier (the SOAP style ``<AI:Contact xsi:type="AI:ContactEntity">``); a nil
   root is a 400, as JSON ``null`` is.
-* ``nil`` is honoured only in the XML Schema instance namespace (any prefix). A nil
+* ``nil`` is honoured only in the XML Schema instance namespace (any prefix), on an
+  empty element (an element with content is read as its content: nothing is lost). A nil
   value-type property (the SOAP reference's ``<ValueLength xsi:nil="true">``) means "not
-  given": it gets its default. A nil element with content is a 400.
+  given": it gets its default. ``nil`` with a value other than ``true``/``false``/
+  ``1``/``0`` is a 400.
 * Array items and dictionary pairs are every child element, whatever their name
   (.NET names them by type; a client naming them otherwise still binds); inside a
   pair, ``Key`` and ``Value`` match by local name. A pair without a ``Key``, a nil key
@@ -58,10 +60,12 @@ lost:
   normaliser, as JSON's does, so defaults, order and limits are the same.
 
 Hardening: the body is parsed by lxml with entity resolution, DTD loading, network
-access and huge-tree mode off. A DOCTYPE anywhere in the prolog is refused with a 400
-before the parser runs, so a billion-laughs or external-entity document is never
-expanded or fetched; libxml2 refuses nesting deeper than 256 elements, and
-:attr:`Options.max_depth` and :attr:`Options.max_items` apply as for JSON.
+access and huge-tree mode off. A DOCTYPE (only the prolog may hold one) is refused with a
+400 before the parser runs, so a billion-laughs or external-entity document is never
+expanded or fetched (and, in depth, a parsed document with a DOCTYPE is refused too);
+libxml2 refuses nesting deeper than 256 elements, and :attr:`Options.max_depth` and
+:attr:`Options.max_items` apply as for JSON. A bare entity reference (``&x;``) without a
+DTD is a syntax error, so a 400.
 
 Character encoding (RFC 7303 §3.2): a byte order mark wins, then the ``charset``
 parameter, then the XML declaration's ``encoding``, else UTF-8. The charset parameter
@@ -118,6 +122,7 @@ __all__ = [
     "SERVICES88_NAMESPACE",
     "XSI_NAMESPACE",
     "XmlCodec",
+    "parse_xml",
     "text_codec",
 ]
 
@@ -125,14 +130,32 @@ XSI_NAMESPACE: Final = "http://www.w3.org/2001/XMLSchema-instance"
 SERVICES88_NAMESPACE: Final = "http://www.superoffice.net/ws/crm/NetServer/Services88"
 ARRAYS_NAMESPACE: Final = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 
-_XSI_NIL: Final = "{%s}nil" % XSI_NAMESPACE
-_XSI_TYPE: Final = "{%s}type" % XSI_NAMESPACE
+_XSI_NIL: Final = f"{{{XSI_NAMESPACE}}}nil"
+_XSI_TYPE: Final = f"{{{XSI_NAMESPACE}}}type"
 _ITEMS_DECL: Final = f' xmlns:d2p1="{ARRAYS_NAMESPACE}"'
 _NIL: Final = ' i:nil="true" />'
 
 # Characters XML 1.0 cannot carry in any form (§2.2): C0 controls but tab, LF and CR,
 # surrogates (only lone ones can occur in a Python str), U+FFFE and U+FFFF.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_C0 = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
+
+
+def _utf8_xml(text: str) -> bytes | None:
+    """``text`` as UTF-8, or ``None`` if it holds a character XML 1.0 cannot carry.
+
+    PERF: encoding and deleting the C0 controls are C loops over bytes, several times
+    faster than a regex search over the whole document.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return None
+    if len(data.translate(None, _C0)) != len(data):
+        return None
+    if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:  # U+FFFE, U+FFFF
+        return None
+    return data
 
 
 # -- character encodings --------------------------------------------------------------------
@@ -146,6 +169,7 @@ _TEXT_CODECS = frozenset(
     | {"latin-1", "koi8-r", "koi8-u"}
 )
 _UTF8_NAMES = frozenset({"utf-8", "ascii"})
+_SUPPORTED = ["utf-8", "utf-16", "utf-32", "us-ascii", "iso-8859-1", "windows-1252"]
 
 
 def text_codec(charset: str) -> str | None:
@@ -194,13 +218,12 @@ def _utf8_body(body: bytes, media_type: MediaType | None) -> bytes:
             return _transcode(body, name, "byte order mark")
     charset = media_type.charset if media_type is not None else None
     if charset is not None:
-        name = text_codec(charset)
-        if name is None:
+        codec = text_codec(charset)
+        if codec is None:
             raise UnsupportedMediaType(
-                f"Unsupported charset {charset!r} for XML",
-                supported=["utf-8", "utf-16", "utf-32", "iso-8859-1", "windows-1252"],
+                f"Unsupported charset {charset!r} for XML", supported=_SUPPORTED
             )
-        return body if name in _UTF8_NAMES else _transcode(body, name, "charset parameter")
+        return body if codec in _UTF8_NAMES else _transcode(body, codec, "charset parameter")
     head = body[:4]
     for magic, name in _SNIFF:
         if head == magic:
@@ -209,13 +232,12 @@ def _utf8_body(body: bytes, media_type: MediaType | None) -> bytes:
     if match is None:
         return body
     label = (match[1] or match[2]).decode("ascii")
-    name = text_codec(label)
-    if name is None:
+    codec = text_codec(label)
+    if codec is None:
         raise UnsupportedMediaType(
-            f"Unsupported encoding {label!r} in the XML declaration",
-            supported=["utf-8", "utf-16", "utf-32", "iso-8859-1", "windows-1252"],
+            f"Unsupported encoding {label!r} in the XML declaration", supported=_SUPPORTED
         )
-    return body if name in _UTF8_NAMES else _transcode(body, name, "XML declaration")
+    return body if codec in _UTF8_NAMES else _transcode(body, codec, "XML declaration")
 
 
 def _transcode(body: bytes, name: str, source: str) -> bytes:
@@ -270,14 +292,14 @@ def _check_prolog(body: bytes) -> int:
         while pos < end and body[pos] in _SPACE:
             pos += 1
         if body.startswith(b"<?", pos):
-            close = body.find(b"?>", pos + 2)
+            close, length = body.find(b"?>", pos + 2), 2
         elif body.startswith(b"<!--", pos):
-            close = body.find(b"-->", pos + 4)
+            close, length = body.find(b"-->", pos + 4), 3
         else:
             break
         if close < 0:
             return end  # unterminated: the parser reports it
-        pos = close + 2
+        pos = close + length
     if body.startswith(b"<!", pos) and body[pos + 2 : pos + 9].upper() == b"DOCTYPE":
         raise MalformedBody(
             "XML with a DOCTYPE is not accepted (no DTDs, no entity declarations)",
@@ -287,9 +309,7 @@ def _check_prolog(body: bytes) -> int:
 
 
 # The root's start tag, attribute by attribute, and a default namespace declaration in it.
-_START_TAG = re.compile(
-    rb"""<[^\s/>!?]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>"""
-)
+_START_TAG = re.compile(rb"""<[^\s/>!?]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>""")
 _ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"[^"]*"|'[^']*')""")
 
 
@@ -327,11 +347,11 @@ def parse_xml(
         UnsupportedMediaType: the charset or declared encoding is not supported.
     """
     data = _utf8_body(body, media_type)
-    root = _check_prolog(data)
+    start = _check_prolog(data)
     if not keep_default_namespace:
-        data = _blank_default_namespace(data, root)
+        data = _blank_default_namespace(data, start)
     try:
-        return etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         message = str(exc.msg) if exc.msg else str(exc)
         if "Excessive depth" in message:
@@ -340,6 +360,9 @@ def parse_xml(
                 f"XML nested deeper than 256 elements (line {line}, column {column})"
             ) from None
         raise MalformedBody(f"Malformed XML: {message}") from None
+    if root.getroottree().docinfo.internalDTD is not None:  # NOTE: defence in depth
+        raise MalformedBody("XML with a DOCTYPE is not accepted", location="/")
+    return root
 
 
 def _local(tag: str) -> str:
@@ -361,7 +384,6 @@ _MEMO_LIMIT = 512
 
 # How a child element is read (the second item of a binding).
 _SKIP, _STRING, _INT, _SCALAR, _NODE = range(5)
-_ABSENT: Final = object()  # a nil value type: "not given", the default applies
 
 
 def _nil(el: Any) -> bool:
@@ -414,7 +436,7 @@ def _leaf(el: Any) -> str | None:
     """The text of an element that holds a scalar, or ``None`` when it is nil."""
     if len(el):
         raise _not_text(el)
-    text = el.text
+    text: str | None = el.text
     if text is None:
         return None if _nil(el) else ""
     return text
@@ -478,7 +500,7 @@ class _Readers:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.carriers: dict[str, _Reader] = {}
+        self.carriers: dict[Schema, _Reader] = {}
         self.entries: dict[str, tuple[int, Any]] = {}
 
     def entry(self, ftype: FieldType) -> tuple[int, Any]:
@@ -496,7 +518,7 @@ class _Readers:
         if kind is Kind.INT32:
             return _INT, parse_int32
         if kind is Kind.CARRIER:
-            return _NODE, self.carrier(ftype.schema)
+            return _NODE, self.late(ftype.schema)
         if kind in (Kind.ARRAY, Kind.DICT):
             assert ftype.item is not None
             if kind is Kind.ARRAY:
@@ -505,10 +527,22 @@ class _Readers:
         return _SCALAR, _scalar(ftype)
 
     def carrier(self, schema: Schema) -> _Reader:
-        found = self.carriers.get(schema.name)
+        """The reader of a carrier element: the fast positional one, else the general one."""
+        found = self.carriers.get(schema)
         if found is None:
-            found = self.carriers[schema.name] = self._carrier(schema)
+            general = self.carriers[schema] = self._carrier(schema)
+            found = self.carriers[schema] = _fast_reader(schema, general, self)
         return found
+
+    def late(self, schema: Schema) -> _Reader:
+        """A reader that looks the carrier's reader up when called (carriers can recurse)."""
+        carriers = self.carriers
+
+        def read(el: Any) -> Any:
+            return carriers[schema](el)
+
+        self.carrier(schema)
+        return read
 
     def _carrier(self, schema: Schema) -> _Reader:
         table: dict[str, tuple[str, int, Any]] = {}
@@ -590,8 +624,11 @@ class _Readers:
                     raise exc.at(_local(child.tag), style="xml") from None
             if len(out) != expected:
                 _duplicate(children, table, schema)
-            if len(out) == size and list(out) != names:
-                out = {name: out[name] for name in names}
+            if len(out) != size or list(out) != names:
+                # every field, in declaration order: the normaliser then rebinds nothing
+                full = schema.default()
+                full.update(out)
+                return full
             return out
 
         return read
@@ -640,6 +677,31 @@ class _Readers:
             for pair in el[:]:
                 part = None
                 try:
+                    parts = pair[:]
+                    # PERF: .NET's exact shape, <Key>k</Key><Value>...</Value>, inline
+                    if len(parts) == 2 and pair.text is None and pair.tail is None:
+                        key_el, value_el = parts
+                        key = key_el.text
+                        if (
+                            key is not None
+                            and key_el.tag == "Key"
+                            and value_el.tag == "Value"
+                            and key_el.tail is None
+                            and value_el.tail is None
+                            and not len(key_el)
+                            and key not in out
+                        ):
+                            part = value_el
+                            if code == _STRING:
+                                value = value_el.text
+                                if value is None or len(value_el):
+                                    value = _leaf(value_el)
+                                out[key] = value
+                                continue
+                            if code == _NODE and len(value_el):
+                                out[key] = reader(value_el)
+                                continue
+                            part = None
                     text = pair.text
                     if text is not None and not text.isspace():
                         _no_text(pair)
@@ -677,6 +739,89 @@ class _Readers:
             return out
 
         return read
+
+
+def _fast_reader(schema: Schema, general: _Reader, readers: _Readers) -> _Reader:
+    """Generate a reader for elements in exactly .NET's shape, falling back to ``general``.
+
+    PERF: DataContractSerializer writes every property, in declaration order, without
+    namespace prefixes. For such an element the generated code compares each child's
+    tag with the expected name by position, reads the common scalars inline into
+    locals and builds the carrier with one dict display: no table lookups and no
+    per-field stores. Anything else (another order, a missing or unknown element, a
+    prefix, a nil value type, bad text) returns the general reader's result, which
+    also locates any error.
+    """
+    namespace: dict[str, Any] = {
+        "G": general,
+        "_nil": _nil,
+        "_leaf": _leaf,
+        "NegotiateError": NegotiateError,
+    }
+    body = [
+        "def read(el):",
+        "    try:",
+        "        ch = el[:]",
+        f"        if len(ch) != {len(schema.fields)}: return G(el)",
+        "        t = el.text",
+        "        if t is not None and not t.isspace(): return G(el)",
+    ]
+    for index, field in enumerate(schema.fields):
+        var = f"v{index}"
+        body += [
+            f"        c = ch[{index}]",
+            f"        if c.tag != {field.name!r}: return G(el)",
+            "        t = c.tail",
+            "        if t is not None and not t.isspace(): return G(el)",
+        ]
+        code, reader = readers.entry(field.type)
+        if code == _STRING:
+            body += [
+                "        if len(c): return G(el)",
+                f"        {var} = c.text",
+                f"        if {var} is None: {var} = None if _nil(c) else ''",
+            ]
+        elif code == _INT:
+            body += [
+                "        if len(c): return G(el)",
+                "        t = c.text",
+                "        if t is None or len(t) > 9 or not t.isdigit() or not t.isascii(): "
+                "return G(el)",
+                f"        {var} = int(t)",
+            ]
+        elif field.type.kind is Kind.BOOL:
+            body += [
+                "        if len(c): return G(el)",
+                "        t = c.text",
+                f"        if t == 'true': {var} = True",
+                f"        elif t == 'false': {var} = False",
+                "        else: return G(el)",
+            ]
+        elif code == _SCALAR:
+            namespace[f"P{index}"] = reader
+            body += [
+                "        t = _leaf(c)",
+                "        if t is None: return G(el)",
+                f"        {var} = P{index}(t)",
+            ]
+        else:
+            namespace[f"R{index}"] = reader
+            body += [
+                "        if not len(c) and ((t := c.text) is None or t.isspace()) and _nil(c):",
+                f"            {var} = None",
+                "        else:",
+                f"            {var} = R{index}(c)",
+            ]
+    items = ", ".join(f"{field.name!r}: v{i}" for i, field in enumerate(schema.fields))
+    body += [
+        f"        return {{{items}}}",
+        "    except (NegotiateError, ValueError):",
+        "        return G(el)",
+    ]
+    source = "\n".join(body)
+    exec(compile(source, f"<negotiate.codecs.xml reader for {schema.name}>", "exec"), namespace)
+    read: _Reader = namespace["read"]
+    return read
 
 
 def _duplicate(children: list[Any], table: dict[str, tuple[str, int, Any]], schema: Schema) -> None:
@@ -741,7 +886,7 @@ def _root_matches(root: Any, schema: Schema) -> bool:
     local = _local(root.tag)
     if local == schema.name or local.casefold() == schema.name.casefold():
         return True
-    declared = root.get(_XSI_TYPE)
+    declared: str | None = root.get(_XSI_TYPE)
     if declared is None:
         return False
     return declared.rpartition(":")[2].strip().casefold() == schema.name.casefold()
@@ -859,7 +1004,7 @@ def _w_double(value: Any) -> str:
     if type(value) is not float:
         raise _SLOW
     if value - value != 0.0:
-        raise EncodeError(f"Cannot write {value!r} as an XML double (JSON cannot carry it)")
+        raise _SLOW  # NaN or infinite: the normaliser refuses it, located
     if value == 0.0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
     if value.is_integer() and abs(value) < 1e16:
@@ -932,7 +1077,10 @@ class _WriterSource:
         while self.pending:
             self.write_carrier(self.pending.pop())
         source = "\n".join(self.lines)
-        exec(compile(source, f"<negotiate.codecs.xml writers for {root.name}>", "exec"), self.namespace)
+        exec(
+            compile(source, f"<negotiate.codecs.xml writers for {root.name}>", "exec"),
+            self.namespace,
+        )
         writer: Callable[[Any], str] = self.namespace[entry]
         return writer
 
@@ -1022,9 +1170,11 @@ class _WriterSource:
             return f"{open_} + _t({var}) + {close}"
         if kind in (Kind.ARRAY, Kind.DICT):
             assert ftype.item is not None
-            attrs = _ITEMS_DECL if kind is Kind.ARRAY and _item_name(ftype.item).startswith(
-                "d2p1:"
-            ) else ""
+            attrs = (
+                _ITEMS_DECL
+                if kind is Kind.ARRAY and _item_name(ftype.item).startswith("d2p1:")
+                else ""
+            )
             pytype = "list" if kind is Kind.ARRAY else "dict"
             content = self.container(ftype)
             full = f"{repr(f'<{name}{attrs}>')} + {content}({var}) + {close}"
@@ -1036,9 +1186,7 @@ class _WriterSource:
         if ftype.kind is Kind.ENUM:
             assert ftype.enum is not None
             return self.constant(_w_enum(ftype.enum))
-        return {Kind.INT32: "_int", Kind.BOOL: "_bool", Kind.DOUBLE: "_dbl"}.get(
-            ftype.kind, "_dt"
-        )
+        return {Kind.INT32: "_int", Kind.BOOL: "_bool", Kind.DOUBLE: "_dbl"}.get(ftype.kind, "_dt")
 
     def container(self, ftype: FieldType) -> str:
         """A helper ``(value) -> str`` writing the items of an array or dictionary."""
@@ -1157,16 +1305,12 @@ def _qname(
     return f"{prefix}:{local}" if prefix else local
 
 
-_NAME = re.compile(r"[A-Za-z_\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*(?::[A-Za-z_\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*)?")
+_NCNAME = r"[A-Za-z_\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*"
+_NAME = re.compile(f"{_NCNAME}(?::{_NCNAME})?")
 
 
 def _escape_attr(text: str) -> str:
-    return (
-        _escape(text)
-        .replace('"', "&quot;")
-        .replace("\n", "&#10;")
-        .replace("\t", "&#9;")
-    )
+    return _escape(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 
 def _plain_text(value: Any, where: str) -> str:
@@ -1255,7 +1399,9 @@ class _PlainWriter:
                     continue
                 comment = _plain_text(item, here)
                 if "--" in comment or comment.endswith("-"):
-                    raise EncodeError("A comment cannot contain '--' or end with '-'", location=here)
+                    raise EncodeError(
+                        "A comment cannot contain '--' or end with '-'", location=here
+                    )
                 out.append(f"<!--{comment}-->")
             else:
                 self.element(key, item, here, scope, depth + 1)
@@ -1352,24 +1498,29 @@ class XmlCodec(BaseCodec):
                 content = writer(value)
             except (_Slow, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 raise EncodeError(f"Cannot write {name} as XML: {exc!r}") from None
-        text = f"<{name}{self._declarations}>{content}</{name}>"
-        if _INVALID_XML.search(text) is not None:
-            where = _find_invalid(value)
-            raise EncodeError("A string holds a character XML 1.0 cannot carry", location=where or "")
-        return text.encode("utf-8")
+        data = _utf8_xml(f"<{name}{self._declarations}>{content}</{name}>")
+        if data is None:
+            raise EncodeError(
+                "A string holds a character XML 1.0 cannot carry",
+                location=_find_invalid(value) or "",
+            )
+        return data
 
     def _normalized(self, value: Any, schema: Schema) -> dict[str, Any]:
         try:
             return schema.normalize(value, self.options)
         except NegotiateError as exc:
-            raise EncodeError(f"Cannot write {schema.name}: {exc.message}", location=exc.location) from None
+            raise EncodeError(
+                f"Cannot write {schema.name}: {exc.message}", location=exc.location
+            ) from None
         except RecursionError:
             raise EncodeError(f"Cannot write {schema.name}: nested too deeply") from None
 
     def _encode_plain(self, value: Any) -> bytes:
         if not isinstance(value, dict):
             raise EncodeError(
-                f"Without a schema, XML is written from a dict with one root key, got {describe(value)}"
+                "Without a schema, XML is written from a dict with one root key, "
+                f"got {describe(value)}"
             )
         roots = [k for k in value if k != "#comment"]
         if len(roots) != 1:
@@ -1382,9 +1533,10 @@ class XmlCodec(BaseCodec):
             writer.element(key, value[key], "/" + _escape_pointer(key), frozenset(), 0)
         except RecursionError:
             raise EncodeError("Nested too deeply to write as XML") from None
-        text = "".join(writer.out)
-        if _INVALID_XML.search(text) is not None:
+        data = _utf8_xml("".join(writer.out))
+        if data is None:
             raise EncodeError(
-                "A string holds a character XML 1.0 cannot carry", location=_find_invalid(value) or ""
+                "A string holds a character XML 1.0 cannot carry",
+                location=_find_invalid(value) or "",
             )
-        return text.encode("utf-8")
+        return data

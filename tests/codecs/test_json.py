@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from hypothesis import given, settings, strategies as st
+from strategies import carriers
 
 from negotiate.codecs import JsonCodec
 from negotiate.errors import (
@@ -22,7 +23,6 @@ from negotiate.errors import (
 from negotiate.media import MediaType
 from negotiate.options import Options
 from negotiate.schema import SCHEMAS, get_schema
-from strategies import carriers
 
 DATA = Path(__file__).parent.parent / "data" / "superoffice"
 CONTACT = get_schema("ContactEntity")
@@ -91,9 +91,10 @@ def test_schemaless_decode_is_plain_data() -> None:
 def test_utf8_bom_is_tolerated() -> None:
     body = codecs.BOM_UTF8 + '{"Name": "Ørsted"}'.encode()
     assert CODEC.decode(body, CONTACT)["Name"] == "Ørsted"
-    assert CODEC.decode(body, CONTACT, media_type=media("application/json;charset=UTF-8"))[
-        "Name"
-    ] == "Ørsted"
+    assert (
+        CODEC.decode(body, CONTACT, media_type=media("application/json;charset=UTF-8"))["Name"]
+        == "Ørsted"
+    )
 
 
 @pytest.mark.parametrize("charset", ["utf-16", "utf-16le", "utf-16be", "utf-32", "UTF-32LE"])
@@ -209,8 +210,10 @@ JSON_VALUES = st.recursive(
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(CONTACT.names + ("x", "name")), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(CONTACT.names + ("x", "name")), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
