@@ -21,7 +21,9 @@ def run(args: list[str], stdin: bytes = b"") -> subprocess.CompletedProcess[byte
 
 
 def test_the_bundled_sample_is_the_reference_page_sample() -> None:
-    assert orjson.loads(sample_contact()) == orjson.loads((DATA / "contact-sample.json").read_bytes())
+    assert orjson.loads(sample_contact()) == orjson.loads(
+        (DATA / "contact-sample.json").read_bytes()
+    )
 
 
 def test_convert_sample_json_to_json(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
@@ -32,7 +34,9 @@ def test_convert_sample_json_to_json(capsysbinary: pytest.CaptureFixture[bytes])
 
 
 def test_convert_reads_stdin_and_writes_stdout() -> None:
-    result = run(["convert", "--from", "text/json", "--to", "application/json"], b'{"name": "Acme"}')
+    result = run(
+        ["convert", "--from", "text/json", "--to", "application/json"], b'{"name": "Acme"}'
+    )
     assert result.returncode == 0, result.stderr
     assert orjson.loads(result.stdout)["Name"] == "Acme"
 
@@ -65,7 +69,11 @@ def test_convert_select_and_timezone_shape_like_a_response(
 @pytest.mark.parametrize(
     ("args", "stdin", "expected"),
     [
-        ([], b'{"Persons": [{"Rank": "x"}]}', "400 Expected int32, got str 'x' - at /Persons/0/Rank"),
+        (
+            [],
+            b'{"Persons": [{"Rank": "x"}]}',
+            "400 Expected int32, got str 'x' - at /Persons/0/Rank",
+        ),
         ([], b'{"Name": ', "400 Malformed JSON"),
         (["--from", "text/plain"], b"{}", "415 Unsupported Content-Type 'text/plain'"),
         (["--from", "application/json; charset=latin-1"], b"{}", "415 Unsupported charset"),
