@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["DEFAULT_OPTIONS", "Options"]
+__all__ = ["DEFAULT_OPTIONS", "MAX_DEPTH_LIMIT", "Options"]
+
+MAX_DEPTH_LIMIT = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +21,8 @@ class Options:
         max_body: largest body in bytes; larger bodies get a 413.
         max_depth: deepest nesting of carriers (recursive ones such as
             ``SelectableMDOListItem.ChildItems``) or, without a schema, of
-            JSON/XML containers; deeper input gets a 400.
+            JSON/XML containers; deeper input gets a 400. At most 256, so
+            that no walk can reach Python's recursion limit.
         max_items: most items in one array or dictionary, and the largest
             index a form key may name; more gets a 400.
     """
@@ -28,6 +31,15 @@ class Options:
     max_body: int = 16 * 1024 * 1024
     max_depth: int = 64
     max_items: int = 10_000
+
+    def __post_init__(self) -> None:
+        if self.unknown not in ("ignore", "error"):
+            raise ValueError(f"unknown must be 'ignore' or 'error', not {self.unknown!r}")
+        for name in ("max_body", "max_depth", "max_items"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer")
+        if self.max_depth > MAX_DEPTH_LIMIT:
+            raise ValueError(f"max_depth must be at most {MAX_DEPTH_LIMIT}")
 
 
 DEFAULT_OPTIONS = Options()

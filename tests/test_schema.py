@@ -301,6 +301,26 @@ def test_recursion_depth_is_limited() -> None:
     CONTACT.normalize({"Interests": [root]}, Options(max_depth=200))
 
 
+def test_deepest_allowed_recursion_does_not_reach_the_interpreter_limit() -> None:
+    item: dict[str, Any] = {}
+    root = item
+    for _ in range(300):
+        child: dict[str, Any] = {}
+        item["ChildItems"] = [child]
+        item = child
+    with pytest.raises(InvalidValue, match="deeper than the limit of 256"):
+        CONTACT.normalize({"Interests": [root]}, Options(max_depth=256))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"max_depth": 257}, {"max_depth": 0}, {"max_items": -1}, {"unknown": "drop"}],
+)
+def test_options_refuse_unusable_limits(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Options(**kwargs)
+
+
 def test_array_length_is_limited() -> None:
     with pytest.raises(InvalidValue, match="Too many items") as info:
         CONTACT.normalize({"Domains": ["x"] * 11}, Options(max_items=10))

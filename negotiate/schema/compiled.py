@@ -156,16 +156,15 @@ class Schema:
                 first (faster; ``value`` must not be used afterwards).
 
         Returns:
-            The normalised carrier: every field, in declaration order.
+            The normalised carrier: every field, in declaration order (a dict
+            that has exactly the declared names keeps its own order; see the
+            fast path below).
 
         Raises:
             InvalidValue: a value does not fit; ``location`` is a JSON pointer.
         """
         if not in_place:
-            try:
-                value = _copy(value)
-            except RecursionError:
-                raise InvalidValue("Value nested too deeply to copy") from None
+            value = _copy(value)
         return self.normalizer(value, 0, options)
 
     @property
@@ -208,12 +207,28 @@ def _pointer(key: str) -> str:
 
 
 def _copy(value: Any) -> Any:
-    """A copy of the containers (dicts and lists); leaves are immutable and shared."""
+    """A copy of the containers (dicts and lists); leaves are immutable and shared.
+
+    Iterative, so that no nesting depth reaches the interpreter's recursion limit
+    (the normaliser refuses what is too deep, with its location).
+    """
     if type(value) is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_copy(v) for v in value]
-    return value
+        root: Any = dict(value)
+    elif type(value) is list:
+        root = list(value)
+    else:
+        return value
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for key, item in node.items() if type(node) is dict else enumerate(node):
+            if type(item) is dict:
+                node[key] = copied = dict(item)
+                stack.append(copied)
+            elif type(item) is list:
+                node[key] = copied = list(item)
+                stack.append(copied)
+    return root
 
 
 # -- reading the declarations ------------------------------------------------
