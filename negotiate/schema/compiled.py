@@ -222,11 +222,9 @@ def _copy(value: Any) -> Any:
     while stack:
         node = stack.pop()
         for key, item in node.items() if type(node) is dict else enumerate(node):
-            if type(item) is dict:
-                node[key] = copied = dict(item)
-                stack.append(copied)
-            elif type(item) is list:
-                node[key] = copied = list(item)
+            if type(item) is dict or type(item) is list:
+                copied: Any = type(item)(item)
+                node[key] = copied
                 stack.append(copied)
     return root
 
