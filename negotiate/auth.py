@@ -14,9 +14,12 @@ asked); credentials that are present but wrong raise
 :class:`~negotiate.http.Unauthorized`. Embedding applications plug in their
 own (sessions, API gateways, mTLS) and combine them with :class:`Chain`.
 
-Secrets are never stored in clear: passwords as salted scrypt hashes
-(:func:`hash_password`), tokens as SHA-256 digests (:func:`token_digest`), and
-every comparison is constant-time (:func:`hmac.compare_digest`).
+Configured secrets are never stored in clear: passwords as salted scrypt
+hashes (:func:`hash_password`), tokens as SHA-256 digests
+(:func:`token_digest`), and every comparison is constant-time
+(:func:`hmac.compare_digest`). An ``Authorization`` value that passed those
+checks is remembered in memory (a bounded table, oldest out first) so that a
+client reusing it is not checked again; a value that failed never is.
 """
 
 from __future__ import annotations
@@ -227,11 +230,13 @@ class CredentialAuthenticator:
             name ``token``). Each may be given as :func:`token_digest`
             (``sha256:<hex>``, recommended) or in clear.
 
-    Basic checks run scrypt, which is slow on purpose; a successful check is
-    remembered (keyed by an HMAC of the header under a per-process random
-    key, at most 1024 entries) so that a client reusing its credentials pays
-    it once. An unknown user still costs one scrypt run, so that timing does
-    not tell which user names exist.
+    Basic checks run scrypt, which is slow on purpose, and token checks hash
+    and compare against every configured digest; a successful check is
+    remembered (keyed by the ``Authorization`` value as received, at most
+    1024 entries, the oldest dropped first) so that a client reusing its
+    credentials pays it once. Failures are never remembered. An unknown user
+    still costs one scrypt run, so that timing does not tell which user names
+    exist.
     """
 
     def __init__(
@@ -259,8 +264,7 @@ class CredentialAuthenticator:
             for scheme in ("Bearer", "SOTicket"):
                 self._principals[name, scheme] = Principal(name, scheme)
         self._dummy = hash_password("", salt=b"\0" * 16)
-        self._key = secrets.token_bytes(32)
-        self._verified: dict[bytes, Principal] = {}
+        self._verified: dict[str, Principal] = {}
         self._lock = threading.Lock()
 
     def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
@@ -277,16 +281,34 @@ class CredentialAuthenticator:
         header = headers.get("authorization")
         if not header:
             return None
+        # PERF: a value that passed the checks below maps straight to its principal.
+        # NOTE: the lookup does not leak how much of a secret is right: str hashes are
+        # SipHash under a per-process random key, and the strings are compared only
+        # when the whole 64-bit hash matches; the first check of a value is still the
+        # constant-time one.
+        principal = self._verified.get(header)
+        if principal is not None:
+            return principal
         scheme, _, credentials = header.strip().partition(" ")
         folded = scheme.casefold()
         credentials = credentials.strip()
         if folded == "basic":
-            return self._basic(header, credentials)
-        if folded == "soticket":
-            return self._token(credentials, "SOTicket")
-        if folded == "bearer":
-            return self._token(credentials, "Bearer")
-        return None
+            principal = self._basic(credentials)
+        elif folded == "soticket":
+            principal = self._token(credentials, "SOTicket")
+        elif folded == "bearer":
+            principal = self._token(credentials, "Bearer")
+        else:
+            return None
+        self._remember(header, principal)
+        return principal
+
+    def _remember(self, header: str, principal: Principal) -> None:
+        verified = self._verified
+        with self._lock:
+            if len(verified) >= _CACHE_LIMIT:
+                del verified[next(iter(verified))]  # the oldest: dicts keep insertion order
+            verified[header] = principal
 
     def _token(self, credentials: str, scheme: str) -> Principal:
         if not credentials:
@@ -302,11 +324,7 @@ class CredentialAuthenticator:
             raise Unauthorized(f"Invalid {scheme} credentials")
         return self._principals[found, scheme]
 
-    def _basic(self, header: str, credentials: str) -> Principal:
-        key = hmac.new(self._key, header.encode("utf-8", "surrogateescape"), "sha256").digest()
-        cached = self._verified.get(key)
-        if cached is not None:
-            return cached
+    def _basic(self, credentials: str) -> Principal:
         try:
             decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
@@ -320,12 +338,7 @@ class CredentialAuthenticator:
         ok = verify_password(password, encoded if encoded is not None else self._dummy)
         if encoded is None or not ok:
             raise Unauthorized("Invalid user name or password")
-        principal = Principal(user, "Basic")
-        with self._lock:
-            if len(self._verified) >= _CACHE_LIMIT:
-                self._verified.clear()
-            self._verified[key] = principal
-        return principal
+        return Principal(user, "Basic")
 
 
 SessionLookup = Callable[[Mapping[str, str]], Principal | None]

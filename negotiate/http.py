@@ -112,6 +112,10 @@ REALM = "SuperOffice Username or Ticket"
 
 _CHALLENGE = f'Basic realm="{REALM}"'
 _MAX_QUERY_FIELDS = 64
+_MEMO_LIMIT = 256
+# PERF: the header pairs every response shares are built once; a Response's header
+# list is fresh per response (callers may append to it) but its tuples are shared.
+_VARY = ("vary", "Accept")
 
 
 def error_class(status: int) -> type[NegotiateError]:
@@ -152,24 +156,19 @@ class Headers(Mapping[str, str]):
         items: a mapping or ``(name, value)`` pairs, ``str`` or ``bytes``.
     """
 
-    __slots__ = ("_map",)
+    # NOTE: one of two forms: _map, the decoded fields; or (from_asgi) _raw, the
+    # server's bytes, decoded one value at a time as asked for and all at once
+    # (into _map) the first time the whole mapping is needed.
+    __slots__ = ("_map", "_raw")
 
     def __init__(
         self, items: Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]] = ()
     ) -> None:
-        found: dict[str, str] = {}
         pairs: Iterable[tuple[str | bytes, str | bytes]] = (
             items.items() if isinstance(items, Mapping) else items
         )
-        for raw_name, raw_value in pairs:
-            name = raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name
-            value = raw_value.decode("latin-1") if isinstance(raw_value, bytes) else raw_value
-            name = name.lower()
-            if name in found:
-                found[name] += ("; " if name == "cookie" else ", ") + value
-            else:
-                found[name] = value
-        self._map = found
+        self._map: dict[str, str] | None = _joined(pairs, fold=True)
+        self._raw: dict[bytes, bytes] | None = None
 
     @classmethod
     def from_asgi(cls, raw: Iterable[tuple[bytes, bytes]]) -> Headers:
@@ -178,42 +177,104 @@ class Headers(Mapping[str, str]):
         Args:
             raw: the scope's ``headers``.
         """
-        # PERF: the hot path of every ASGI request; no case folding, no type checks.
-        found: dict[str, str] = {}
-        for raw_name, raw_value in raw:
-            name = raw_name.decode("latin-1")
-            value = raw_value.decode("latin-1")
-            if name in found:
-                found[name] += ("; " if name == "cookie" else ", ") + value
-            else:
-                found[name] = value
+        # PERF: the hot path of every ASGI request. dict() builds the table in C; a
+        # request reads four or five of its fields, so only those are decoded.
+        pairs = raw if isinstance(raw, list) else list(raw)
+        table = dict(pairs)
         headers = cls.__new__(cls)
-        headers._map = found
+        if len(table) == len(pairs):
+            headers._raw, headers._map = table, None
+        else:  # a repeated field: join the values now
+            headers._raw, headers._map = None, _joined(pairs, fold=False)
         return headers
+
+    def _value(self, raw_name: bytes, name: str) -> str | None:
+        """The value of a lower-case name, given both as bytes and as text."""
+        raw = self._raw
+        if raw is None:
+            assert self._map is not None
+            return self._map.get(name)
+        value = raw.get(raw_name)
+        return None if value is None else value.decode("latin-1")
+
+    def _decoded(self) -> dict[str, str]:
+        found = self._map
+        if found is None:
+            assert self._raw is not None
+            found = self._map = _joined(self._raw.items(), fold=False)
+            self._raw = None
+        return found
 
     def any_of(self, names: Iterable[str]) -> bool:
         """Whether any of these lower-case header names is present."""
-        found = self._map
-        return any(name in found for name in names)
+        return any(name in self for name in names)
 
     def __getitem__(self, name: str) -> str:
-        return self._map[name.lower()]
+        value: str | None = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
 
     def get(self, name: str, default: Any = None) -> Any:
         """The value of a header (case-insensitive), or ``default``."""
-        return self._map.get(name.lower(), default)
+        name = name.lower()
+        raw = self._raw
+        if raw is None:
+            assert self._map is not None
+            return self._map.get(name, default)
+        key = _RAW_NAMES.get(name)
+        if key is None:
+            try:
+                key = name.encode("latin-1")
+            except UnicodeEncodeError:  # no HTTP field has such a name
+                return default
+        value = raw.get(key)
+        return default if value is None else value.decode("latin-1")
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._map
+        return isinstance(name, str) and self.get(name) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._map)
+        return iter(self._decoded())
 
     def __len__(self) -> int:
-        return len(self._map)
+        return len(self._raw) if self._raw is not None else len(self._decoded())
 
     def __repr__(self) -> str:
-        return f"Headers({self._map!r})"
+        return f"Headers({self._decoded()!r})"
+
+
+# PERF: the byte forms of the names this package reads, for lookups in an ASGI table.
+_RAW_NAMES = {
+    name: name.encode("ascii")
+    for name in (
+        "accept",
+        "accept-language",
+        "authorization",
+        "content-length",
+        "content-type",
+        "cookie",
+        "so-culture",
+        "so-language",
+        "so-timezone",
+        "x-xsrf-token",
+    )
+}
+
+
+def _joined(pairs: Iterable[tuple[str | bytes, str | bytes]], *, fold: bool) -> dict[str, str]:
+    """Decoded, (with ``fold``) lower-cased fields, repeated ones joined."""
+    found: dict[str, str] = {}
+    for raw_name, raw_value in pairs:
+        name = raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name
+        value = raw_value.decode("latin-1") if isinstance(raw_value, bytes) else raw_value
+        if fold:
+            name = name.lower()
+        if name in found:
+            found[name] += ("; " if name == "cookie" else ", ") + value
+        else:
+            found[name] = value
+    return found
 
 
 @dataclass(slots=True)
@@ -340,6 +401,12 @@ class App:
             if method in methods:
                 raise ValueError(f"two operations for {method} {op.path}")
             methods[method] = op
+        # PERF: the path as a client sends it -> its methods; most clients send the
+        # registered spelling, so the case fold and slash strip run once per spelling.
+        self._paths: dict[str, dict[str, Operation]] = {}
+        # PERF: (codec, media type) -> the Content-Type header pair and whether the
+        # type is a patch format: both fixed per negotiated writer.
+        self._writers: dict[tuple[Codec, str], tuple[tuple[str, str], bool]] = {}
         try:
             self._json: Codec | None = self.registry.codec(MEDIA_JSON)
         except NegotiateError:
@@ -357,7 +424,28 @@ class App:
 
     def handles(self, path: str) -> bool:
         """Whether ``path`` is one of this app's routes (any method)."""
-        return _route_key(path) in self._routes
+        return self._methods(path) is not None
+
+    def _methods(self, path: str) -> dict[str, Operation] | None:
+        """The operations at ``path`` by method, or ``None`` for an unknown path."""
+        methods = self._paths.get(path)
+        if methods is None:
+            methods = self._routes.get(_route_key(path))
+            # NOTE: only known paths are remembered, and only so many spellings of
+            # them, so that clients cannot grow the memo without bound.
+            if methods is not None and len(self._paths) < _MEMO_LIMIT:
+                self._paths[path] = methods
+        return methods
+
+    def _writer(self, writer: tuple[Codec, str]) -> tuple[tuple[str, str], bool]:
+        """The Content-Type header pair and the patch flag of a negotiated writer."""
+        found = self._writers.get(writer)
+        if found is None:
+            codec, media_type = writer
+            found = (("content-type", codec.content_type(media_type)), _is_patch(media_type))
+            if len(self._writers) < _MEMO_LIMIT:
+                self._writers[writer] = found
+        return found
 
     def handle(
         self,
@@ -408,11 +496,11 @@ class App:
         writer: tuple[Codec, str] | None = None
         refusal: NegotiateError | None = None
         try:
-            writer = self.registry.for_accept(headers.get("accept"))
+            writer = self.registry.for_accept(headers._value(b"accept", "accept"))
         except NegotiateError as exc:
             refusal = exc
         try:
-            methods = self._routes.get(_route_key(path))
+            methods = self._methods(path)
             if methods is None:
                 raise NotFound(f"No such resource: {path}")
             op = methods.get(method)
@@ -422,29 +510,34 @@ class App:
                     f"Method {method} is not allowed here; use {', '.join(allowed)}",
                     allowed=allowed,
                 )
-            principal = self._authenticate(headers, path)
+            try:
+                principal = self.authenticator.authenticate(headers)
+            except NegotiateError:
+                raise
+            except Exception:  # noqa: BLE001 - a plugged-in authenticator's bug is a 500, logged
+                log.exception("the authenticator failed on %s", path)
+                raise NegotiateError(
+                    "Authentication failed unexpectedly; see the server log"
+                ) from None
             if principal is None:
                 raise Unauthorized("Authentication required")
             if refusal is not None:
                 raise refusal
             assert writer is not None
-            length = headers.get("content-length")
-            if length is not None:
+            length = headers._value(b"content-length", "content-length")
+            # PERF: a plain number of a few digits is the usual Content-Length.
+            if length is not None and not (
+                len(length) < 16
+                and length.isdigit()
+                and length.isascii()
+                and int(length) <= self.options.max_body
+            ):
                 _check_length(length, self.options.max_body)
-            query = _parse_query(query_string)
+            query = _parse_query(query_string) if query_string else _EMPTY_QUERY
         except NegotiateError as exc:
             return self.error(exc, writer, method)
         ctx = Context(method, path, headers, query, principal, None, writer[1])
         return Exchange(self, op, ctx, writer)
-
-    def _authenticate(self, headers: Headers, path: str) -> Principal | None:
-        try:
-            return self.authenticator.authenticate(headers)
-        except NegotiateError:
-            raise
-        except Exception:  # noqa: BLE001 - a plugged-in authenticator's bug is a 500, logged
-            log.exception("the authenticator failed on %s", path)
-            raise NegotiateError("Authentication failed unexpectedly; see the server log") from None
 
     def error(
         self, exc: NegotiateError, writer: tuple[Codec, str] | None, method: str = "POST"
@@ -474,11 +567,7 @@ class App:
             body = orjson.dumps(value)
             if self._json is not None:
                 content_type = self._json.content_type(MEDIA_JSON)
-        headers = [
-            ("content-type", content_type),
-            ("content-length", str(len(body))),
-            ("vary", "Accept"),
-        ]
+        headers = [("content-type", content_type), ("content-length", str(len(body))), _VARY]
         if isinstance(exc, Unauthorized):
             headers.append(("www-authenticate", _CHALLENGE))
         elif isinstance(exc, MethodNotAllowed):
@@ -510,11 +599,11 @@ class Exchange:
             The response; never raises for anything a client can send.
         """
         app, op, ctx = self.app, self.operation, self.context
-        codec, media_type = self.writer
+        writer = self.writer
+        content_type, patch = app._writer(writer)
         try:
             value = self._decode(body)
             base: Any = None
-            patch = _is_patch(media_type)
             if patch and op.response_base is not None:
                 # NOTE: snapshot before the handler runs: handlers, $select and shaping
                 # may share or reuse parts of the request value.
@@ -530,22 +619,14 @@ class Exchange:
                     result = shaper(op.response, result)
             if patch and base is None and op.response is not None:
                 base = op.response.default()
-            out = codec.encode(result, op.response, base=base)
+            out = writer[0].encode(result, op.response, base=base)
         except NegotiateError as exc:
-            return app.error(exc, self.writer, ctx.method)
+            return app.error(exc, writer, ctx.method)
         except Exception:  # noqa: BLE001 - a handler bug must not kill the server
             log.exception("unhandled error in %s %s", ctx.method, ctx.path)
             error = NegotiateError("An unexpected error occurred; see the server log")
-            return app.error(error, self.writer, ctx.method)
-        return Response(
-            200,
-            [
-                ("content-type", codec.content_type(media_type)),
-                ("content-length", str(len(out))),
-                ("vary", "Accept"),
-            ],
-            out,
-        )
+            return app.error(error, writer, ctx.method)
+        return Response(200, [content_type, ("content-length", str(len(out))), _VARY], out)
 
     def _decode(self, body: bytes) -> Any:
         app, op, ctx = self.app, self.operation, self.context
@@ -554,7 +635,7 @@ class Exchange:
             raise BodyTooLarge(
                 f"Body of {len(body)} bytes is over the limit of {limit}", limit=limit
             )
-        content_type = ctx.headers.get("content-type")
+        content_type = ctx.headers._value(b"content-type", "content-type")
         if not content_type:
             if body.strip():
                 raise UnsupportedMediaType(
@@ -580,8 +661,12 @@ def _check_length(value: str, limit: int) -> None:
     text = value.strip()
     if not text.isdigit() or not text.isascii():
         raise MalformedBody(f"Expected a number in Content-Length, got {value!r}")
-    if int(text) > limit:
-        raise BodyTooLarge(f"Body of {text} bytes is over the limit of {limit}", limit=limit)
+    digits = text.lstrip("0")
+    # NOTE: int() refuses strings of more than 4300 digits; a number that long is over
+    # any limit anyway.
+    if len(digits) > len(str(limit)) or int(digits or "0") > limit:
+        shown = text if len(text) <= 40 else text[:20] + "..."
+        raise BodyTooLarge(f"Body of {shown} bytes is over the limit of {limit}", limit=limit)
 
 
 _EMPTY_QUERY: Mapping[str, str] = {}
@@ -659,13 +744,15 @@ def _projector(schema: Schema | None, text: str) -> Callable[[Any], Any]:
     return apply
 
 
-_SHAPING_HEADERS = ("so-timezone", "so-language", "accept-language", "so-culture")
+_SHAPING = frozenset(("so-timezone", "so-language", "accept-language", "so-culture"))
+_SHAPING_RAW = frozenset(name.encode("ascii") for name in _SHAPING)
 
 
 def _shaper(headers: Headers) -> Callable[[Schema, Any], Any] | None:
     """The shaping the SO-* headers ask for, or ``None`` when none is present."""
     # PERF: most requests carry none of the shaping headers; skip the import and the walk.
-    if not headers.any_of(_SHAPING_HEADERS):
+    raw = headers._raw
+    if _SHAPING_RAW.isdisjoint(raw) if raw is not None else _SHAPING.isdisjoint(headers._decoded()):
         return None
     from negotiate.shaping import Shaping
 

@@ -95,7 +95,7 @@ def _read_body(environ: dict[str, Any], limit: int) -> bytes | BodyTooLarge:
     length = environ.get("CONTENT_LENGTH")
     if length:
         # App.start has checked that the length is a number within the limit.
-        remaining = int(length)
+        remaining = int(length.strip().lstrip("0") or "0")  # no 4300-digit int() limit
         chunks = []
         while remaining > 0:
             chunk = stream.read(min(remaining, _CHUNK))

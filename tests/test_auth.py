@@ -184,6 +184,52 @@ class TestCredentials:
                 checker.authenticate(Headers(basic(USER, "wrong")))
         assert calls == [PASSWORD, "wrong", "wrong"]  # failures are never remembered
 
+    @pytest.mark.parametrize("scheme", ["Bearer", "SOTicket"])
+    def test_a_verified_token_header_is_remembered(
+        self, monkeypatch: pytest.MonkeyPatch, scheme: str
+    ) -> None:
+        checker = CredentialAuthenticator(tokens={"ci": token_digest(TOKEN)})
+        checks: list[str] = []
+        real = checker._token
+
+        def counting(credentials: str, name: str) -> Principal:
+            checks.append(credentials)
+            return real(credentials, name)
+
+        monkeypatch.setattr(checker, "_token", counting)
+        for _ in range(3):
+            found = checker.authenticate(headers(Authorization=f"{scheme} {TOKEN}"))
+            assert found == Principal("ci", scheme)
+        assert checks == [TOKEN]
+        for _ in range(2):
+            with pytest.raises(Unauthorized):
+                checker.authenticate(headers(Authorization=f"{scheme} wrong"))
+        assert checks == [TOKEN, "wrong", "wrong"]  # failures are never remembered
+
+    def test_the_remembered_values_are_bounded_oldest_out(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(auth, "_CACHE_LIMIT", 3)
+        checker = CredentialAuthenticator(tokens=[TOKEN])
+        checks: list[str] = []
+        real = checker._token
+
+        def counting(credentials: str, name: str) -> Principal:
+            checks.append(credentials)
+            return real(credentials, name)
+
+        monkeypatch.setattr(checker, "_token", counting)
+        # four spellings of one token (the value is trimmed): four remembered values
+        values = [f"Bearer {TOKEN}" + " " * n for n in range(4)]
+        for value in values:
+            checker.authenticate(headers(Authorization=value))
+        assert len(checks) == 4
+        checker.authenticate(headers(Authorization=values[3]))  # still remembered
+        checker.authenticate(headers(Authorization=values[1]))  # still remembered
+        assert len(checks) == 4
+        checker.authenticate(headers(Authorization=values[0]))  # dropped first: checked again
+        assert len(checks) == 5
+
     def test_unknown_users_still_cost_a_hash(self, monkeypatch: pytest.MonkeyPatch) -> None:
         checker = CredentialAuthenticator(users={USER: HASH})
         calls: list[str] = []

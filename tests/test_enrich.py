@@ -193,6 +193,27 @@ class TestMerge:
         assert result == expected
         assert len(result["Phones"]) == 2 and len(result["Emails"]) == 2
 
+    @pytest.mark.parametrize("existing", [False, True], ids=["null-contact", "with-phones"])
+    def test_results_from_one_record_share_nothing(self, existing: bool) -> None:
+        record = company()  # one object: the merge prepares it once and reuses that
+        contact = CONTACT.normalize({"Phones": [element("x")]}) if existing else None
+        first = enrich_contact(contact, record)
+        for key in ("Street", "Postal"):
+            first["Address"][key]["City"] = "changed"
+        first["Address"]["Formatted"] = "changed"
+        for key in ("Phones", "Emails"):
+            old = len(contact[key] or ()) if contact else 0
+            for item in first[key][old:]:  # the record's (the contact's own are shared)
+                item["Value"] = "changed"
+            first[key].append(None)
+        second = enrich_contact(contact, record)
+        preview = preview_contact(record)
+        assert second["Address"]["Street"]["City"] == "Oslo"
+        assert second["Address"]["Formatted"] == "Storgata 12\n0155 Oslo\nNorway"
+        values = [e and e["Value"] for e in second["Phones"] + second["Emails"]]
+        assert "changed" not in values and None not in values
+        assert preview["Address"]["Postal"]["City"] != "changed"
+
     def test_no_phones_keeps_null(self) -> None:
         result = enrich_contact(None, company(phones=(), emails=()))
         assert result["Phones"] is None and result["Emails"] is None

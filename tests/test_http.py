@@ -122,6 +122,46 @@ class TestHeaders:
         assert list(headers) == ["x-name"]
         assert len(headers) == 1
 
+    @pytest.mark.parametrize("form", ["constructor", "from_asgi"])
+    def test_the_mapping_in_both_forms(self, form: str) -> None:
+        raw = [(b"accept", b"text/xml"), (b"x-name", "Ærø".encode("latin-1")), (b"host", b"h")]
+        headers = Headers(raw) if form == "constructor" else Headers.from_asgi(raw)
+        assert headers.get("X-Name") == headers["x-name"] == "Ærø"
+        assert headers.get("missing") is None and headers.get("missing", 7) == 7
+        assert headers.get("日本") is None and "日本" not in headers  # not a Latin-1 name
+        assert "ACCEPT" in headers and "missing" not in headers and 3 not in headers
+        assert len(headers) == 3
+        with pytest.raises(KeyError):
+            headers["missing"]
+        assert headers.any_of(("so-culture", "host")) and not headers.any_of(("so-culture",))
+        assert dict(headers) == {"accept": "text/xml", "x-name": "Ærø", "host": "h"}
+        assert headers.get("accept") == "text/xml"  # after the whole mapping was decoded
+        assert "x-name" in repr(headers)
+
+    def test_from_asgi_takes_any_iterable(self) -> None:
+        headers = Headers.from_asgi(iter([(b"accept", b"a"), (b"accept", b"b")]))
+        assert headers["accept"] == "a, b" and len(headers) == 1
+
+    @settings(max_examples=150, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from([b"accept", b"cookie", b"x-a", b"authorization", b"so-language"]),
+                st.binary(max_size=8),
+            ),
+            max_size=8,
+        ),
+        st.sampled_from(["accept", "Cookie", "X-A", "authorization", "so-language", "nope"]),
+    )
+    def test_from_asgi_reads_as_the_constructor(
+        self, raw: list[tuple[bytes, bytes]], name: str
+    ) -> None:
+        lazy, eager = Headers.from_asgi(raw), Headers(raw)
+        assert lazy.get(name) == eager.get(name)
+        assert (name in lazy) == (name in eager)
+        assert len(lazy) == len(eager)
+        assert dict(lazy) == dict(eager)
+
 
 # -- routing, methods, auth ----------------------------------------------------------
 
@@ -259,6 +299,25 @@ class TestNegotiation:
         )
         assert small.handle("POST", "/x", b"", {"Content-Type": JSON}, b"[" * 11).status == 413
         assert small.handle("POST", "/x", b"", {"Content-Type": JSON}, b"[1]").status == 200
+
+    @pytest.mark.parametrize(
+        ("length", "status", "detail"),
+        [
+            ("9" * 5000, 413, "over the limit"),
+            ("0" * 5000 + "1", 400, "EnrichId is required"),
+            (" 48 ", 400, "EnrichId is required"),
+            ("0" * 40 + "16777217", 413, "over the limit"),
+        ],
+        ids=["5000-digits", "leading-zeros", "spaces", "zeros-then-over"],
+    )
+    def test_long_or_padded_content_length(
+        self, app: App, length: str, status: int, detail: str
+    ) -> None:
+        # an accepted length lets the (empty) body through: it then lacks an EnrichId
+        headers = {**bearer(), "Content-Type": JSON, "Content-Length": length}
+        response = app.handle("POST", ENRICH_PATH, b"", headers, b"")
+        assert response.status == status
+        assert detail in error_of(response)["MessageDetail"]
 
     @pytest.mark.parametrize(
         "length", ["abc", "-1", "1e3", "٣"], ids=["word", "negative", "float", "arabic-digit"]
@@ -446,8 +505,15 @@ PATCH_RESPONSES = PATCH_RESPONSE_TYPES
 PATCH_REQUESTS = PATCH_REQUEST_TYPES
 
 
+# NOTE: tests/strategies.py draws dictionary keys from TEXT.filter(bool), whose
+# just("") branch can never pass; Hypothesis counts those draws as filtered and, with
+# a whole ContactEntity per example, sometimes fails the health check on them.
 @pytest.mark.parametrize("accept", PATCH_RESPONSES)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(contact=carriers(CONTACT, depth=2))
 def test_a_patch_response_applied_to_what_was_sent_is_the_result(
     app: App, enrich_id: str, accept: str, contact: dict[str, Any]

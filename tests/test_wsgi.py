@@ -134,6 +134,13 @@ class TestDirect:
         assert status.startswith("413 ")
         assert orjson.loads(out)["Limit"] == 20
 
+    def test_a_zero_padded_content_length_is_read(self) -> None:
+        # more than 4300 digits: past what int() reads without a limit error
+        env = environ("/x", b"[1]", Content_Type=JSON)
+        env["CONTENT_LENGTH"] = "0" * 5000 + "3"
+        status, _, out = call(echo_app(), env)
+        assert (status, out) == ("200 OK", b"[1]")
+
     def test_content_length_over_the_limit_is_413_unread(self) -> None:
         env = environ("/x", b"[1]" * 10, Content_Type=JSON)
         status, _, _ = call(echo_app(max_body=20), env)

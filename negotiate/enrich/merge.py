@@ -40,7 +40,6 @@ _CONTACT = get_schema("ContactEntity")
 _PREVIEW = get_schema("PreviewContact")
 # PERF: bytes.translate deleting every non-digit byte is ~10x faster than re.sub(r"\D").
 _NON_DIGIT_BYTES = bytes(b for b in range(256) if not 0x30 <= b <= 0x39)
-_PREPARED: dict[str, tuple[Company, list[Any], list[Any]]] = {}
 _PREPARED_LIMIT = 4096
 
 
@@ -88,32 +87,81 @@ def enrich_contact(contact: dict[str, Any] | None, company: Company) -> dict[str
     Returns:
         A new normalised ContactEntity; ``contact`` is not modified.
     """
+    prepared = _prepared(company)
     result = dict(contact) if contact is not None else _CONTACT.default()
-    result["Address"] = _address(result.get("Address"), company)
-    phones, emails = _prepared(company)
-    code = company.calling_code
-    result["Phones"] = _added(result.get("Phones"), phones, lambda v: phone_key(v, code))
-    result["Emails"] = _added(result.get("Emails"), emails, email_key)
+    result["Address"] = prepared.address(result.get("Address"))
+    result["Phones"] = _added(result.get("Phones"), prepared.phones, prepared.phone_key)
+    result["Emails"] = _added(result.get("Emails"), prepared.emails, email_key)
     return result
 
 
-_Prepared = list[tuple[str, dict[str, Any]]]
+class _Points:
+    """A record's phones or emails, ready to merge: each with its comparison key."""
+
+    __slots__ = ("first", "keyed")
+
+    def __init__(self, keyed: list[tuple[str, dict[str, Any]]]) -> None:
+        # (comparison key, EntityElement) in the record's order
+        self.keyed = keyed
+        # PERF: what a contact without any gets: each distinct key once, built here
+        # instead of per request (the merge copies the elements, never shares them).
+        seen: set[str] = set()
+        self.first: list[dict[str, Any]] = []
+        for key, element in keyed:
+            if key and key not in seen:
+                seen.add(key)
+                self.first.append(element)
 
 
-def _prepared(company: Company) -> tuple[_Prepared, _Prepared]:
-    """(comparison key, EntityElement) for the record's phones and emails."""
+class _Prepared:
+    """What the merge needs of one record, built once per record (see :func:`_prepared`)."""
+
+    __slots__ = ("company", "emails", "phone_key", "phones", "postal", "street")
+
+    def __init__(self, company: Company) -> None:
+        self.company = company
+        code = company.calling_code
+        self.phone_key: Callable[[str], str] = lambda value: phone_key(value, code)
+        self.phones = _Points(
+            [(phone_key(p.value, code), _element(p, _e164(p.value))) for p in company.phones]
+        )
+        self.emails = _Points(
+            [(email_key(e.value), _element(e, e.value.strip())) for e in company.emails]
+        )
+        self.street = _structured(company.street, "ContactStreetAddress")
+        self.postal = _structured(company.postal, "ContactPostalAddress")
+
+    def address(self, old: dict[str, Any] | None) -> dict[str, Any]:
+        """A new Address of the record, keeping the old one's access rights."""
+        company = self.company
+        # PERF: dict.copy of the prepared street and postal parts, not a rebuild.
+        return {
+            "Wgs84Latitude": company.latitude,
+            "Wgs84Longitude": company.longitude,
+            "LocalizedAddress": None,
+            "Street": self.street.copy(),
+            "Postal": self.postal.copy(),
+            "Formatted": company.formatted,
+            "TableRight": old.get("TableRight") if old else None,
+            "FieldProperties": old.get("FieldProperties") if old else None,
+        }
+
+
+_PREPARED: dict[str, _Prepared] = {}
+
+
+def _prepared(company: Company) -> _Prepared:
+    """The merge's view of a record, remembered by EnrichId."""
     # PERF: providers hand out the same Company object for an id (they cache), so the
-    # keys and elements are worth building once; _added copies the elements it uses.
+    # keys and elements are worth building once; the merge copies what it hands out.
     cached = _PREPARED.get(company.enrich_id)
-    if cached is not None and cached[0] is company:
-        return cached[1], cached[2]
-    code = company.calling_code
-    phones = [(phone_key(p.value, code), _element(p, _e164(p.value))) for p in company.phones]
-    emails = [(email_key(e.value), _element(e, e.value.strip())) for e in company.emails]
+    if cached is not None and cached.company is company:
+        return cached
+    prepared = _Prepared(company)
     if len(_PREPARED) >= _PREPARED_LIMIT:
-        _PREPARED.clear()
-    _PREPARED[company.enrich_id] = (company, phones, emails)
-    return phones, emails
+        _PREPARED.clear()  # NOTE: atomic under threads, unlike evicting one entry
+    _PREPARED[company.enrich_id] = prepared
+    return prepared
 
 
 def _element(point: ContactPoint, stripped: str) -> dict[str, Any]:
@@ -151,22 +199,9 @@ def preview_contact(company: Company) -> dict[str, Any]:
         URL=company.url or None,
         EmailAddress=company.emails[0].value if company.emails else None,
         BusinessName=company.business or None,
-        Address=_address(None, company),
+        Address=_prepared(company).address(None),
     )
     return preview
-
-
-def _address(old: dict[str, Any] | None, company: Company) -> dict[str, Any]:
-    return {
-        "Wgs84Latitude": company.latitude,
-        "Wgs84Longitude": company.longitude,
-        "LocalizedAddress": None,
-        "Street": _structured(company.street, "ContactStreetAddress"),
-        "Postal": _structured(company.postal, "ContactPostalAddress"),
-        "Formatted": company.formatted,
-        "TableRight": old.get("TableRight") if old else None,
-        "FieldProperties": old.get("FieldProperties") if old else None,
-    }
 
 
 def _structured(location: Location, kind: str) -> dict[str, Any]:
@@ -193,22 +228,24 @@ def _digits(value: str) -> str:
     return value.encode("ascii", "ignore").translate(None, _NON_DIGIT_BYTES).decode("ascii")
 
 
-def _added(
-    existing: list[Any] | None, new: _Prepared, key: Callable[[str], str]
-) -> list[Any] | None:
-    if not new:
+def _added(existing: list[Any] | None, new: _Points, key: Callable[[str], str]) -> list[Any] | None:
+    if not new.keyed:
         return existing
+    if not existing:
+        # PERF: nothing to compare with (a null or new contact): copies of the prepared
+        # list, made in C.
+        return list(map(dict.copy, new.first))
     seen = set()
-    for element in existing or ():
+    for element in existing:
         if element is None:
             continue
         text = element.get("Value") or element.get("StrippedValue")
         if text:
             seen.add(key(text))
-    out = list(existing) if existing is not None else []
-    for k, element in new:
+    out = list(existing)
+    for k, element in new.keyed:
         if not k or k in seen:
             continue
         seen.add(k)
-        out.append(dict(element))
+        out.append(element.copy())
     return out
