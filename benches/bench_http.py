@@ -33,6 +33,7 @@ Reproduce::
     apt-get install -y wrk
     pip install -e '.[server]'
     python benches/bench_http.py --duration 10 --connections 32 --workers 1
+    python benches/bench_http.py --only JSON --rounds 3   # the JSON rows alone
 
 The script checks every response of a warm-up request (status 200 and a
 decodable body) before timing, and reports wrk's non-2xx count per row.
@@ -331,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=("auto", "httptools", "h11"),
         help="uvicorn's HTTP parser (auto: httptools when installed)",
     )
+    parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        help="only the scenarios whose name contains TEXT (case-insensitive), e.g. JSON",
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -349,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     from negotiate.server import ENRICH_PATH
 
     scenarios = _requests()
+    if args.only:
+        wanted = args.only.casefold()
+        scenarios = {k: v for k, v in scenarios.items() if wanted in k.casefold()}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
