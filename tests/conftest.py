@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import http.server
 import json
+import os
 import socket
 import socketserver
 import threading
@@ -24,6 +25,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, settings
 
 from negotiate.asgi import ASGIAdapter
 from negotiate.auth import hash_password
@@ -33,6 +35,18 @@ from negotiate.http import App
 from negotiate.schema import get_schema
 from negotiate.server import ServerConfig, create_app
 from negotiate.wsgi import WSGIAdapter
+
+# Carriers are large draws and CI machines are slow: the size and speed health
+# checks say nothing about correctness here. Under CI the examples are
+# derandomised, so a run is reproducible; locally they stay random, so new
+# examples keep being explored.
+settings.register_profile(
+    "negotiate",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("negotiate-ci", settings.get_profile("negotiate"), derandomize=True)
+settings.load_profile("negotiate-ci" if os.environ.get("CI") else "negotiate")
 
 TOKEN = "test-token-0123456789"
 TICKET = "7T:test-ticket"
