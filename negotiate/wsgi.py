@@ -95,7 +95,8 @@ def _read_body(environ: dict[str, Any], limit: int) -> bytes | BodyTooLarge:
     length = environ.get("CONTENT_LENGTH")
     if length:
         # App.start has checked that the length is a number within the limit.
-        remaining = int(length.strip().lstrip("0") or "0")  # no 4300-digit int() limit
+        # NOTE: leading zeros go first: int() refuses strings of more than 4300 digits.
+        remaining = int(length.strip().lstrip("0") or "0")
         chunks = []
         while remaining > 0:
             chunk = stream.read(min(remaining, _CHUNK))

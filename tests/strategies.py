@@ -88,7 +88,10 @@ def values(ftype: FieldType, depth: int) -> st.SearchStrategy[Any]:
         if depth <= 0:
             return st.one_of(st.none(), st.just({}))
         nullable = st.dictionaries(
-            st.one_of(TEXT.filter(bool), st.sampled_from(["SuperOffice:1", "fieldName"])),
+            st.one_of(
+                st.text(_TEXT_CHARS, min_size=1, max_size=12),
+                st.sampled_from(["SuperOffice:1", "fieldName", "Øst", "東京", "<a&b>"]),
+            ),
             values(ftype.item, depth - 1),
             max_size=2,
         )

@@ -29,6 +29,7 @@ _UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _TRANSCODED = frozenset(
     {"utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be", "utf16", "utf32"}
 )
+_BOM_STARTS = (b"\xef", b"\xfe", b"\xff", b"\x00")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -103,8 +104,12 @@ def json_text(body: bytes, media_type: MediaType | None) -> bytes | str:
         UnsupportedMediaType: a charset other than UTF-8, UTF-16 or UTF-32.
         MalformedBody: bytes invalid in the declared UTF-16/UTF-32.
     """
-    charset = media_type.charset if media_type is not None else None
+    # PERF: most requests carry no parameters and no byte order mark; answer them
+    # without looking any further.
+    charset = media_type.charset if media_type is not None and media_type.params else None
     if charset is None:
+        if body[:1] not in _BOM_STARTS:
+            return body
         if body[:3] == codecs.BOM_UTF8:
             return body[3:]
         for bom, name in _BOMS:
