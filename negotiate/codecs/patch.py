@@ -98,7 +98,7 @@ from jsonpatch import JsonPatch, JsonPatchException, JsonPatchTestFailed, PatchO
 from jsonpointer import EndOfList, JsonPointer, JsonPointerException
 
 from negotiate.codecs.base import BaseCodec
-from negotiate.codecs.json import check_depth, json_text, loads
+from negotiate.codecs.json import JsonCodec, check_depth, json_text, loads
 from negotiate.errors import (
     BodyTooLarge,
     EncodeError,
@@ -1186,18 +1186,47 @@ def _item_literal(value: Any, ftype: FieldType, where: tuple[str | int, ...]) ->
 
 
 class _PatchCodec(BaseCodec):
-    """Shared: the base, the empty body, JSON charset rules, dumping."""
+    """Shared: the base, the empty body, JSON charset rules, errors, writing.
+
+    A subclass gives its two operations, ``_apply`` and ``_diff``.
+    """
+
+    def _apply(self, base: Any, patch: Any, schema: Schema | None) -> Any:
+        raise NotImplementedError
+
+    def _diff(self, base: Any, value: Any, schema: Schema | None) -> Any:
+        raise NotImplementedError
 
     def empty(self, schema: Schema | None, base: Any) -> Any:
         """An empty body is an empty patch: a normalised copy of the base."""
         return _start(base, schema, self.options)
 
-    @staticmethod
-    def _dumps(patch: Any) -> bytes:
+    def _decode(
+        self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
+    ) -> Any:
+        patch = _load(body, media_type)
         try:
-            return orjson.dumps(patch)
-        except TypeError as exc:
-            raise EncodeError(f"Cannot write JSON: {exc}") from None
+            return self._apply(base, patch, schema)
+        except RecursionError:
+            # NOTE: only with a max_depth near Python's recursion limit.
+            raise MalformedBody("The patch is nested too deeply") from None
+
+    def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
+        """The patch from ``base`` (``schema.default()`` if ``None``) to ``value``.
+
+        Raises:
+            EncodeError: the change cannot be expressed in this format (a merge
+                patch cannot carry some ``null``s), or a value cannot be written
+                as JSON.
+        """
+        try:
+            patch = self._diff(base, value, schema)
+        except RecursionError:
+            raise EncodeError("The value is nested too deeply to diff") from None
+        return _JSON.encode(patch, None)
+
+
+_JSON = JsonCodec()
 
 
 class JsonPatchCodec(_PatchCodec):
@@ -1206,29 +1235,13 @@ class JsonPatchCodec(_PatchCodec):
     media_types: ClassVar[tuple[str, ...]] = (MEDIA_JSON_PATCH,)
     offered: ClassVar[bool] = True
 
-    def _decode(
-        self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
-    ) -> Any:
-        patch = _load(body, media_type)
-        try:
-            return apply_json_patch(base, patch, schema, self.options)
-        except RecursionError:
-            # NOTE: only with a max_depth near Python's recursion limit.
-            raise MalformedBody("The patch is nested too deeply") from None
+    def _apply(self, base: Any, patch: Any, schema: Schema | None) -> Any:
+        return apply_json_patch(base, patch, schema, self.options)
 
-    def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
-        """The JSON Patch from ``base`` (``schema.default()`` if ``None``) to ``value``.
-
-        Raises:
-            EncodeError: a value cannot be written as JSON.
-        """
+    def _diff(self, base: Any, value: Any, schema: Schema | None) -> Any:
         if base is None and schema is not None:
             base = schema.default()
-        try:
-            ops = make_json_patch(base, value, typed=schema is not None)
-        except RecursionError:
-            raise EncodeError("The value is nested too deeply to diff") from None
-        return self._dumps(ops)
+        return make_json_patch(base, value, typed=schema is not None)
 
 
 class MergePatchCodec(_PatchCodec):
@@ -1237,25 +1250,8 @@ class MergePatchCodec(_PatchCodec):
     media_types: ClassVar[tuple[str, ...]] = (MEDIA_MERGE_PATCH,)
     offered: ClassVar[bool] = True
 
-    def _decode(
-        self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
-    ) -> Any:
-        patch = _load(body, media_type)
-        try:
-            return apply_merge_patch(base, patch, schema, self.options)
-        except RecursionError:
-            # NOTE: only with a max_depth near Python's recursion limit.
-            raise MalformedBody("The patch is nested too deeply") from None
+    def _apply(self, base: Any, patch: Any, schema: Schema | None) -> Any:
+        return apply_merge_patch(base, patch, schema, self.options)
 
-    def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
-        """The merge patch from ``base`` (``schema.default()`` if ``None``) to ``value``.
-
-        Raises:
-            EncodeError: the change needs a ``null`` no merge patch can carry,
-                or a value cannot be written as JSON.
-        """
-        try:
-            patch = make_merge_patch(base, value, schema)
-        except RecursionError:
-            raise EncodeError("The value is nested too deeply to diff") from None
-        return self._dumps(patch)
+    def _diff(self, base: Any, value: Any, schema: Schema | None) -> Any:
+        return make_merge_patch(base, value, schema)
