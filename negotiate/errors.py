@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "EXCERPT_LIMIT",
     "BadGateway",
     "BodyTooLarge",
     "EncodeError",
@@ -43,7 +44,25 @@ __all__ = [
     "Unauthorized",
     "Unprocessable",
     "UnsupportedMediaType",
+    "excerpt",
 ]
+
+
+EXCERPT_LIMIT = 200
+"""The most characters of client input an error message quotes."""
+
+
+def excerpt(value: object, limit: int = EXCERPT_LIMIT) -> str:
+    """``repr(value)`` cut to ``limit`` characters with an ellipsis, for messages.
+
+    Messages quote client input through this, so that an error body never
+    echoes a large header or value back whole.
+    """
+    text = value if isinstance(value, str) else None
+    if text is not None and len(text) > limit:
+        return repr(text[:limit]) + "…"
+    shown = repr(value)
+    return shown if len(shown) <= limit + 2 else shown[: limit + 2] + "…"
 
 
 class NegotiateError(Exception):

@@ -25,17 +25,22 @@ class Options:
             that no walk can reach Python's recursion limit.
         max_items: most items in one array or dictionary, and the largest
             index a form key may name; more gets a 400.
+        max_nodes: the work budget of one body: the most nodes a decoder may
+            build (objects, arrays, elements, keys, items and scalars, the
+            ones it ignores included); past it the decoder stops at once with
+            a 400 instead of building the rest.
     """
 
     unknown: Literal["ignore", "error"] = "ignore"
     max_body: int = 16 * 1024 * 1024
     max_depth: int = 64
     max_items: int = 10_000
+    max_nodes: int = 1_000_000
 
     def __post_init__(self) -> None:
         if self.unknown not in ("ignore", "error"):
             raise ValueError(f"unknown must be 'ignore' or 'error', not {self.unknown!r}")
-        for name in ("max_body", "max_depth", "max_items"):
+        for name in ("max_body", "max_depth", "max_items", "max_nodes"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer")
         if self.max_depth > MAX_DEPTH_LIMIT:
