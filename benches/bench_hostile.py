@@ -1,0 +1,378 @@
+"""Hostile requests against the reference server: their cost, and whether others get through.
+
+The question (issue 9): can one request freeze the server or blow its memory?
+One ``negotiate serve`` (one uvicorn worker, loopback, Basic users and a Bearer
+token configured) is started as a subprocess; each hostile input below is sent
+on its own connection, and while it is being processed a normal JSON
+EnrichContactEntity request (the bundled sample contact) is sent on another.
+Each row reports:
+
+* the hostile request's answer (status) and its own wall time;
+* the concurrent good request's latency (sent once the hostile body is on its
+  way; the good request must answer 200);
+* the size of the hostile request's answer;
+* the server's resident memory after the row and its peak so far (``VmRSS``
+  and ``VmHWM`` from ``/proc/<pid>/status``).
+
+Caveats first: loopback on a shared 2-core machine, where the client (this
+script) and the server compete for the cores; the times are wall times of
+single requests, so they move by tens of milliseconds run to run. These are
+measurements, not tests: the tests assert the typed answers and the budgets.
+
+Reproduce::
+
+    pip install -e '.[server]'
+    python -m benches.bench_hostile                  # the tree on sys.path
+    PYTHONPATH=/path/to/other/checkout python -m benches.bench_hostile --out before.md
+
+``--only`` runs a subset of rows (comma-separated names, see ``--list``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ENRICH = "/api/v1/Agents/Contact/EnrichContactEntity"
+TOKEN = "hostile-bench-token-not-a-secret"
+USER, PASSWORD = "tje0", "correct horse battery staple"
+MIB = 1024 * 1024
+SAMPLE = (HERE.parent / "tests" / "data" / "superoffice" / "contact-sample.json").read_bytes()
+GOOD_BODY = b'{"ContactEntity": ' + SAMPLE + b', "EnrichId": "NO-800099668"}'
+
+
+@dataclass
+class Hostile:
+    """One hostile input: how to send it, and what it is."""
+
+    name: str
+    what: str
+    send: Callable[[int], tuple[int, int]]  # port -> (status, answer bytes)
+
+
+@dataclass
+class Result:
+    name: str
+    what: str
+    status: str
+    seconds: float
+    good_latency: float | None
+    good_status: int | None
+    answer_bytes: int
+    rss_mb: float
+    peak_mb: float
+    notes: list[str] = field(default_factory=list)
+
+
+# -- the requests ------------------------------------------------------------------
+
+
+def _bearer() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _post(
+    port: int,
+    body: bytes,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> tuple[int, int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        all_headers = {"Content-Type": content_type, "Accept": "application/json", **_bearer()}
+        all_headers.update(headers or {})
+        conn.request("POST", ENRICH, body=body, headers=all_headers)
+        response = conn.getresponse()
+        return response.status, len(response.read())
+    except (ConnectionError, http.client.HTTPException, TimeoutError, OSError) as exc:
+        return -1, len(str(exc))
+    finally:
+        conn.close()
+
+
+def _filled(unit: bytes, head: bytes, tail: bytes, size: int = 16 * MIB - 4096) -> bytes:
+    count = (size - len(head) - len(tail)) // len(unit)
+    return head + unit * count + tail
+
+
+def _move_patch() -> bytes:
+    phones = [{"Value": f"+47 2{i:07d}"} for i in range(10_000)]
+    ops: list[dict[str, object]] = [
+        {"op": "add", "path": "/EnrichId", "value": "NO-800099668"},
+        {"op": "add", "path": "/ContactEntity", "value": {"Name": "Moves", "Phones": phones}},
+    ]
+    ops += [
+        {"op": "move", "from": "/ContactEntity/Phones/0", "path": "/ContactEntity/Phones/-"}
+        for _ in range(300)
+    ]
+    return json.dumps(ops).encode()
+
+
+def _rows() -> Iterator[Hostile]:
+    move = _move_patch()
+    yield Hostile(
+        "patch-moves",
+        f"JSON Patch: 300 `move` on a 10,000-item array ({len(move) // 1024} KB)",
+        lambda port: _post(port, move, "application/json-patch+json"),
+    )
+
+    def basic_flood(port: int) -> tuple[int, int]:
+        wrong = base64.b64encode(f"{USER}:wrong".encode()).decode()
+
+        def one(_: int) -> tuple[int, int]:
+            return _post(port, GOOD_BODY, "application/json", {"Authorization": f"Basic {wrong}"})
+
+        with ThreadPoolExecutor(100) as pool:
+            answers = list(pool.map(one, range(100)))
+        statuses = sorted({s for s, _ in answers})
+        return (statuses[0] if len(statuses) == 1 else -2), sum(n for _, n in answers)
+
+    yield Hostile("basic-flood", "100 concurrent requests with a wrong Basic password", basic_flood)
+    keys = []
+    size = 0
+    i = 0
+    while size < 16 * MIB - 4096:
+        key = f"k{i}=".encode()
+        keys.append(key)
+        size += len(key) + 1
+        i += 1
+    form = b"&".join(keys)
+    yield Hostile(
+        "form-keys",
+        f"form: {len(keys) / 1e6:.1f}M distinct unknown keys (16 MiB)",
+        lambda port: _post(port, form, "application/x-www-form-urlencoded"),
+    )
+    patch_add = _filled(b"[],", b'[{"op":"add","path":"/EnrichId","value":[', b"[]]}]")
+    yield Hostile(
+        "patch-add-arrays",
+        f"JSON Patch `add` of {(len(patch_add) // 3) / 1e6:.1f}M empty arrays (16 MiB)",
+        lambda port: _post(port, patch_add, "application/json-patch+json"),
+    )
+    xml = _filled(b"<x/>", b"<EnrichContactEntityRequest>", b"</EnrichContactEntityRequest>")
+    yield Hostile(
+        "xml-siblings",
+        f"XML: {(len(xml) // 4) / 1e6:.1f}M empty sibling elements (16 MiB)",
+        lambda port: _post(port, xml, "application/xml", {"Accept": "application/xml"}),
+    )
+    arrays = _filled(b"[],", b'{"Unknown":[', b'[]],"EnrichId":"NO-800099668"}')
+    yield Hostile(
+        "json-arrays",
+        f"JSON: {(len(arrays) // 3) / 1e6:.1f}M empty arrays in an unknown field (16 MiB)",
+        lambda port: _post(port, arrays, "application/json"),
+    )
+    yield Hostile(
+        "timezone-60k",
+        "a 60 KB `SO-TimeZone` header",
+        lambda port: _post(port, GOOD_BODY, "application/json", {"SO-TimeZone": "x" * 60_000}),
+    )
+    accept = ", ".join(f"application/x-{i}" for i in range(5000))
+    yield Hostile(
+        "accept-5000",
+        f"a 5,000-item `Accept` ({len(accept) // 1024} KB)",
+        lambda port: _post(port, GOOD_BODY, "application/json", {"Accept": accept}),
+    )
+    yield Hostile(
+        "header-1mb",
+        "a 1 MB header",
+        lambda port: _post(port, GOOD_BODY, "application/json", {"X-Big": "y" * MIB}),
+    )
+    digits = b"<EnrichContactEntityRequest><ContactEntity><ContactId>" + b"9" * 5000
+    digits += b"</ContactId></ContactEntity></EnrichContactEntityRequest>"
+    yield Hostile(
+        "xml-bigint",
+        "XML: a 5,000-digit integer",
+        lambda port: _post(port, digits, "application/xml"),
+    )
+
+    def slowloris(port: int) -> tuple[int, int]:
+        """Half a request line and headers, then silence: when does the server hang up?"""
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(b"POST " + ENRICH.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n")
+        sock.settimeout(30)
+        try:
+            data = sock.recv(65536)
+            return (0 if not data else int(data.split()[1])), len(data)
+        except TimeoutError:
+            return -3, 0  # still open after 30 s
+        except OSError:
+            return 0, 0
+        finally:
+            sock.close()
+
+    yield Hostile("slowloris", "unfinished headers, then silence (30 s at most)", slowloris)
+
+
+# -- the server -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _config(folder: Path) -> Path:
+    from negotiate.auth import hash_password, token_digest
+
+    path = folder / "hostile.toml"
+    path.write_text(
+        "[auth]\n"
+        f'users = {{ {USER} = "{hash_password(PASSWORD)}" }}\n'
+        f'tokens = {{ bench = "{token_digest(TOKEN)}" }}\n'
+    )
+    return path
+
+
+def _start(port: int, config: Path) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "negotiate.server", "--port", str(port), "--config", str(config)]
+        + ["--log-level", "warning"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server did not start: {server.stderr.read().decode()[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("the server did not start within 30 s")
+
+
+def _memory(pid: int) -> tuple[float, float]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _measure(row: Hostile, port: int, pid: int) -> Result:
+    outcome: dict[str, tuple[int, int] | float] = {}
+
+    def hostile() -> None:
+        start = time.perf_counter()
+        outcome["answer"] = row.send(port)
+        outcome["seconds"] = time.perf_counter() - start
+
+    thread = threading.Thread(target=hostile)
+    thread.start()
+    time.sleep(0.25)  # the hostile body is on its way (16 MiB over loopback takes < 50 ms)
+    good_latency: float | None = None
+    good_status: int | None = None
+    if thread.is_alive():
+        start = time.perf_counter()
+        good_status, _ = _post(port, GOOD_BODY, "application/json")
+        good_latency = time.perf_counter() - start
+    thread.join()
+    status, size = outcome["answer"]  # type: ignore[misc]
+    rss, peak = _memory(pid)
+    notes = []
+    if good_latency is None:
+        notes.append("answered before the good request was sent")
+    shown = {-1: "connection error", -2: "mixed", -3: "open after 30 s", 0: "closed"}.get(
+        status, str(status)
+    )
+    return Result(
+        row.name,
+        row.what,
+        shown,
+        float(outcome["seconds"]),  # type: ignore[arg-type]
+        good_latency,
+        good_status,
+        size,
+        rss,
+        peak,
+        notes,
+    )
+
+
+def _table(results: list[Result], baseline: tuple[float, float]) -> str:
+    lines = [
+        f"Server memory at start: {baseline[0]:.0f} MB resident.",
+        "",
+        "| input | answer | its time | good request meanwhile | answer bytes "
+        "| RSS after | peak so far |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
+    for r in results:
+        good = (
+            "—"
+            if r.good_latency is None
+            else f"{r.good_latency * 1000:.0f} ms"
+            + ("" if r.good_status == 200 else f" ({r.good_status})")
+        )
+        lines.append(
+            f"| {r.what} | {r.status} | {r.seconds:.2f} s | {good} | {r.answer_bytes:,} "
+            f"| {r.rss_mb:.0f} MB | {r.peak_mb:.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the rows and print (and optionally write) the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", help="comma-separated row names")
+    parser.add_argument("--list", action="store_true", help="list the row names")
+    parser.add_argument("--out", type=Path, help="also write the table to this file")
+    args = parser.parse_args(argv)
+    rows = list(_rows())
+    if args.list:
+        for row in rows:
+            print(f"{row.name:18} {row.what}")
+        return 0
+    if args.only:
+        wanted = set(args.only.split(","))
+        rows = [row for row in rows if row.name in wanted]
+    with tempfile.TemporaryDirectory() as folder:
+        port = _free_port()
+        server = _start(port, _config(Path(folder)))
+        try:
+            status, _ = _post(port, GOOD_BODY, "application/json")
+            if status != 200:
+                raise SystemExit(f"the good request answers {status}, not 200")
+            baseline = _memory(server.pid)
+            results = []
+            for row in rows:
+                result = _measure(row, port, server.pid)
+                print(f"{row.name}: {result.status} in {result.seconds:.2f} s", file=sys.stderr)
+                results.append(result)
+        finally:
+            server.terminate()
+            server.wait(10)
+    import negotiate
+
+    head = (
+        f"negotiate from {Path(negotiate.__file__).parent}; Python {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} cores; "
+        f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n"
+    )
+    text = head + "\n" + _table(results, baseline) + "\n"
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
