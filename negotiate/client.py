@@ -23,6 +23,9 @@ location and details (``Supported``).
 
 Authentication (``auth``): a ``(user, password)`` pair for Basic, a string
 for a Bearer token, :class:`Ticket` for ``SOTicket``, or any ``httpx.Auth``.
+A partner application adds its ``SO-AppToken`` with ``app_token``, sent on
+every request (a server with application tokens configured requires it with
+Bearer and SOTicket).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("negotiate.client needs httpx: pip install 'negotiate[client]'") from exc
 
+from negotiate.auth import APP_TOKEN_HEADER
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError, UnsupportedMediaType
 from negotiate.http import error_class
@@ -83,6 +87,20 @@ def _auth(auth: Auth) -> httpx.Auth | tuple[str, str] | None:
     if isinstance(auth, str):
         return Bearer(auth)
     return auth
+
+
+def _headers(headers: Mapping[str, str] | None, app_token: str | None) -> dict[str, str]:
+    found = dict(headers or {})
+    if app_token is None:
+        return found
+    if not app_token or app_token != app_token.strip():
+        # NOTE: the server takes an empty header for none at all; say so here, not as a 401.
+        raise ValueError("app_token must be a non-empty token without surrounding spaces")
+    # NOTE: app_token wins over an SO-AppToken in headers (in any case): two would be joined
+    # into one value the server refuses.
+    found = {k: v for k, v in found.items() if k.lower() != APP_TOKEN_HEADER.lower()}
+    found[APP_TOKEN_HEADER] = app_token
+    return found
 
 
 class _Call:
@@ -284,10 +302,14 @@ class Client(_Base):
         base_url: the server, such as ``http://127.0.0.1:8000``.
         auth: ``(user, password)``, a Bearer token, :class:`Ticket`, an ``httpx.Auth``.
         timeout: seconds for each request (httpx's meaning).
-        headers: extra headers for every request (``SO-AppToken``, say).
+        app_token: the partner application's token, sent as ``SO-AppToken``.
+        headers: extra headers for every request.
         registry: the codecs (default: :func:`negotiate.codecs.default_registry`).
         options: limits for encoding and decoding.
         transport: an httpx transport (``httpx.MockTransport``, a WSGI app's).
+
+    Raises:
+        ValueError: ``app_token`` is empty or has surrounding spaces.
     """
 
     def __init__(
@@ -295,6 +317,7 @@ class Client(_Base):
         base_url: str,
         *,
         auth: Auth = None,
+        app_token: str | None = None,
         timeout: float = 10.0,
         headers: Mapping[str, str] | None = None,
         registry: CodecRegistry | None = None,
@@ -306,7 +329,7 @@ class Client(_Base):
             base_url=base_url,
             auth=_auth(auth),
             timeout=timeout,
-            headers=dict(headers or {}),
+            headers=_headers(headers, app_token),
             transport=transport,
         )
 
@@ -424,6 +447,7 @@ class AsyncClient(_Base):
         base_url: str,
         *,
         auth: Auth = None,
+        app_token: str | None = None,
         timeout: float = 10.0,
         headers: Mapping[str, str] | None = None,
         registry: CodecRegistry | None = None,
@@ -435,7 +459,7 @@ class AsyncClient(_Base):
             base_url=base_url,
             auth=_auth(auth),
             timeout=timeout,
-            headers=dict(headers or {}),
+            headers=_headers(headers, app_token),
             transport=transport,
         )
 

@@ -25,6 +25,7 @@ Configuration is a TOML file (``negotiate serve --config FILE``, or the
     [auth]
     users = { tje0 = "scrypt$16384$8$1$..." }   # negotiate.auth.hash_password
     tokens = { ci = "sha256:9f86d0..." }        # Bearer and SOTicket; negotiate.auth.token_digest
+    app_tokens = { partner = "sha256:2c26b4..." }   # SO-AppToken; required with Bearer, SOTicket
 
     [enrichment]
     url = "https://enrich.example/companies/{id}"   # omit for the embedded database
@@ -59,8 +60,11 @@ from typing import Any, TextIO
 from negotiate.asgi import ASGIAdapter
 from negotiate.auth import (
     ANONYMOUS,
+    APP_TOKEN_HEADER,
+    AppTokens,
     Authenticator,
     CredentialAuthenticator,
+    RequireAppToken,
     new_token,
     token_digest,
 )
@@ -171,6 +175,9 @@ class ServerConfig:
     Attributes:
         users: user name to :func:`~negotiate.auth.hash_password` hash.
         tokens: name to token (``sha256:`` digest or clear), for Bearer and SOTicket.
+        app_tokens: partner application name to ``SO-AppToken`` (``sha256:``
+            digest or clear); when any are set, Bearer and SOTicket requests
+            must carry one (:class:`~negotiate.auth.RequireAppToken`).
         insecure_no_auth: let everyone in (development only).
         enrichment_url: a remote enrichment service; ``None``: the embedded database.
         enrichment_timeout: seconds per socket operation on the remote service.
@@ -185,6 +192,7 @@ class ServerConfig:
 
     users: Mapping[str, str] = field(default_factory=dict)
     tokens: Mapping[str, str] = field(default_factory=dict)
+    app_tokens: Mapping[str, str] = field(default_factory=dict)
     insecure_no_auth: bool = False
     enrichment_url: str | None = None
     enrichment_timeout: float = 2.0
@@ -236,7 +244,7 @@ class ServerConfig:
 
         Raises:
             ValueError: nothing is configured and ``insecure_no_auth`` is not set,
-                or a user's hash is malformed.
+                or a user's hash or an application token's digest is malformed.
         """
         if self.insecure_no_auth:
             return ANONYMOUS
@@ -245,7 +253,10 @@ class ServerConfig:
                 "no users or tokens configured; add [auth] to the configuration "
                 "(or allow anonymous access explicitly with insecure_no_auth)"
             )
-        return CredentialAuthenticator(users=self.users, tokens=self.tokens)
+        credentials = CredentialAuthenticator(users=self.users, tokens=self.tokens)
+        if not self.app_tokens:
+            return credentials
+        return RequireAppToken(credentials, AppTokens(self.app_tokens))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for passing to worker processes)."""
@@ -281,7 +292,7 @@ class ServerConfig:
                 raise ValueError(f"{path}: {exc}") from None
         flat: dict[str, Any] = {}
         sections = {
-            "auth": {"users": "users", "tokens": "tokens", "insecure_no_auth": "insecure_no_auth"},
+            "auth": {k: k for k in ("users", "tokens", "app_tokens", "insecure_no_auth")},
             "enrichment": {
                 "url": "enrichment_url",
                 "timeout": "enrichment_timeout",
@@ -305,7 +316,7 @@ class ServerConfig:
             raise ValueError(f"{path}: {exc}") from None
 
     def _check(self) -> None:
-        for name in ("users", "tokens", "enrichment_headers"):
+        for name in ("users", "tokens", "app_tokens", "enrichment_headers"):
             value: Any = getattr(self, name)
             if not isinstance(value, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items()
@@ -329,6 +340,10 @@ class ServerConfig:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise ValueError(f"{name} must be a string")
+        try:
+            AppTokens(self.app_tokens)  # a malformed digest fails here, not at the first request
+        except ValueError as exc:
+            raise ValueError(f"app_tokens: {exc}") from None
         self.options()
 
 
@@ -501,6 +516,8 @@ def _banner(
         auth = f" \\\n  -H 'Authorization: Bearer {token}'"
     else:
         auth = " \\\n  -H 'Authorization: Bearer <your token>'"
+    if cfg.app_tokens and not cfg.insecure_no_auth:
+        auth += f" \\\n  -H '{APP_TOKEN_HEADER}: <your application token>'"
     body = json.dumps(
         {"ContactEntity": {"Name": example[1]}, "EnrichId": example[0]}, ensure_ascii=False
     )
