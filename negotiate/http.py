@@ -142,6 +142,7 @@ MAX_ERROR_ITEMS = 64
 # Characters XML 1.0 cannot carry in any form (§2.2): C0 controls but tab, LF and CR,
 # lone surrogates, U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def error_class(status: int) -> type[NegotiateError]:
@@ -596,7 +597,7 @@ class App:
                 )
                 body = None
         if body is None:
-            body = orjson.dumps(value)
+            body = _json_error(value)
             if self._json is not None:
                 content_type = self._json.content_type(MEDIA_JSON)
         headers = [("content-type", content_type), ("content-length", str(len(body))), _VARY]
@@ -764,15 +765,38 @@ def _bounded(value: Any) -> Any:
     return value
 
 
-def _xml_escape(match: re.Match[str]) -> str:
+def _escape(match: re.Match[str]) -> str:
     code = ord(match[0])
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _xml_safe(item: Any) -> Any:
-    if isinstance(item, str) and _NOT_XML.search(item) is not None:
-        return _NOT_XML.sub(_xml_escape, item)
+def _escaped(item: Any, pattern: re.Pattern[str]) -> Any:
+    """A string (or a list's strings) with the characters ``pattern`` finds escaped."""
+    if isinstance(item, str):
+        return pattern.sub(_escape, item) if pattern.search(item) is not None else item
+    if isinstance(item, list):
+        return [_escaped(x, pattern) for x in item]
     return item
+
+
+def _xml_safe(item: Any) -> Any:
+    return _escaped(item, _NOT_XML)
+
+
+def _as_text(value: object) -> str:
+    return _SURROGATE.sub(_escape, str(value))
+
+
+def _json_error(value: dict[str, Any]) -> bytes:
+    """The error as JSON, whatever its strings and details hold."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        pass
+    # NOTE: UTF-8 cannot carry a lone surrogate, and a handler may put anything in a
+    # detail: escape the one, write the other as text, rather than fail a second time.
+    safe = {key: _escaped(item, _SURROGATE) for key, item in value.items()}
+    return orjson.dumps(safe, default=_as_text)
 
 
 def _error_document(value: dict[str, Any], media_type: str) -> Any:
@@ -785,9 +809,7 @@ def _error_document(value: dict[str, Any], media_type: str) -> Any:
     # the message survives readably instead of the whole document being refused.
     return {
         "Error": {
-            key: {"string": [_xml_safe(x) for x in item]}
-            if isinstance(item, list)
-            else _xml_safe(item)
+            key: {"string": _xml_safe(item)} if isinstance(item, list) else _xml_safe(item)
             for key, item in value.items()
         }
     }

@@ -322,6 +322,24 @@ def test_an_error_xml_cannot_carry_is_written_escaped(
     no_traceback(caplog)
 
 
+@pytest.mark.parametrize(
+    "accept", [JSON, "application/json-patch+json"], ids=["json", "patch-falls-back-to-json"]
+)
+def test_an_error_utf8_cannot_carry_is_written_escaped_in_json(
+    caplog: pytest.LogCaptureFixture, accept: str
+) -> None:
+    # a lone surrogate cannot be written as UTF-8; a detail JSON has no type for is text
+    error = NotFound("x\ud800y", location="/\udfff", ids=["\ud800"], when=object)
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        response = call(failing_app(error), {"Accept": accept}, path="/x", body=b"{}")
+    assert response.status == 404
+    body = error_of(response)
+    assert body["MessageDetail"] == "x\\ud800y - at /\\udfff"
+    assert body["Ids"] == ["\\ud800"]
+    assert body["When"] == str(object)
+    no_traceback(caplog)
+
+
 class Refusing(BaseCodec):
     """A response codec that cannot write an error document (nor anything without a schema)."""
 
