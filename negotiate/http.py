@@ -47,8 +47,20 @@ error is not a change to anything). In XML, the error is an ``<Error>``
 element with one child per key, in the order above (``Supported`` holds
 ``<string>`` items), without a namespace: the shape of ASP.NET Web API's
 ``HttpError`` in XML, written by the registry's XML codec without a schema.
-An exception that is not a :class:`NegotiateError` is logged and answered 500
-without its text.
+Strings XML 1.0 cannot carry (C0 controls, lone surrogates, U+FFFE/U+FFFF) are
+written escaped (``\\x01``) in an XML error; an error the negotiated codec
+still cannot write is answered in JSON. Every string in an error body is cut
+to :data:`MAX_ERROR_TEXT` characters and every list to :data:`MAX_ERROR_ITEMS`
+items (a backstop: messages quote client input through
+:func:`~negotiate.errors.excerpt` in the first place). A 415 on ``POST``
+lists the registry's request media types in ``Accept-Post``, whatever the
+error's own ``Supported`` says (a charset 415 lists charsets there).
+
+Logging (logger ``negotiate.http``): a 4xx is one debug line, never a
+traceback; a 502/504 one warning line; a 500 raised as a
+:class:`NegotiateError` one error line. An exception that is not a
+:class:`NegotiateError` (a bug in a handler or an authenticator) is logged
+once with its traceback and answered 500 without its text.
 
 The error classes of this layer extend the tree in :mod:`negotiate.errors`::
 
@@ -62,6 +74,7 @@ The error classes of this layer extend the tree in :mod:`negotiate.errors`::
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -82,6 +95,7 @@ from negotiate.errors import (
     NotFound,
     Unauthorized as Unauthorized,
     UnsupportedMediaType,
+    excerpt,
 )
 from negotiate.media import MEDIA_JSON
 from negotiate.options import DEFAULT_OPTIONS, Options
@@ -91,6 +105,8 @@ if TYPE_CHECKING:
     from negotiate.auth import Authenticator, Principal
 
 __all__ = [
+    "MAX_ERROR_ITEMS",
+    "MAX_ERROR_TEXT",
     "REALM",
     "App",
     "BadGateway",
@@ -116,6 +132,17 @@ _MEMO_LIMIT = 256
 # PERF: the header pairs every response shares are built once; a Response's header
 # list is fresh per response (callers may append to it) but its tuples are shared.
 _VARY = ("vary", "Accept")
+
+MAX_ERROR_TEXT = 1024
+"""The most characters of any one string in an error body (longer ones are cut)."""
+
+MAX_ERROR_ITEMS = 64
+"""The most items of any one list in an error body (longer ones are cut)."""
+
+# Characters XML 1.0 cannot carry in any form (§2.2): C0 controls but tab, LF and CR,
+# lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def error_class(status: int) -> type[NegotiateError]:
@@ -502,12 +529,12 @@ class App:
         try:
             methods = self._methods(path)
             if methods is None:
-                raise NotFound(f"No such resource: {path}")
+                raise NotFound(f"No such resource: {excerpt(path)}")
             op = methods.get(method)
             if op is None:
                 allowed = sorted(methods)
                 raise MethodNotAllowed(
-                    f"Method {method} is not allowed here; use {', '.join(allowed)}",
+                    f"Method {excerpt(method)} is not allowed here; use {', '.join(allowed)}",
                     allowed=allowed,
                 )
             try:
@@ -515,10 +542,8 @@ class App:
             except NegotiateError:
                 raise
             except Exception:  # noqa: BLE001 - a plugged-in authenticator's bug is a 500, logged
-                log.exception("the authenticator failed on %s", path)
-                raise NegotiateError(
-                    "Authentication failed unexpectedly; see the server log"
-                ) from None
+                log.exception("the authenticator failed on %s", excerpt(path))
+                raise _Logged("Authentication failed unexpectedly; see the server log") from None
             if principal is None:
                 raise Unauthorized("Authentication required")
             if refusal is not None:
@@ -535,6 +560,7 @@ class App:
                 _check_length(length, self.options.max_body)
             query = _parse_query(query_string) if query_string else _EMPTY_QUERY
         except NegotiateError as exc:
+            _log(exc, method, path)
             return self.error(exc, writer, method)
         ctx = Context(method, path, headers, query, principal, None, writer[1])
         return Exchange(self, op, ctx, writer)
@@ -552,7 +578,7 @@ class App:
         Returns:
             The error response.
         """
-        value = exc.to_dict()
+        value = {key: _bounded(item) for key, item in exc.to_dict().items()}
         body: bytes | None = None
         content_type = "application/json; charset=utf-8"
         if writer is not None and not _is_patch(writer[1]):
@@ -560,11 +586,18 @@ class App:
             try:
                 body = codec.encode(_error_document(value, media_type), None)
                 content_type = codec.content_type(media_type)
-            except Exception:  # noqa: BLE001 - fall back to JSON rather than fail twice
-                log.exception("cannot encode an error as %s", media_type)
+            except Exception as failure:  # noqa: BLE001 - fall back to JSON rather than fail twice
+                # NOTE: one line, no traceback: the error itself is what matters, and a
+                # client can cause this on purpose, once per request.
+                (log.debug if exc.status < 500 else log.warning)(
+                    "cannot write a %d error as %s (%s); answered in JSON",
+                    exc.status,
+                    media_type,
+                    failure,
+                )
                 body = None
         if body is None:
-            body = orjson.dumps(value)
+            body = _json_error(value)
             if self._json is not None:
                 content_type = self._json.content_type(MEDIA_JSON)
         headers = [("content-type", content_type), ("content-length", str(len(body))), _VARY]
@@ -573,9 +606,11 @@ class App:
         elif isinstance(exc, MethodNotAllowed):
             headers.append(("allow", ", ".join(exc.detail.get("allowed", ()))))
         elif isinstance(exc, UnsupportedMediaType) and method == "POST":
-            supported = exc.detail.get("supported")
-            if supported:
-                headers.append(("accept-post", ", ".join(supported)))
+            # NOTE: Accept-Post lists media ranges (RFC 9110 §15.5.16, the Accept-Post
+            # registration), never the charsets a charset 415 may list in Supported.
+            types = self.registry.request_types
+            if types:
+                headers.append(("accept-post", ", ".join(types)))
         return Response(exc.status, headers, body)
 
 
@@ -621,10 +656,11 @@ class Exchange:
                 base = op.response.default()
             out = writer[0].encode(result, op.response, base=base)
         except NegotiateError as exc:
+            _log(exc, ctx.method, ctx.path)
             return app.error(exc, writer, ctx.method)
         except Exception:  # noqa: BLE001 - a handler bug must not kill the server
-            log.exception("unhandled error in %s %s", ctx.method, ctx.path)
-            error = NegotiateError("An unexpected error occurred; see the server log")
+            log.exception("unhandled error in %s %s", ctx.method, excerpt(ctx.path))
+            error = _Logged("An unexpected error occurred; see the server log")
             return app.error(error, writer, ctx.method)
         return Response(200, [content_type, ("content-length", str(len(out))), _VARY], out)
 
@@ -660,7 +696,7 @@ def _route_key(path: str) -> str:
 def _check_length(value: str, limit: int) -> None:
     text = value.strip()
     if not text.isdigit() or not text.isascii():
-        raise MalformedBody(f"Expected a number in Content-Length, got {value!r}")
+        raise MalformedBody(f"Expected a number in Content-Length, got {excerpt(value)}")
     digits = text.lstrip("0")
     # NOTE: int() refuses strings of more than 4300 digits; a number that long is over
     # any limit anyway.
@@ -699,15 +735,82 @@ def _parse_query(query_string: str | bytes) -> Mapping[str, str]:
     return query
 
 
+class _Logged(NegotiateError):
+    """500 for a failure already logged with its traceback (not logged again)."""
+
+
+def _log(exc: NegotiateError, method: str, path: str) -> None:
+    """Log an error response in one line (see the module docstring), never a traceback."""
+    status = exc.status
+    if status < 500:
+        # PERF: isEnabledFor is cached per logger; a 4xx costs no formatting when off.
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%d %s %s: %r", status, excerpt(method), excerpt(path), _cut(str(exc)))
+    elif not isinstance(exc, _Logged):
+        level = logging.ERROR if status == 500 else logging.WARNING
+        log.log(level, "%d %s %s: %r", status, excerpt(method), excerpt(path), _cut(str(exc)))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT] + "…"
+
+
+def _bounded(value: Any) -> Any:
+    """A value of an error body with long strings and lists cut (a backstop)."""
+    if isinstance(value, str):
+        return _cut(value)
+    if isinstance(value, list | tuple):
+        items = [_cut(item) if isinstance(item, str) else item for item in value]
+        return items if len(items) <= MAX_ERROR_ITEMS else [*items[:MAX_ERROR_ITEMS], "…"]
+    return value
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _escaped(item: Any, pattern: re.Pattern[str]) -> Any:
+    """A string (or a list's strings) with the characters ``pattern`` finds escaped."""
+    if isinstance(item, str):
+        return pattern.sub(_escape, item) if pattern.search(item) is not None else item
+    if isinstance(item, list):
+        return [_escaped(x, pattern) for x in item]
+    return item
+
+
+def _xml_safe(item: Any) -> Any:
+    return _escaped(item, _NOT_XML)
+
+
+def _as_text(value: object) -> str:
+    return _SURROGATE.sub(_escape, str(value))
+
+
+def _json_error(value: dict[str, Any]) -> bytes:
+    """The error as JSON, whatever its strings and details hold."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        pass
+    # NOTE: UTF-8 cannot carry a lone surrogate, and a handler may put anything in a
+    # detail: escape the one, write the other as text, rather than fail a second time.
+    safe = {key: _escaped(item, _SURROGATE) for key, item in value.items()}
+    return orjson.dumps(safe, default=_as_text)
+
+
 def _error_document(value: dict[str, Any], media_type: str) -> Any:
     """The error as the format needs it: XML wants one root and named list items."""
     if not (media_type.endswith("/xml") or media_type.endswith("+xml")):
         return value
     # NOTE: the shape of ASP.NET Web API's HttpError in XML: <Error><Message>...</Error>,
     # no namespace; lists as <string> items, as DataContractSerializer writes string[].
+    # Characters XML cannot carry are written as Python-style escapes (\x01), so
+    # the message survives readably instead of the whole document being refused.
     return {
         "Error": {
-            key: {"string": item} if isinstance(item, list) else item for key, item in value.items()
+            key: {"string": _xml_safe(item)} if isinstance(item, list) else _xml_safe(item)
+            for key, item in value.items()
         }
     }
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, overload
 
-from negotiate.errors import UnsupportedMediaType
+from negotiate.errors import UnsupportedMediaType, excerpt
 
 __all__ = [
     "MEDIA_FORM",
@@ -100,8 +100,8 @@ def _parse_params(text: str, pos: int) -> _Params | str:
         if m is None:
             rest = text[pos:]
             if _UNTERMINATED_RE.match(rest):
-                return f"Expected a closing quote in the parameters, got {rest!r}"
-            return f"Expected parameters as ';name=value', got {rest!r}"
+                return f"Expected a closing quote in the parameters, got {excerpt(rest)}"
+            return f"Expected parameters as ';name=value', got {excerpt(rest)}"
         pos = m.end()
         name = m[1]
         if name is None:
@@ -124,13 +124,15 @@ def _parse_media_type(text: str) -> MediaType | str:
     if m is None:
         type_, slash, subtype = essence.partition("/")
         if not slash:
-            return f"Expected a media type 'type/subtype', got {text!r} (no '/')"
+            return f"Expected a media type 'type/subtype', got {excerpt(text)} (no '/')"
         if not type_.strip(" \t") or not subtype.strip(" \t"):
-            return f"Expected a media type 'type/subtype', got {text!r} (empty type or subtype)"
-        return f"Expected token characters in the media type, got {essence!r}"
+            return (
+                f"Expected a media type 'type/subtype', got {excerpt(text)} (empty type or subtype)"
+            )
+        return f"Expected token characters in the media type, got {excerpt(essence)}"
     type_, _, subtype = essence.lower().partition("/")
     if type_ == "*" or subtype == "*":
-        return f"Expected a concrete media type, got the wildcard {essence!r}"
+        return f"Expected a concrete media type, got the wildcard {excerpt(essence)}"
     params: _Params = ()
     if sep:
         body = text.rstrip(" \t")
@@ -139,7 +141,7 @@ def _parse_media_type(text: str) -> MediaType | str:
             return parsed
         names = [name for name, _ in parsed]
         if len(set(names)) != len(names):
-            return f"Expected each parameter once, got {text!r}"
+            return f"Expected each parameter once, got {excerpt(text)}"
         params = parsed
     return MediaType(type_, subtype, params)
 

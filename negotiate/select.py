@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from negotiate.errors import EncodeError, InvalidValue, NegotiateError
+from negotiate.errors import EXCERPT_LIMIT, EncodeError, InvalidValue, NegotiateError, excerpt
 from negotiate.options import DEFAULT_OPTIONS
 from negotiate.schema import FieldType, Kind, Schema
 
@@ -191,10 +191,10 @@ def _resolve(schema: Schema, text: str) -> _Tree | _All:
         segments = [segment.strip() for segment in path.split("/")]
         if len(segments) > DEFAULT_OPTIONS.max_depth:
             raise InvalidValue(
-                f"$select path {path!r} is nested deeper than the limit of "
+                f"$select path {excerpt(path)} is nested deeper than the limit of "
                 f"{DEFAULT_OPTIONS.max_depth}",
                 location=_LOCATION,
-                path=path,
+                path=_cut(path),
             )
         if _add_path(root, schema, segments, path):
             return ALL
@@ -204,10 +204,14 @@ def _resolve(schema: Schema, text: str) -> _Tree | _All:
 def _add_path(root: _Tree, schema: Schema, segments: list[str], path: str) -> bool:
     """Merge one path into the tree; True when it selects the whole value."""
     if "" in segments:
-        raise InvalidValue(f"Empty segment in $select path {path!r}", location=_LOCATION, path=path)
+        raise InvalidValue(
+            f"Empty segment in $select path {excerpt(path)}", location=_LOCATION, path=_cut(path)
+        )
     if "*" in segments[:-1]:
         raise InvalidValue(
-            f"'*' must end a $select path, got {path!r}", location=_LOCATION, path=path
+            f"'*' must end a $select path, got {excerpt(path)}",
+            location=_LOCATION,
+            path=_cut(path),
         )
     if segments[-1] == "*":
         segments = segments[:-1]  # ``X/*`` keeps X whole, as ``X`` does
@@ -241,6 +245,11 @@ def _add_path(root: _Tree, schema: Schema, segments: list[str], path: str) -> bo
     return False
 
 
+def _cut(path: str) -> str:
+    """A path for an error's ``Path`` detail: as sent, cut to the excerpt limit."""
+    return path if len(path) <= EXCERPT_LIMIT else path[:EXCERPT_LIMIT] + "…"
+
+
 def _carrier_inside(ftype: FieldType) -> FieldType | None:
     """The carrier type a path descends into: through arrays and dictionaries."""
     while ftype.kind in (Kind.ARRAY, Kind.DICT):
@@ -260,19 +269,20 @@ def _unknown(schema: Schema, segment: str, path: str) -> InvalidValue:
     else:
         hint = "valid names: " + ", ".join(schema.names)
     return InvalidValue(
-        f"Unknown field {segment!r} of {schema.name} in $select path {path!r}; {hint}",
+        f"Unknown field {excerpt(segment)} of {schema.name} in $select path {excerpt(path)}; "
+        f"{hint}",
         location=_LOCATION,
-        path=path,
+        path=_cut(path),
         suggestions=close or list(schema.names),
     )
 
 
 def _through_scalar(schema: Schema, name: str, ftype: FieldType, path: str) -> InvalidValue:
     return InvalidValue(
-        f"$select path {path!r} goes through {schema.name}.{name}, a {ftype.spec} "
+        f"$select path {excerpt(path)} goes through {schema.name}.{name}, a {ftype.spec} "
         f"with no fields to select; select {name!r} itself",
         location=_LOCATION,
-        path=path,
+        path=_cut(path),
         suggestions=[name],
     )
 

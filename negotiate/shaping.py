@@ -73,7 +73,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo, available_timezones
 
-from negotiate.errors import EncodeError, MalformedBody
+from negotiate.errors import EncodeError, MalformedBody, excerpt
 from negotiate.resources import DEFAULT_RESOURCES, Resources
 from negotiate.schema import SCHEMAS, FieldType, Kind, Schema
 from negotiate.schema.values import DATETIME_DEFAULT
@@ -111,6 +111,7 @@ here; any other zone can be named by its IANA name."""
 _BY_CODE = {code.casefold(): code for code in TIME_ZONES}
 _BY_ID = {str(zone_id): code for code, (zone_id, _) in TIME_ZONES.items()}
 _INCLUDE_OFFSET = "includetzoffset"
+_MAX_ZONE_TEXT = 128
 
 
 @functools.cache
@@ -146,11 +147,13 @@ def resolve_zone(text: str) -> tuple[str, tzinfo]:
     Raises:
         MalformedBody: unknown zone (400, located at ``SO-TimeZone``).
     """
-    found = _lookup_zone(text)
+    # NOTE: no zone name is this long (IANA's longest are about 32 characters); a long
+    # header is refused before it can become a key of the lookup cache.
+    found = _lookup_zone(text) if len(text) <= _MAX_ZONE_TEXT else None
     if found is None:
         codes = ", ".join(f"{code}/{zone_id}" for code, (zone_id, _) in TIME_ZONES.items())
         raise MalformedBody(
-            f"Unknown time zone {text.strip()!r}; expected a SuperOffice zone code or id "
+            f"Unknown time zone {excerpt(text.strip())}; expected a SuperOffice zone code or id "
             f"({codes}) or an IANA zone name",
             location="SO-TimeZone",
         )
@@ -544,13 +547,14 @@ def _timezone_header(value: str | None) -> tuple[tzinfo | None, str | None, bool
     for option in options:
         if option.strip().casefold() != _INCLUDE_OFFSET:
             raise MalformedBody(
-                f"Unknown SO-TimeZone option {option.strip()!r}; expected 'includeTZOffset'",
+                f"Unknown SO-TimeZone option {excerpt(option.strip())}; expected 'includeTZOffset'",
                 location="SO-TimeZone",
             )
         include = True
     if not zone_text.strip():
         raise MalformedBody(
-            f"SO-TimeZone {value!r} names no zone before its options", location="SO-TimeZone"
+            f"SO-TimeZone {excerpt(value)} names no zone before its options",
+            location="SO-TimeZone",
         )
     name, zone = resolve_zone(zone_text)
     return zone, name, include
@@ -565,7 +569,7 @@ def _language_headers(
             return (), None
         if _TAG.fullmatch(tag) is None:
             raise MalformedBody(
-                f"Expected a language tag (such as 'nb-NO') or '*' or 'x', got {tag!r}",
+                f"Expected a language tag (such as 'nb-NO') or '*' or 'x', got {excerpt(tag)}",
                 location="SO-Language",
             )
         return (superoffice_language(tag),), _canonical_tag(tag)
@@ -592,7 +596,7 @@ def _culture_header(value: str | None) -> str | None:
         return None
     if _TAG.fullmatch(tag) is None:
         raise MalformedBody(
-            f"Expected a culture name (such as 'sv' or 'nb-NO'), got {tag!r}",
+            f"Expected a culture name (such as 'sv' or 'nb-NO'), got {excerpt(tag)}",
             location="SO-Culture",
         )
     return _canonical_tag(tag)

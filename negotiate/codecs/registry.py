@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from negotiate.codecs.base import Codec
-from negotiate.errors import NotAcceptable, UnsupportedMediaType
+from negotiate.errors import NotAcceptable, UnsupportedMediaType, excerpt
 from negotiate.media import MediaType, best_match, parse_content_type
 
 __all__ = ["CodecRegistry"]
@@ -82,7 +82,7 @@ class CodecRegistry:
         codec = self._codecs.get(media_type.essence)
         if codec is None:
             raise UnsupportedMediaType(
-                f"Unsupported Content-Type {media_type.essence!r}",
+                f"Unsupported Content-Type {excerpt(media_type.essence)}",
                 supported=list(self._codecs),
             )
         if len(self._read_memo) >= _MEMO_LIMIT:
@@ -104,7 +104,7 @@ class CodecRegistry:
         if chosen is None:
             if self.not_acceptable == "error" or not self._offers:
                 raise NotAcceptable(
-                    f"None of the available types is acceptable: {accept!r}",
+                    f"None of the available types is acceptable: {excerpt(accept)}",
                     supported=list(self._offers),
                 )
             chosen = self._offers[0]

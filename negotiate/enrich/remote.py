@@ -37,7 +37,7 @@ from urllib.parse import quote
 import orjson
 
 from negotiate.enrich.model import Company
-from negotiate.errors import NegotiateError
+from negotiate.errors import NegotiateError, excerpt
 from negotiate.http import BadGateway, GatewayTimeout
 
 __all__ = ["HttpProvider"]
@@ -160,7 +160,7 @@ class HttpProvider:
             raise _Retryable(self._timeout()) from None
         except (OSError, http.client.HTTPException) as exc:
             raise _Retryable(
-                BadGateway(f"The enrichment service connection failed: {exc!r}")
+                BadGateway(f"The enrichment service connection failed: {excerpt(exc)}")
             ) from None
         if status != 200:
             raise BadGateway(f"The enrichment service answered {status}, expected 200")
