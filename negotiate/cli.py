@@ -3,6 +3,15 @@
 ``negotiate convert`` reads a body in one media type and writes it in
 another, through the same registry and codecs an HTTP server uses. Bad input
 is one line on stderr, with the location, and exit status 2.
+
+Where the command line differs from an HTTP body, on purpose:
+
+- empty input (or only whitespace) is an error, not the carrier's default as
+  for an HTTP request: on a terminal it is almost always a missing pipe or file;
+- form input loses its trailing line breaks (``echo`` and editors add one; a
+  form encoder never writes a raw one, it writes ``%0A``);
+- a value the output format cannot carry is a 400, not the codec's 500: here
+  the value is the user's input, not an application's response.
 """
 
 from __future__ import annotations
@@ -10,21 +19,56 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from importlib import resources
-from typing import Any, BinaryIO
+from importlib import metadata, resources
+from typing import Any, BinaryIO, NoReturn
 
 from negotiate.codecs import JsonCodec, default_registry
-from negotiate.errors import MalformedBody, NegotiateError
-from negotiate.media import MEDIA_JSON
+from negotiate.errors import (
+    EncodeError,
+    InvalidValue,
+    MalformedBody,
+    NegotiateError,
+    NotAcceptable,
+    UnsupportedMediaType,
+    excerpt,
+)
+from negotiate.media import MEDIA_FORM, MEDIA_JSON, parse_content_type
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import SCHEMAS, Schema, get_schema
 from negotiate.select import compile_select
 from negotiate.server import add_serve_arguments
 from negotiate.shaping import Shaping
 
-__all__ = ["convert", "main", "sample_contact"]
+__all__ = ["convert", "main", "sample_contact", "version"]
 
 EXIT_BAD_INPUT = 2
+
+
+def version() -> str:
+    """The installed distribution's version; the package's ``__version__`` when not installed."""
+    try:
+        return metadata.version("negotiate")
+    except metadata.PackageNotFoundError:
+        from negotiate import __version__
+
+        return __version__
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked for (metadata lookups scan ``sys.path``)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str) -> None:  # noqa: A002
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> NoReturn:
+        print(f"negotiate {version()}")
+        parser.exit()
 
 
 def sample_contact() -> bytes:
@@ -38,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="negotiate",
         description="Content negotiation and serialization of SuperOffice carriers.",
     )
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
     convert = commands.add_parser(
         "convert",
@@ -118,6 +163,13 @@ def _read(path: str | None, stdin: BinaryIO) -> bytes:
         return handle.read()
 
 
+def _is_form(source: str) -> bool:
+    try:
+        return parse_content_type(source).essence == MEDIA_FORM
+    except UnsupportedMediaType:
+        return False  # convert() reports it, in its place among the other errors
+
+
 def convert(
     body: bytes,
     source: str,
@@ -143,10 +195,22 @@ def convert(
             the output diff starts from (default: the schema's default).
 
     Raises:
+        NotAcceptable: no codec writes ``target``.
+        InvalidValue: ``target`` cannot carry the decoded value (an XML document
+            without one root, a string with a character XML cannot hold, ...).
         NegotiateError: the body is bad, or a type or option is not supported.
     """
     registry = default_registry(options)
     reader, media_type = registry.for_content_type(source)
+    try:
+        writer = registry.codec(target)
+    except UnsupportedMediaType as exc:
+        # NOTE: the registry speaks of a Content-Type; for the output that reads wrong.
+        raise NotAcceptable(
+            f"Cannot write {excerpt(target)}; the output types are "
+            + ", ".join(registry.request_types),
+            supported=list(registry.request_types),
+        ) from exc
     value: Any = reader.decode(body, schema, media_type=media_type, base=base)
     if schema is not None:
         if select:
@@ -155,8 +219,15 @@ def convert(
             value = Shaping.from_headers(shaping).apply(schema, value)
     elif select or shaping:
         raise MalformedBody("--select and shaping options need a carrier type (--type)")
-    writer = registry.codec(target)
-    return writer.encode(value, schema, base=base)
+    try:
+        return writer.encode(value, schema, base=base)
+    except EncodeError as exc:
+        # NOTE: a codec's EncodeError is a 500 because in a server the value is the
+        # application's own; here it is the caller's input (a schemaless XML value
+        # with two top-level keys, say), so it is the input that is at fault.
+        raise InvalidValue(
+            f"Cannot write the input as {excerpt(target)}: {exc.message}", location=exc.location
+        ) from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,7 +243,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"negotiate: {exc.args[0]}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        body = sample_contact() if args.sample else _read(args.input, sys.stdin.buffer)
+        if args.sample:
+            body = sample_contact()
+        else:
+            if args.input in (None, "-") and sys.stdin.isatty():
+                # NOTE: otherwise a bare ``negotiate convert`` just waits, silently.
+                print(
+                    "negotiate: reading the body from stdin (end it with Ctrl-D)", file=sys.stderr
+                )
+            body = _read(args.input, sys.stdin.buffer)
+            if not body.strip():
+                where = "stdin" if args.input in (None, "-") else repr(args.input)
+                what = "is empty" if not body else "has only whitespace"
+                print(
+                    f"negotiate: no input: {where} {what}; give a body on stdin or a FILE, "
+                    "or --sample",
+                    file=sys.stderr,
+                )
+                return EXIT_BAD_INPUT
+            if _is_form(args.source):
+                body = body.rstrip(b"\r\n")
         base = None
         if args.base is not None:
             base = JsonCodec().decode(_read(args.base, sys.stdin.buffer), schema)
