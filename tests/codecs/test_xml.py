@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
-import time
+import re
 from pathlib import Path
 from typing import Any
 
@@ -701,46 +701,58 @@ def _xxe(target: str) -> bytes:
     ).encode()
 
 
+DOCTYPE = "XML with a DOCTYPE is not accepted (no DTDs, no entity declarations) - at /"
+TOO_DEEP = "XML nested deeper than 256 elements"
+
+# NOTE: how fast these are refused is measured in benches/bench_xml.py ("refuse ..."
+# rows, against a decode of the sample in the same run); timing is not a test.
 HOSTILE = [
-    pytest.param(BILLION_LAUGHS, id="billion laughs"),
-    pytest.param(_xxe("file:///etc/passwd"), id="xxe file"),
-    pytest.param(_xxe("http://127.0.0.1:9/secret"), id="xxe network"),
+    pytest.param(BILLION_LAUGHS, DOCTYPE, id="billion laughs"),
+    pytest.param(_xxe("file:///etc/passwd"), DOCTYPE, id="xxe file"),
+    pytest.param(_xxe("http://127.0.0.1:9/secret"), DOCTYPE, id="xxe network"),
     pytest.param(
         b'<!DOCTYPE c [<!ENTITY % p SYSTEM "http://127.0.0.1:9/p.dtd"> %p;]><ContactEntity/>',
+        DOCTYPE,
         id="parameter entity",
     ),
     pytest.param(
         b'<!DOCTYPE ContactEntity SYSTEM "http://127.0.0.1:9/x.dtd"><ContactEntity/>',
+        DOCTYPE,
         id="external dtd",
     ),
     pytest.param(
         b"<!-- hi --><?pi?>\n <!DOCTYPE ContactEntity><ContactEntity/>",
+        DOCTYPE,
         id="doctype after comment and pi",
     ),
     pytest.param(
         "<!DOCTYPE c [<!ENTITY a 'b'>]><ContactEntity/>".encode("utf-16"),
+        DOCTYPE,
         id="doctype in utf-16",
     ),
-    pytest.param(b"<a>" * 1_000_000 + b"</a>" * 1_000_000, id="1,000,000 deep"),
+    pytest.param(b"<a>" * 1_000_000 + b"</a>" * 1_000_000, TOO_DEEP, id="1,000,000 deep"),
     pytest.param(
         contact(
             "<Interests>" + "<I><ChildItems>" * 300 + "</ChildItems></I>" * 300 + "</Interests>"
         ),
+        TOO_DEEP,
         id="300 deep inside the schema",
     ),
-    pytest.param(contact("<Name>&undefined;</Name>"), id="undefined entity"),
+    pytest.param(
+        contact("<Name>&undefined;</Name>"),
+        "Malformed XML: Entity 'undefined' not defined",
+        id="undefined entity",
+    ),
 ]
 
 
-@pytest.mark.parametrize("body", HOSTILE)
+@pytest.mark.parametrize(("body", "message"), HOSTILE)
 @pytest.mark.parametrize("schema", [CONTACT, None], ids=["ContactEntity", "no schema"])
-def test_hostile_documents_are_refused_quickly(body: bytes, schema: Schema | None) -> None:
-    start = time.perf_counter()
-    error = error_of(body, schema)
-    elapsed = time.perf_counter() - start
-    assert error.status == 400
-    assert elapsed < 1.0
-    assert "root:" not in str(error)  # nothing from /etc/passwd
+def test_hostile_documents_are_refused(body: bytes, message: str, schema: Schema | None) -> None:
+    with pytest.raises(MalformedBody, match=re.escape(message)) as info:
+        xml.decode(body, schema)
+    assert info.value.status == 400
+    assert "root:" not in str(info.value)  # nothing from /etc/passwd
 
 
 def test_doctype_is_refused_before_parsing(tmp_path: Path) -> None:
@@ -752,16 +764,16 @@ def test_doctype_is_refused_before_parsing(tmp_path: Path) -> None:
 
 
 def test_parser_itself_resolves_no_external_entity(tmp_path: Path) -> None:
-    # Defence in depth: even without the DOCTYPE check the parser reads no file.
+    # Defence in depth: even without the DOCTYPE check the parser reads no file; it
+    # keeps the reference unresolved.
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-MARKER")
     from negotiate.codecs.xml import _PARSER
 
-    try:
-        root = etree.fromstring(_xxe(secret.as_uri()), _PARSER)
-    except etree.XMLSyntaxError:
-        return
-    assert b"TOP-SECRET-MARKER" not in etree.tostring(root)
+    root = etree.fromstring(_xxe(secret.as_uri()), _PARSER)
+    written = etree.tostring(root)
+    assert b"<Name>&xxe;</Name>" in written
+    assert b"TOP-SECRET-MARKER" not in written
 
 
 # --- character encodings -------------------------------------------------------------------------
