@@ -131,7 +131,7 @@ class TestHeaders:
         assert headers.get("日本") is None and "日本" not in headers  # not a Latin-1 name
         assert "ACCEPT" in headers and "missing" not in headers and 3 not in headers
         assert len(headers) == 3
-        with pytest.raises(KeyError):
+        with pytest.raises(KeyError, match="'missing'"):
             headers["missing"]
         assert headers.any_of(("so-culture", "host")) and not headers.any_of(("so-culture",))
         assert dict(headers) == {"accept": "text/xml", "x-name": "Ærø", "host": "h"}
