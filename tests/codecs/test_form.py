@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from strategies import carriers
+from hypothesis import HealthCheck, event, example, given, settings, strategies as st
+from strategies import carriers, check_normalised, mutated
 
 from negotiate.codecs.form import FormCodec, form_key
 from negotiate.codecs.json import JsonCodec
@@ -670,3 +670,71 @@ def test_projection_is_not_vacuous() -> None:
     assert decoded == as_form_reads_it(
         value, FieldType(Kind.CARRIER, carrier="ContactEntity"), root=True
     )
+
+
+# --- fuzz: random and damaged bodies -------------------------------------------------------------
+
+# Tokens spliced into valid bodies: separators, escapes, indices and names.
+FORM_TOKENS = (
+    b"&",
+    b"=",
+    b"+",
+    b"%",
+    b"%zz",
+    b"%C3",
+    b"%00",
+    b"[0]",
+    b"[1]",
+    b"[99999]",
+    b"[]",
+    b".",
+    b"ContactEntity.",
+    b"Persons[0].Firstname=x",
+    b"CustomFields[k]=v",
+    b"true",
+    b"-2147483649",
+    b"NaN",
+)
+
+
+def form_bodies(schema: Schema) -> Any:
+    """Random bytes, and encoded ``schema`` carriers with a few random edits."""
+    return st.one_of(
+        st.binary(max_size=200),
+        carriers(schema, depth=2)
+        .map(lambda value: form.encode(value, schema))
+        .flatmap(lambda body: mutated(body, FORM_TOKENS)),
+    )
+
+
+# Bodies that decode, so the success branch below is exercised on every run.
+@example(body=b"")
+@example(body=b"name=x&Emails[0].value=a%40b.no&Category.Id=5&NoMailing=true")
+@example(body=b"ContactEntity.Name=x&EnrichId=NO-1&ContactEntity.Persons[0].Firstname=%C3%85se")
+@settings(max_examples=100, suppress_health_check=BIG_DRAWS)
+@given(body=form_bodies(CONTACT))
+def test_arbitrary_bytes_decode_to_a_normalised_carrier_or_a_client_error(body: bytes) -> None:
+    for schema in (CONTACT, REQUEST, None):
+        name = schema.name if schema is not None else "no schema"
+        try:
+            value = form.decode(body, schema)
+        except NegotiateError as error:
+            assert error.status in (400, 413, 415), error
+            assert isinstance(error.location, str), error
+            event(f"{name}: refused with {error.status}")
+            continue
+        event(f"{name}: decoded")
+        if schema is None:
+            if not body.strip():
+                assert value is None  # an empty body without a schema
+                continue
+            assert type(value) is dict
+            # NOTE: a body of separators only ("&") is {}, which is written as the empty
+            # body, which reads as None without a schema: the one schemaless loss.
+            assert form.decode(form.encode(value, None), None) == (value or None)
+            continue
+        check_normalised(schema, value)
+        assert schema.normalize(value) == value
+        again = form.decode(form.encode(value, schema), schema)
+        assert again == as_form_reads_it(value, FieldType(Kind.CARRIER, carrier=schema.name), True)
+        assert list(again) == list(schema.names)

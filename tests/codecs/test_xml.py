@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import xmltodict
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, example, given, settings, strategies as st
 from lxml import etree
-from strategies import carriers
+from strategies import carriers, check_normalised, mutated
 
 from negotiate.codecs.form import FormCodec
 from negotiate.codecs.json import JsonCodec
@@ -1087,3 +1087,70 @@ def test_sample_round_trips_through_a_registry() -> None:
     back, media_type = registry.for_content_type("text/xml; charset=utf-8")
     assert back.decode(body, CONTACT, media_type=media_type) == value
     assert value == CONTACT.normalize(json.loads(SAMPLE))
+
+
+# --- fuzz: random and damaged documents ----------------------------------------------------------
+
+# Format tokens spliced into valid documents: markup, references, nil and values at the edges.
+XML_TOKENS = (
+    b"<",
+    b">",
+    b"</",
+    b"/>",
+    b"&amp;",
+    b"&#0;",
+    b"&#x1F600;",
+    b' i:nil="true"',
+    b' i:nil="false"',
+    b"<![CDATA[x]]>",
+    b"<!-- c -->",
+    b' xmlns="urn:x"',
+    b"true",
+    b"-2147483649",
+    b"NaN",
+    b"1e309",
+    b"\xef\xbb\xbf",
+    b"<Name>x</Name>",
+    b"<EntityElement><Value>v</Value></EntityElement>",
+)
+
+
+def xml_bodies(schema: Schema) -> Any:
+    """Random bytes, and encoded ``schema`` carriers with a few random edits."""
+    return st.one_of(
+        st.binary(max_size=200),
+        carriers(schema, depth=2)
+        .map(lambda value: xml.encode(value, schema))
+        .flatmap(lambda body: mutated(body, XML_TOKENS)),
+    )
+
+
+# Documents that decode, so the success branch below is exercised on every run.
+@example(body=contact(""))
+@example(body=contact("<name>x</name><Emails><x><value>a@b.no</value></x></Emails>"))
+@example(body=(XML / "rest-contact.xml").read_bytes())
+@example(body=(XML / "soap-contact.xml").read_bytes())
+@settings(max_examples=100, suppress_health_check=BIG_DRAWS)
+@given(body=xml_bodies(CONTACT))
+def test_arbitrary_bytes_decode_to_a_normalised_carrier_or_a_client_error(body: bytes) -> None:
+    for schema in (CONTACT, None):
+        name = schema.name if schema is not None else "no schema"
+        try:
+            value = xml.decode(body, schema)
+        except NegotiateError as error:
+            assert error.status in (400, 413, 415), error
+            assert isinstance(error.location, str), error
+            event(f"{name}: refused with {error.status}")
+            continue
+        event(f"{name}: decoded")
+        if schema is None:
+            if not body.strip():
+                assert value is None  # an empty body without a schema
+                continue
+            assert type(value) is dict and len(value) == 1  # {root name: content}
+            assert xml.decode(xml.encode(value, None), None) == value
+            continue
+        check_normalised(schema, value)
+        assert schema.normalize(value) == value
+        again = xml.decode(xml.encode(value, schema), schema)
+        assert again == value and list(again) == list(schema.names)
