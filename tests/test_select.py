@@ -206,6 +206,7 @@ def test_bare_carrier_keeps_it_whole_and_shared() -> None:
 
 def test_path_through_an_array_applies_to_every_element() -> None:
     value = sample()
+    assert value["Emails"], "the sample has e-mails to project"
     out = select(CONTACT, "Emails/Value", value)
     assert [e["Value"] for e in out["Emails"]] == [e["Value"] for e in value["Emails"]]
     for element in out["Emails"]:
