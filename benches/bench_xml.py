@@ -1,4 +1,4 @@
-"""XML: decode (validating) and encode against xmltodict and a plain lxml tree.
+"""XML: decode (validating) and encode against xmltodict and a plain lxml tree; refusals.
 
 The document is the one our ``XmlCodec`` writes for each fixture (the
 DataContractSerializer shape: namespaces, ``i:nil``, wrapped array items).
@@ -14,6 +14,13 @@ Checks: our decode equals the fixture's value; the peers' dicts equal
 xmltodict's reading of the document and carry everything (written back with
 ``xmltodict.unparse``, our codec reads the value from them); every encoder's
 output is read back by our codec to the value.
+
+Refuse: each hostile document the XML tests refuse (entity expansion, external
+entities and DTDs, a DOCTYPE hidden after a comment or in UTF-16, a million
+levels deep, too deep inside the schema, an undefined entity), decoded by
+``XmlCodec`` with the ContactEntity schema and with none, against the baseline
+of decoding the sample document the same two ways in the same run. Checks:
+both decodes are a 400 ``MalformedBody`` quoting nothing of a local file.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from typing import Any
 from benches.data import FIXTURES, SAMPLE, SCHEMA, Fixture
 from benches.harness import OURS, Row, import_optional
 
-__all__ = ["CAVEATS", "lxml_build", "lxml_read", "lxml_walk", "rows"]
+__all__ = ["CAVEATS", "hostile_documents", "lxml_build", "lxml_read", "lxml_walk", "rows"]
 
 CAVEATS = [
     "XML decode: ours parses with a hardened lxml parser (no DTD, entities or network; "
@@ -35,6 +42,11 @@ CAVEATS = [
     "keeps the values exactly. XML encode: the peers get the document's xmltodict form "
     "prepared before timing (the work of mapping a carrier to that form is not theirs); "
     "`xmltodict.unparse` pays for `.encode()` to bytes.",
+    "XML refuse: ours is one hostile document decoded twice (with the ContactEntity schema "
+    "and with none), each refused with a 400; the baseline is the sample document decoded "
+    "the same two ways, so the ratio says how many refusals fit in the time of one ordinary "
+    "request. The target (at least 1×: a refusal costs no more than a request) replaces "
+    "a test's `< 1 s` assertion; no peer library is involved.",
 ]
 
 
@@ -126,8 +138,61 @@ def _build(etree: Any, parent: Any, name: str, content: Any, scope: dict[str | N
     return element
 
 
+def hostile_documents() -> dict[str, bytes]:
+    """Name -> a document the XML codec must refuse (with a 400), as the XML tests list them."""
+    lol = "lol"
+    entities = [' <!ENTITY lol "lol">']
+    for level in range(1, 10):  # each level ten times the one below: 10**9 "lol"s
+        entities.append(f' <!ENTITY lol{level} "{f"&{lol};" * 10}">')
+        lol = f"lol{level}"
+    laughs = (
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n' + "\n".join(entities) + "\n]>\n"
+        '<ContactEntity><Name>&lol9;</Name><Department a="&lol9;"/></ContactEntity>'
+    )
+
+    def xxe(target: str) -> str:
+        return (
+            f'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY xxe SYSTEM "{target}">]>'
+            "<ContactEntity><Name>&xxe;</Name></ContactEntity>"
+        )
+
+    nested = "<I><ChildItems>" * 300 + "</ChildItems></I>" * 300
+    return {
+        "billion laughs": laughs.encode(),
+        "xxe file": xxe("file:///etc/passwd").encode(),
+        "xxe network": xxe("http://127.0.0.1:9/secret").encode(),
+        "parameter entity": (
+            b'<!DOCTYPE c [<!ENTITY % p SYSTEM "http://127.0.0.1:9/p.dtd"> %p;]><ContactEntity/>'
+        ),
+        "external dtd": (
+            b'<!DOCTYPE ContactEntity SYSTEM "http://127.0.0.1:9/x.dtd"><ContactEntity/>'
+        ),
+        "doctype after comment and pi": (
+            b"<!-- hi --><?pi?>\n <!DOCTYPE ContactEntity><ContactEntity/>"
+        ),
+        "doctype in utf-16": "<!DOCTYPE c [<!ENTITY a 'b'>]><ContactEntity/>".encode("utf-16"),
+        "1,000,000 deep": b"<a>" * 1_000_000 + b"</a>" * 1_000_000,
+        "300 deep inside the schema": (
+            f"<ContactEntity><Interests>{nested}</Interests></ContactEntity>".encode()
+        ),
+        "undefined entity": b"<ContactEntity><Name>&undefined;</Name></ContactEntity>",
+    }
+
+
+def _both_ways(decode: Callable[..., Any], error: type[Exception], body: bytes) -> list[Any]:
+    # NOTE: a refusal is the result here, so it is returned, not raised: the
+    # harness counts a raising side as broken.
+    out: list[Any] = []
+    for schema in (SCHEMA, None):
+        try:
+            out.append(decode(body, schema))
+        except error as exc:
+            out.append(exc)
+    return out
+
+
 def rows() -> list[Row]:
-    """Decode and encode, sample and large."""
+    """Decode and encode, sample and large; refusing hostile documents."""
     xml = import_optional("negotiate.codecs.xml")
     xmltodict = import_optional("xmltodict")
     etree = import_optional("lxml.etree")
@@ -201,4 +266,38 @@ def rows() -> list[Row]:
                 "issue 3",
             )
         )
+    out += _refusals(xml, decode, documents[SAMPLE.name][0])
     return out
+
+
+def _refusals(xml: Any, decode: Callable[..., Any], sample: bytes) -> list[Row]:
+    errors = import_optional("negotiate.errors")
+    baseline_name = "decode sample (baseline)"
+    expected = [SAMPLE.value, decode(sample, None)]
+
+    def refused(case: str) -> Callable[[str, Any], str | None]:
+        def check(name: str, result: Any) -> str | None:
+            if name != OURS:
+                return None if result == expected else f"{name} read the sample differently"
+            for schema, outcome in zip(("ContactEntity", "no schema"), result, strict=True):
+                if not isinstance(outcome, errors.MalformedBody) or outcome.status != 400:
+                    return f"{case} with {schema} gave {type(outcome).__name__}, not a 400"
+                if "root:" in str(outcome):
+                    return f"{case} with {schema}: the error quotes a local file"
+            return None
+
+        return check
+
+    baseline = partial(_both_ways, decode, errors.NegotiateError, sample)
+    return [
+        Row(
+            "xml",
+            f"refuse {case} ({len(body):,} B)",
+            partial(_both_ways, decode, errors.NegotiateError, body),
+            {baseline_name: baseline},
+            refused(case),
+            {baseline_name: 1.0},
+            "issue 9",
+        )
+        for case, body in hostile_documents().items()
+    ]

@@ -1,9 +1,14 @@
-"""Hypothesis strategies for carriers, driven by the compiled schema.
+"""Hypothesis strategies for carriers, driven by the compiled schema, and their inverse check.
 
 ``carriers(schema)`` draws *normalised* carriers: every field present, values
 of the declared types, including the awkward ones (non-ASCII and empty
 strings, nulls, empty arrays and dictionaries, 7-digit date-times with and
 without offsets, flag combinations). Codecs must round-trip them unchanged.
+
+``mutated(body)`` draws a body with a few random byte edits (for fuzzing a
+decoder near valid input), and :func:`check_normalised` asserts that what a
+decoder returned has exactly that normalised shape, without asking the schema
+under test.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from negotiate.schema import FieldType, Kind, Schema
+from negotiate.schema.values import check_datetime
 
 # Text that XML 1.0 can carry: no C0 controls except tab and newline, no
 # surrogates, no U+FFFE/U+FFFF. Carriage returns are included on purpose.
@@ -104,3 +110,106 @@ def carriers(schema: Schema, depth: int = 3) -> st.SearchStrategy[dict[str, Any]
     return st.fixed_dictionaries({f.name: values(f.type, depth) for f in schema.fields}).map(
         lambda drawn: {name: drawn[name] for name in names}  # declaration order
     )
+
+
+@st.composite
+def mutated(draw: st.DrawFn, body: bytes, tokens: tuple[bytes, ...] = ()) -> bytes:
+    """``body`` after one to four random edits: a slice deleted, duplicated or replaced, or
+    bytes inserted (random ones, or one of the format's ``tokens``)."""
+    noise = st.binary(min_size=1, max_size=4)
+    if tokens:
+        noise = st.one_of(noise, st.sampled_from(tokens))
+    data = bytearray(body)
+    for _ in range(draw(st.integers(1, 4))):
+        start = draw(st.integers(0, len(data)))
+        end = min(len(data), start + draw(st.integers(0, 8)))
+        edit = draw(st.sampled_from(["delete", "duplicate", "replace", "insert"]))
+        if edit == "delete":
+            del data[start:end]
+        elif edit == "duplicate":
+            data[start:start] = data[start:end]
+        elif edit == "replace":
+            data[start:end] = draw(noise)
+        else:
+            data[start:start] = draw(noise)
+    return bytes(data)
+
+
+def check_normalised(schema: Schema, value: Any, source: Any = None, where: str = "") -> None:
+    """Assert that ``value`` is a normalised ``schema`` carrier, checked from the declarations.
+
+    Every declared field is present, nothing else is, in declaration order;
+    value types are non-null and of their exact type (int32 in range, finite
+    double, bool, a valid date-time, the declared spelling of enum names);
+    strings, carriers, arrays and dictionaries are null or of their type, all
+    the way down.
+
+    Args:
+        schema: the carrier's schema.
+        value: what a decoder returned.
+        source: the plain data the value was read from, when it is JSON: a
+            dict that came with exactly the declared names may keep its own
+            order (the documented JSON exception); any other must be in
+            declaration order.
+        where: the JSON pointer of ``value``, for the messages.
+    """
+    assert type(value) is dict, f"{where or '/'}: {schema.name} is {type(value).__name__}"
+    names = list(schema.names)
+    keys = list(value)
+    assert sorted(keys) == sorted(names), f"{where or '/'}: keys {keys} are not {names}"
+    if keys != names:
+        kept = type(source) is dict and list(source) == keys
+        assert kept, f"{where or '/'}: {schema.name} keys {keys} not in declaration order"
+    bound: dict[str, Any] = {}
+    if type(source) is dict:
+        for key, member in source.items():
+            found = schema.field(key) if type(key) is str else None
+            if found is not None:
+                bound[found.name] = member
+    for field in schema.fields:
+        _check_value(field.type, value[field.name], bound.get(field.name), f"{where}/{field.name}")
+
+
+def _valid(check: Any, value: Any) -> bool:
+    try:
+        check(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_value(ftype: FieldType, value: Any, source: Any, where: str) -> None:
+    kind = ftype.kind
+    if kind is Kind.INT32:
+        assert type(value) is int and -(2**31) <= value < 2**31, f"{where}: int32 {value!r}"
+    elif kind is Kind.DOUBLE:
+        assert type(value) is float and value - value == 0.0, f"{where}: double {value!r}"
+    elif kind is Kind.BOOL:
+        assert type(value) is bool, f"{where}: bool {value!r}"
+    elif kind is Kind.DATETIME:
+        assert type(value) is str and _valid(check_datetime, value), f"{where}: date-time {value!r}"
+    elif kind is Kind.ENUM:
+        spec = ftype.enum
+        assert spec is not None
+        normal = type(value) is str and _valid(spec.normalize, value) and spec.normalize(value)
+        assert normal == value, f"{where}: enum {spec.name} {value!r}"
+    elif value is None:
+        pass  # a reference type: null is a value
+    elif kind is Kind.STRING:
+        assert type(value) is str, f"{where}: string {value!r}"
+    elif kind is Kind.CARRIER:
+        check_normalised(ftype.schema, value, source, where)
+    elif kind is Kind.ARRAY:
+        assert type(value) is list, f"{where}: array {type(value).__name__}"
+        assert ftype.item is not None
+        sources = source if type(source) is list and len(source) == len(value) else []
+        for index, item in enumerate(value):
+            inner = sources[index] if sources else None
+            _check_value(ftype.item, item, inner, f"{where}/{index}")
+    else:
+        assert type(value) is dict, f"{where}: dictionary {type(value).__name__}"
+        assert ftype.item is not None
+        sources = source if type(source) is dict else {}
+        for key, item in value.items():
+            assert type(key) is str, f"{where}: key {key!r}"
+            _check_value(ftype.item, item, sources.get(key), f"{where}/{key}")

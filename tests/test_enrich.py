@@ -474,12 +474,16 @@ class TestRemote:
             ).lookup("x")
 
     @pytest.mark.parametrize(
-        ("url", "options"),
-        [("ftp://x/{id}", {}), ("http://x", {"timeout": 0}), ("http://x", {"retries": -1})],
+        ("url", "options", "message"),
+        [
+            ("ftp://x/{id}", {}, "enrichment URL must be http(s): 'ftp://x/{id}'"),
+            ("http://x", {"timeout": 0}, "timeout and max_response must be positive"),
+            ("http://x", {"retries": -1}, "retries and backoff >= 0"),
+        ],
         ids=["scheme", "timeout", "retries"],
     )
-    def test_bad_configuration(self, url: str, options: dict[str, Any]) -> None:
-        with pytest.raises(ValueError):
+    def test_bad_configuration(self, url: str, options: dict[str, Any], message: str) -> None:
+        with pytest.raises(ValueError, match=re.escape(message)):
             HttpProvider(url, **options)
 
     @pytest.mark.parametrize(

@@ -484,7 +484,7 @@ def test_best_match_api() -> None:
     assert best_match("application/json", [offer]) is offer  # the caller's own string
     with pytest.raises(ValueError, match="text/\\*"):
         best_match("*/*", ["text/*"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Invalid offer 'nonsense': .* \\(no '/'\\)"):
         quality(None, "nonsense")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -313,11 +314,16 @@ def test_deepest_allowed_recursion_does_not_reach_the_interpreter_limit() -> Non
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    [{"max_depth": 257}, {"max_depth": 0}, {"max_items": -1}, {"unknown": "drop"}],
+    ("kwargs", "message"),
+    [
+        ({"max_depth": 257}, "max_depth must be at most 256"),
+        ({"max_depth": 0}, "max_depth must be a positive integer"),
+        ({"max_items": -1}, "max_items must be a positive integer"),
+        ({"unknown": "drop"}, "unknown must be 'ignore' or 'error', not 'drop'"),
+    ],
 )
-def test_options_refuse_unusable_limits(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+def test_options_refuse_unusable_limits(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
         Options(**kwargs)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings, strategies as st
-from strategies import carriers
+from hypothesis import event, example, given, settings, strategies as st
+from strategies import carriers, check_normalised, mutated
 
 from negotiate.codecs import JsonCodec
 from negotiate.errors import (
@@ -22,7 +23,7 @@ from negotiate.errors import (
 )
 from negotiate.media import MediaType
 from negotiate.options import Options
-from negotiate.schema import SCHEMAS, get_schema
+from negotiate.schema import SCHEMAS, Schema, get_schema
 
 DATA = Path(__file__).parent.parent / "data" / "superoffice"
 CONTACT = get_schema("ContactEntity")
@@ -165,7 +166,7 @@ def test_bad_input_gets_the_right_typed_error(
 @pytest.mark.parametrize("schema", [CONTACT, None], ids=["schema", "schemaless"])
 def test_ten_thousand_deep_nesting_is_400(schema: Any) -> None:
     body = b"[" * 10_000 + b"]" * 10_000
-    with pytest.raises(MalformedBody):
+    with pytest.raises(MalformedBody, match="Malformed JSON: depth limit exceeded"):
         CODEC.decode(body, schema)
     nested = b'{"Interests": [' + b'{"ChildItems": [' * 500 + b"]}" * 500 + b"]}"
     with pytest.raises(InvalidValue, match="deeper than the limit"):
@@ -188,20 +189,84 @@ def test_a_100_mb_body_is_413_without_being_parsed() -> None:
 
 
 def test_encode_refuses_what_json_cannot_carry() -> None:
-    with pytest.raises(EncodeError):
+    with pytest.raises(EncodeError, match="Cannot write JSON: Type is not JSON serializable"):
         CODEC.encode({"Name": object()}, CONTACT)
-    with pytest.raises(EncodeError):
+    with pytest.raises(EncodeError, match="Cannot write JSON: Dict key must be str"):
         CODEC.encode({1: "non-string key"}, None)
 
 
-@settings(max_examples=300, deadline=None)
-@given(body=st.binary(max_size=200) | st.text(max_size=100).map(str.encode))
-def test_arbitrary_bytes_never_escape_as_anything_but_negotiate_error(body: bytes) -> None:
+# Format tokens spliced into valid bodies: structure, escapes and values at the edges.
+JSON_TOKENS = (
+    b'"',
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b"null",
+    b"1e309",
+    b"-0",
+    b"2147483648",
+    b"5.0",
+    b'"\\ud800"',
+    b"\xef\xbb\xbf",
+    b'"name":',
+)
+
+
+def json_bodies(schema: Schema) -> st.SearchStrategy[bytes]:
+    """Random bytes and text, and encoded ``schema`` carriers with a few random edits."""
+    return st.one_of(
+        st.binary(max_size=200),
+        st.text(max_size=100).map(str.encode),
+        carriers(schema, depth=2)
+        .map(lambda value: CODEC.encode(value, schema))
+        .flatmap(lambda body: mutated(body, JSON_TOKENS)),
+    )
+
+
+def check_error(error: NegotiateError) -> None:
+    """A decoder's refusal is the client's fault (400, 413 or 415), with a location."""
+    assert error.status in (400, 413, 415), error
+    assert isinstance(error.location, str), error
+
+
+def check_decoded(schema: Schema | None, value: Any, source: Any) -> None:
+    """``value`` is normalised (without asking the schema, then asking it) and survives a
+    round trip through the codec unchanged, order included."""
+    if schema is not None:
+        check_normalised(schema, value, source)
+        assert schema.normalize(value) == value
+    again = CODEC.decode(CODEC.encode(value, schema), schema)
+    assert again == value
+    if schema is not None:
+        assert list(again) == list(schema.names)  # as written: declaration order
+
+
+# Bodies that decode, so the success branch below is exercised on every run.
+@example(body=b"{}")
+@example(body=b'{"name": "x", "Emails": [{"value": "a@b.no"}], "Category": {"Id": 5.0}}')
+@example(body=codecs.BOM_UTF8 + b'{"ContactEntity": {"Name": "\xc3\x98st"}, "EnrichId": "NO-1"}')
+@example(body=(DATA / "contact-sample.json").read_bytes())
+@settings(max_examples=200)
+@given(body=json_bodies(CONTACT))
+def test_arbitrary_bytes_decode_to_a_normalised_carrier_or_a_client_error(body: bytes) -> None:
+    try:
+        source = CODEC.decode(body, None)
+    except NegotiateError as error:
+        check_error(error)
+        source = None
     for schema in (CONTACT, REQUEST, None):
+        name = schema.name if schema is not None else "no schema"
         try:
-            CODEC.decode(body, schema)
-        except NegotiateError:
-            pass
+            value = CODEC.decode(body, schema)
+        except NegotiateError as error:
+            check_error(error)
+            event(f"{name}: refused with {error.status}")
+            continue
+        event(f"{name}: decoded")
+        check_decoded(schema, value, source)
 
 
 JSON_VALUES = st.recursive(
@@ -218,14 +283,48 @@ JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@example(value={"ContactId": 7, "name": "x", "x": [1]})
+@settings(max_examples=300)
 @given(value=JSON_VALUES)
-def test_arbitrary_json_never_escapes_as_anything_but_negotiate_error(value: Any) -> None:
+def test_arbitrary_json_decodes_to_a_normalised_carrier_or_a_client_error(value: Any) -> None:
     try:
         body = orjson.dumps(value)
     except TypeError:
         return  # integers past 64 bits: orjson cannot write them, nothing to test
     try:
-        CODEC.decode(body, CONTACT)
-    except NegotiateError:
-        pass
+        decoded = CODEC.decode(body, CONTACT)
+    except NegotiateError as error:
+        check_error(error)
+        event(f"refused with {error.status}")
+        return
+    event("decoded")
+    check_decoded(CONTACT, decoded, value)
+
+
+def test_the_shape_check_refuses_what_is_not_normalised(sample: dict[str, Any]) -> None:
+    check_normalised(CONTACT, sample)
+    reordered = dict(reversed(list(sample.items())))
+    check_normalised(CONTACT, reordered, source=reordered)  # JSON may keep a full dict's order
+    address, associate = CONTACT.field("Address"), CONTACT.field("Associate")
+    assert address is not None and associate is not None
+    user = associate.type.schema.default()
+    broken = [
+        (reordered, "not in declaration order"),
+        ({k: v for k, v in sample.items() if k != "Name"}, "keys"),
+        (sample | {"Extra": 1}, "keys"),
+        (sample | {"ContactId": True}, "/ContactId: int32 True"),
+        (sample | {"ContactId": 2**31}, "/ContactId: int32 2147483648"),
+        (sample | {"NoMailing": None}, "/NoMailing: bool None"),
+        (sample | {"UpdatedDate": "2019-02-30T00:00:00"}, "/UpdatedDate: date-time"),
+        (sample | {"Emails": [{"Value": "a"}]}, "/Emails/0: keys"),
+        (sample | {"UserDefinedFields": {"k": 1}}, "/UserDefinedFields/k: string 1"),
+        (
+            sample | {"Address": address.type.schema.default() | {"Wgs84Latitude": 1}},
+            "/Address/Wgs84Latitude: double 1",
+        ),
+        (sample | {"Associate": user | {"Type": "internalassociate"}}, "/Associate/Type: enum"),
+        (sample | {"Associate": user | {"Type": 1}}, "/Associate/Type: enum UserType 1"),
+    ]
+    for value, message in broken:
+        with pytest.raises(AssertionError, match=re.escape(message)):
+            check_normalised(CONTACT, value)
