@@ -128,10 +128,12 @@ member per flush of 16 KiB still fits in 16 MiB."""
 _OUT_CHUNK: Final = 64 * 1024
 _IN_CHUNK: Final = 64 * 1024
 # NOTE: a zstd decompressobj cannot bound its output, only its input: a 4-byte RLE block
-# yields up to 128 KiB, so n input bytes yield at most about n * 2**15 bytes. Each zstd
-# call gets input for the budget left (at least 16 bytes: 512 KiB past the limit at worst).
+# yields up to 128 KiB, so n input bytes yield at most about n * 2**15 bytes. For a frame
+# that does not declare its content size, each call gets input for the budget left (at
+# least 16 bytes: 512 KiB past the limit at worst).
 _ZSTD_RATIO_SHIFT: Final = 15
 _ZSTD_MIN_STEP: Final = 16
+_ZSTD_HEADER: Final = 18  # the longest zstd frame header
 
 _INSTALL: Final = {
     CODING_BR: ("brotli", "pip install 'negotiate[br]'"),
@@ -332,11 +334,7 @@ class _Stage:
     def emit(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.limit:
-            raise BodyTooLarge(
-                f"Body is over the limit of {self.decoded_limit} bytes once its "
-                f"{self.label} coding is undone",
-                limit=self.decoded_limit,
-            )
+            raise self.too_large()
         if self.sink is None:
             self.out.append(data)
         else:
@@ -353,6 +351,13 @@ class _Stage:
         self.end()
         if self.sink is not None:
             self.sink.close()
+
+    def too_large(self) -> BodyTooLarge:
+        return BodyTooLarge(
+            f"Body is over the limit of {self.decoded_limit} bytes once its "
+            f"{self.label} coding is undone",
+            limit=self.decoded_limit,
+        )
 
     def corrupt(self, reason: object) -> MalformedBody:
         return MalformedBody(f"The body is not valid {self.label} data: {reason}")
@@ -522,7 +527,7 @@ class _Brotli(_Stage):
 
 
 class _Zstd(_Stage):
-    __slots__ = ("_context", "_frame", "_frames", "_error")
+    __slots__ = ("_context", "_frame", "_frames", "_sized", "_error", "_parameters")
 
     name = CODING_ZSTD
 
@@ -532,7 +537,17 @@ class _Zstd(_Stage):
         self._context = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
         self._frame: Any = None
         self._frames = 0
+        self._sized = False  # the current frame declares its content size
         self._error: type[Exception] = zstandard.ZstdError
+        self._parameters = zstandard.get_frame_parameters
+
+    def _content_size(self, head: bytes) -> int:
+        """The content size the frame starting ``head`` declares, or -1."""
+        try:
+            size: int = self._parameters(head).content_size
+        except self._error:
+            return -1  # header incomplete in this chunk, or invalid (decompressing says)
+        return -1 if size >= 1 << 63 else size  # ZSTD_CONTENTSIZE_UNKNOWN is 2**64 - 1
 
     def write(self, data: bytes) -> None:
         if not data:
@@ -547,8 +562,17 @@ class _Zstd(_Stage):
                     if self._frames == MAX_MEMBERS:
                         raise _too_many(self.label, "frames")
                     frame = self._frame = self._context.decompressobj(write_size=_OUT_CHUNK)
-                budget = (self.limit - self.size) >> _ZSTD_RATIO_SHIFT
-                step = min(_IN_CHUNK, max(_ZSTD_MIN_STEP, budget))
+                    declared = self._content_size(data[position : position + _ZSTD_HEADER])
+                    if declared > self.limit - self.size:
+                        raise self.too_large()  # said in the frame header: no work spent
+                    self._sized = declared >= 0
+                if self._sized:
+                    # NOTE: libzstd refuses to write past a declared content size, so such
+                    # a frame's output is bounded by it (checked above) and needs no slicing.
+                    step = _IN_CHUNK
+                else:
+                    budget = (self.limit - self.size) >> _ZSTD_RATIO_SHIFT
+                    step = min(_IN_CHUNK, max(_ZSTD_MIN_STEP, budget))
                 piece = data[position : position + step]
                 position += len(piece)
                 out = frame.decompress(piece)

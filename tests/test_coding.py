@@ -378,6 +378,37 @@ def test_a_zstd_frame_needing_a_window_over_8_mib_is_a_400() -> None:
         _decoded(body, "zstd")
 
 
+@pytest.mark.skipif(not HAVE_ZSTD, reason="zstandard is not installed (extra zstd)")
+def test_a_zstd_frame_declaring_a_size_over_the_limit_is_a_413_from_its_header() -> None:
+    frame = encode_body(bytes(2 * MiB), "zstd")
+    decoder = Decoder("zstd", MiB)
+    with pytest.raises(BodyTooLarge) as caught:
+        decoder.feed(frame[:18])  # the frame header alone
+    assert caught.value.detail == {"limit": MiB}
+
+
+@pytest.mark.skipif(not HAVE_ZSTD, reason="zstandard is not installed (extra zstd)")
+def test_a_zstd_frame_lying_about_its_size_is_a_400_not_a_bomb() -> None:
+    import zstandard
+
+    frame = zstandard.ZstdCompressor(level=1).compress(bytes(64 * MiB))
+    descriptor = frame[4]
+    assert descriptor >> 6 == 2 and not descriptor & 0x20  # a window byte, a 4-byte size
+    assert zstandard.get_frame_parameters(frame).content_size == 64 * MiB
+    lying = frame[:6] + struct.pack("<I", 1000) + frame[10:]  # declares 1000 bytes
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            decode_body(lying, "zstd", LIMIT)
+        except (MalformedBody, BodyTooLarge) as exc:
+            errors.append(exc)
+
+    peak = _peak_while(run)
+    assert len(errors) == 1 and isinstance(errors[0], MalformedBody)
+    assert peak < 2 * LIMIT
+
+
 # -- unknown codings ---------------------------------------------------------------------
 
 
