@@ -270,6 +270,22 @@ def test_decoder_of_multi_member_gzip_split_anywhere(body: bytes, data: st.DataO
     assert b"".join(out) + decoder.finish() == body
 
 
+@pytest.mark.parametrize("name", CODINGS)
+def test_decoders_alive_at_once_do_not_share_state(name: str) -> None:
+    # as in an ASGI server: several bodies arrive interleaved in one thread
+    bodies = [os.urandom(50_000) + b"SuperOffice " * 5000 for _ in range(3)]
+    encoded = [encode_body(body, name) for body in bodies]
+    for _ in range(2):  # the second round reuses whatever the first gave back
+        decoders = [Decoder(name, 200_000) for _ in bodies]
+        out: list[list[bytes]] = [[] for _ in bodies]
+        for start in range(0, max(map(len, encoded)), 4096):
+            for index, decoder in enumerate(decoders):
+                out[index].append(decoder.feed(encoded[index][start : start + 4096]))
+        for index, decoder in enumerate(decoders):
+            out[index].append(decoder.finish())
+            assert b"".join(out[index]) == bodies[index]
+
+
 def test_decoder_misuse() -> None:
     with pytest.raises(ValueError, match="negative"):
         Decoder("gzip", -1)
