@@ -37,6 +37,7 @@ GROUPS: dict[str, str] = {
     "form": "benches.bench_form",
     "patch": "benches.bench_patch",
     "select": "benches.bench_select",
+    "coding": "benches.bench_coding",
 }
 """Group name -> the module whose ``rows()`` builds it, in report order."""
 

@@ -29,6 +29,17 @@ The rules (RFC 9110 §5.6, §8.3.1, §12.4.2, §12.5.1):
   selects the first offer (the server's default). Nothing acceptable returns
   ``default``; the caller raises :class:`~negotiate.errors.NotAcceptable`.
 
+``Accept-Encoding`` (RFC 9110 §12.5.3; :func:`select_coding`): the same list
+and qvalue rules; coding names are case-insensitive and ``x-gzip`` is ``gzip``;
+``*`` covers every coding not named, ``identity`` included; ``identity`` is
+acceptable unless ``identity;q=0`` or ``*;q=0`` excludes it. No header selects
+``identity`` (the policy: see :func:`select_coding`); an empty one accepts only
+``identity``.
+
+``Accept-Language`` (RFC 9110 §12.5.4; :func:`lookup_language`): RFC 4647 §3.4
+lookup with q-values, progressive truncation (``nb-NO`` -> ``nb``) and ``q=0``
+exclusions.
+
 Parsing and matching are pure and cached by the header string (bounded);
 :func:`clear_caches` empties every cache.
 """
@@ -44,6 +55,11 @@ from typing import Final, overload
 from negotiate.errors import UnsupportedMediaType, excerpt
 
 __all__ = [
+    "CODING_BR",
+    "CODING_DEFLATE",
+    "CODING_GZIP",
+    "CODING_IDENTITY",
+    "CODING_ZSTD",
     "MEDIA_FORM",
     "MEDIA_JSON",
     "MEDIA_JSON_PATCH",
@@ -53,11 +69,16 @@ __all__ = [
     "MEDIA_XML",
     "MediaRange",
     "MediaType",
+    "accept_encoding_quality",
     "best_match",
+    "canonical_coding",
     "clear_caches",
+    "lookup_language",
     "parse_accept",
+    "parse_accept_encoding",
     "parse_content_type",
     "quality",
+    "select_coding",
 ]
 
 MEDIA_JSON: Final = "application/json"
@@ -531,3 +552,353 @@ def clear_caches() -> None:
     _offer.cache_clear()
     _offers.cache_clear()
     _best.clear()
+    parse_accept_encoding.cache_clear()
+    _encoding_index.cache_clear()
+    _codings_memo.clear()
+    _language_plan.cache_clear()
+    _language_offers.cache_clear()
+    _language_memo.clear()
+
+
+# -- Accept-Encoding (RFC 9110 §12.5.3) -----------------------------------------
+
+CODING_IDENTITY: Final = "identity"
+CODING_GZIP: Final = "gzip"
+CODING_DEFLATE: Final = "deflate"
+CODING_BR: Final = "br"
+CODING_ZSTD: Final = "zstd"
+
+# RFC 9110 §8.4.1.1 and §8.4.1.3: recipients SHOULD treat x-compress and x-gzip as
+# compress and gzip.
+_CODING_ALIASES: Final = {"x-gzip": CODING_GZIP, "x-compress": "compress"}
+
+_codings_memo: dict[tuple[str, tuple[str, ...]], str | None] = {}
+
+
+def canonical_coding(name: str) -> str:
+    """A content-coding name as compared: lower case, ``x-gzip`` read as ``gzip``.
+
+    Args:
+        name: a coding name from a header or an offer (surrounding blanks are ignored).
+
+    Returns:
+        The canonical name (``"gzip"`` for ``" X-GZip "``).
+    """
+    folded = name.strip(" \t").lower()
+    return _CODING_ALIASES.get(folded, folded)
+
+
+def _parse_coding(element: str) -> tuple[str, float] | None:
+    """One stripped Accept-Encoding element, or ``None`` when it is malformed."""
+    name, sep, rest = element.partition(";")
+    name = name.rstrip(" \t")
+    # NOTE: validated before lower(), for the reason _parse_range gives.
+    if _TOKEN_RE.fullmatch(name) is None:
+        return None
+    if not sep:
+        return canonical_coding(name), 1.0
+    # codings [ OWS ";" OWS "q=" qvalue ]: a weight is the only parameter the grammar has,
+    # so anything else ("gzip;level=9", a second ";") drops the element.
+    key, eq, value = rest.partition("=")
+    value = value.strip(" \t")
+    if not eq or key.strip(" \t") not in ("q", "Q") or _QVALUE_RE.fullmatch(value) is None:
+        return None
+    return canonical_coding(name), float(value)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def parse_accept_encoding(header: str) -> tuple[tuple[str, float], ...]:
+    """Parse an ``Accept-Encoding`` header into ``(coding, q)`` pairs, in header order.
+
+    Coding names are canonical (see :func:`canonical_coding`); ``*`` and
+    ``identity`` are kept as they are. A malformed element (a character outside
+    the token set, a bad ``q`` under the strict qvalue grammar, a parameter other
+    than ``q``) is dropped, never the header. Cached by the header string.
+
+    Args:
+        header: the header value.
+
+    Returns:
+        The pairs; empty when the header is empty or every element was dropped.
+    """
+    pairs = []
+    for element in header.split(","):
+        element = element.strip(" \t")
+        if element and (parsed := _parse_coding(element)) is not None:
+            pairs.append(parsed)
+    return tuple(pairs)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _encoding_index(header: str) -> dict[str, float]:
+    """coding -> q for a present header; ``identity`` always has an entry."""
+    index: dict[str, float] = {}
+    for name, q in parse_accept_encoding(header):
+        if index.get(name, -1.0) < q:
+            index[name] = q  # a coding named twice takes its highest q
+    if CODING_IDENTITY not in index:
+        star = index.get("*")
+        if star is not None:
+            index[CODING_IDENTITY] = star
+        else:
+            # NOTE: identity that is not named is acceptable (rule 2 of §12.5.3) but ranks
+            # with the least preferred coding the client did name, so that "gzip;q=0.5"
+            # still gets gzip; ties go to the server's order, where implicit identity is last.
+            named = [q for q in index.values() if q > 0.0]
+            index[CODING_IDENTITY] = min(named) if named else 1.0
+    return index
+
+
+def accept_encoding_quality(header: str | None, coding: str) -> float:
+    """The weight ``header`` gives the content coding ``coding``.
+
+    Args:
+        header: the ``Accept-Encoding`` value; ``None`` when absent.
+        coding: a coding name (``gzip``, ``x-gzip``, ``identity``, ...), any case.
+
+    Returns:
+        0.0 to 1.0; 0.0 means not acceptable. Without a header every coding gets
+        1.0 (§12.5.3 rule 1). An empty header (or one whose every element was
+        dropped) accepts only ``identity``. A coding the header does not name gets
+        the q of ``*``, else 0.0; ``identity`` not named gets the q of ``*``, else
+        the lowest positive q the header names (1.0 when it names none): it is
+        acceptable unless ``identity;q=0`` or ``*;q=0`` excludes it (rule 2).
+    """
+    if header is None:
+        return 1.0
+    index = _encoding_index(header)
+    name = canonical_coding(coding)
+    q = index.get(name)
+    if q is None:
+        q = index.get("*", 0.0)
+    return q
+
+
+def select_coding(header: str | None, available: Sequence[str]) -> str | None:
+    """Pick the content coding for a response (RFC 9110 §12.5.3).
+
+    The highest weight (:func:`accept_encoding_quality`) wins; ties go to the
+    order of ``available``. ``identity`` (no coding) needs no work, so it is
+    always a candidate: at its place in ``available`` when listed there (list it
+    first to prefer it, as for small bodies), else after every listed coding.
+
+    Policy: without an ``Accept-Encoding`` header the answer is ``identity``:
+    the RFC makes every coding acceptable then, but a client that sends no header
+    is usually one that cannot decode (a script, ``curl`` without
+    ``--compressed``). An empty header also gets ``identity``. Results are
+    memoised by ``(header, available)``.
+
+    Args:
+        header: the ``Accept-Encoding`` value; ``None`` when absent.
+        available: codings the server can apply, preferred first (names as
+            :func:`canonical_coding` compares them; ``identity`` may be among them).
+
+    Returns:
+        One of ``available`` (the same string) or ``"identity"``; ``None`` when
+        every candidate, identity included, is excluded (``identity;q=0`` or
+        ``*;q=0`` and no acceptable coding). RFC 9110 §12.5.3 then lets the server
+        either answer 406 or disregard the header; the recommended policy is to
+        send ``identity`` anyway (what common servers do, and what keeps error
+        responses readable), a strict server answers
+        :class:`~negotiate.errors.NotAcceptable`.
+
+    Raises:
+        ValueError: an entry of ``available`` is not a coding name (a programming
+            error), such as ``*`` or an empty string.
+    """
+    if header is None:
+        return CODING_IDENTITY
+    key = (header, available if isinstance(available, tuple) else tuple(available))
+    try:
+        return _codings_memo[key]
+    except KeyError:
+        pass
+    found = _select_coding(_encoding_index(header), key[1])
+    if len(_codings_memo) >= _MEMO_SIZE:
+        _codings_memo.clear()
+    _codings_memo[key] = found
+    return found
+
+
+def _select_coding(index: dict[str, float], available: tuple[str, ...]) -> str | None:
+    star = index.get("*", 0.0)
+    best: str | None = None
+    best_q = 0.0
+    listed_identity = False
+    for offer in available:
+        name = canonical_coding(offer)
+        if name == "*" or _TOKEN_RE.fullmatch(name) is None:
+            raise ValueError(f"Invalid coding offer {offer!r}: expected a coding name")
+        if name == CODING_IDENTITY:
+            listed_identity = True
+        q = index.get(name, star)
+        if q > best_q:
+            best, best_q = offer, q
+    if not listed_identity and index[CODING_IDENTITY] > best_q:
+        best = CODING_IDENTITY
+    return best
+
+
+# -- Accept-Language (RFC 9110 §12.5.4, RFC 4647 §3.4 lookup) -----------------------
+
+# RFC 4647 basic language-range, with "_" tolerated as .NET culture names use it.
+_LANGUAGE_RANGE_RE: Final = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*|\*")
+
+# A parsed Accept-Language header: the ranges with q > 0 other than "*", most preferred
+# first (ties in header order), and every range (with "*") -> its highest q, for the
+# exclusions.
+_LanguagePlan = tuple[tuple[str, ...], dict[str, float]]
+
+_language_memo: dict[tuple[str, tuple[str, ...], str | None], str | None] = {}
+
+
+def _language_key(tag: str) -> str:
+    return tag.strip(" \t").replace("_", "-").lower()
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _language_plan(header: str) -> _LanguagePlan:
+    ranked: list[tuple[float, int, str]] = []
+    rules: dict[str, float] = {}
+    for position, element in enumerate(header.split(",")):
+        text, sep, rest = element.partition(";")
+        text = text.strip(" \t")
+        if _LANGUAGE_RANGE_RE.fullmatch(text) is None:
+            continue  # malformed (or empty): dropped
+        q = 1.0
+        if sep:
+            key, eq, value = rest.partition("=")
+            value = value.strip(" \t")
+            if not eq or key.strip(" \t") not in ("q", "Q") or _QVALUE_RE.fullmatch(value) is None:
+                continue
+            q = float(value)
+        name = _language_key(text)
+        if rules.get(name, -1.0) < q:
+            rules[name] = q
+        if q > 0.0 and name != "*":
+            ranked.append((-q, position, name))
+    ranked.sort()
+    seen: set[str] = set()
+    order = []
+    for _, _, name in ranked:
+        if name not in seen:
+            seen.add(name)
+            order.append(name)
+    return tuple(order), rules
+
+
+def _language_acceptable(tag: str, rules: dict[str, float], wildcard: bool = True) -> bool:
+    """Whether the most specific range matching ``tag`` (basic filtering) has q > 0.
+
+    ``en`` matches ``en`` and ``en-GB`` (RFC 4647 §3.3.1); ``*`` matches every tag
+    (unless ``wildcard`` is false: a tag that lookup reached by truncating a wanted
+    range is wanted, whatever ``*;q=0`` says of the others); a tag no range matches
+    is acceptable.
+    """
+    candidate = tag
+    while True:
+        q = rules.get(candidate)
+        if q is not None:
+            return q > 0.0
+        cut = candidate.rfind("-")
+        if cut < 0:
+            break
+        candidate = candidate[:cut]
+    return not wildcard or rules.get("*", 1.0) > 0.0
+
+
+def _truncate(tag: str) -> str | None:
+    """The next lookup fallback of ``tag`` (RFC 4647 §3.4), or ``None`` after the last.
+
+    The last subtag goes, and with it a singleton (``x``, an extension letter)
+    that would be left at the end: ``zh-hant-cn-x-private1`` -> ``zh-hant-cn``.
+    """
+    cut = tag.rfind("-")
+    if cut < 0:
+        return None
+    tag = tag[:cut]
+    if len(tag) >= 2 and tag[-2] == "-":
+        tag = tag[:-2]
+    return tag
+
+
+@lru_cache(maxsize=64)
+def _language_offers(available: tuple[str, ...]) -> dict[str, str]:
+    offers: dict[str, str] = {}
+    for tag in available:
+        key = _language_key(tag)
+        if _LANGUAGE_RANGE_RE.fullmatch(key) is None or key == "*":
+            raise ValueError(f"Invalid language offer {tag!r}: expected a language tag")
+        offers.setdefault(key, tag)
+    return offers
+
+
+def lookup_language(
+    header: str | None, available: Sequence[str], default: str | None = None
+) -> str | None:
+    """Pick the language of a response by RFC 4647 §3.4 lookup over ``Accept-Language``.
+
+    The ranges are tried most preferred first (highest q; ties in header order).
+    Each range is progressively truncated (``nb-NO`` -> ``nb``; a singleton goes
+    with the subtag after it, ``zh-Hant-CN-x-private1`` -> ``zh-Hant-CN``) until
+    it equals an available tag; lookup never picks a tag more specific than the
+    range (``en`` does not pick ``en-GB``). Comparison is case-insensitive and
+    ``_`` counts as ``-``. ``q=0`` excludes: a tag whose most specific matching
+    range (``en`` covers ``en-GB``) has ``q=0`` is never picked, ``*;q=0``
+    excludes every tag no other range covers (a tag reached by truncating a
+    wanted range counts as covered: ``de-AT, *;q=0`` still picks ``de``).
+    ``*`` with ``q > 0`` is skipped, as RFC 4647 says: it alone carries no
+    choice. Malformed elements (a bad range, a bad ``q``) are dropped. Results
+    are memoised by the arguments.
+
+    Args:
+        header: the ``Accept-Language`` value; ``None`` when absent.
+        available: the language tags the server has, preferred first.
+        default: returned when no range finds a tag (RFC 4647 §3.4.1), unless
+            the header excludes it with ``q=0``; then, if the header has ``*``
+            with ``q > 0``, the first available tag it does not exclude.
+
+    Returns:
+        One of ``available`` (the same string), else ``default``; ``None`` when
+        nothing is left (no match, and ``default`` is ``None`` or excluded). The
+        caller then serves its default
+        language anyway (RFC 9110 §12.5.4 allows disregarding the header) or
+        answers :class:`~negotiate.errors.NotAcceptable`.
+
+    Raises:
+        ValueError: an entry of ``available`` is not a language tag (a
+            programming error).
+    """
+    key = (header or "", available if isinstance(available, tuple) else tuple(available), default)
+    offers = _language_offers(key[1])
+    if header is None:
+        return default
+    try:
+        return _language_memo[key]
+    except KeyError:
+        pass
+    found = _lookup_language(header, offers, default)
+    if len(_language_memo) >= _MEMO_SIZE:
+        _language_memo.clear()
+    _language_memo[key] = found
+    return found
+
+
+def _lookup_language(header: str, offers: dict[str, str], default: str | None) -> str | None:
+    order, rules = _language_plan(header)
+    for wanted in order:
+        candidate: str | None = wanted
+        while candidate is not None:
+            tag = offers.get(candidate)
+            if tag is not None and _language_acceptable(candidate, rules, wildcard=False):
+                return tag
+            candidate = _truncate(candidate)
+    if default is not None and _language_acceptable(_language_key(default), rules):
+        return default
+    if rules.get("*", 0.0) > 0.0:
+        # NOTE: "*" picks nothing in RFC 4647 lookup, but "en;q=0, *" with the default
+        # excluded still accepts the server's other languages: the first one not excluded.
+        for key, tag in offers.items():
+            if _language_acceptable(key, rules):
+                return tag
+    return None
