@@ -293,8 +293,8 @@ def test_a_flood_of_one_wrong_pair_runs_scrypt_at_most_once_per_pool_thread(
     answers = flood(served.port, [basic(USER, "wrong")] * 100)
     assert {status for status, _ in answers} == {401}
     assert len({body for _, body in answers}) == 1
-    # the first failure is remembered: at most the requests already in the two pool
-    # threads when it was ran scrypt, and they ran it there, off the event loop
+    # the first failure is remembered: only requests already in one of the two pool
+    # threads by then ran scrypt, and they ran it there, off the event loop
     assert 1 <= scrypt.calls <= 2
     assert all(name.startswith("negotiate-asgi") for name in scrypt.threads)
 
