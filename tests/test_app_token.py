@@ -455,19 +455,17 @@ class TestConfig:
             authenticator.authenticate(Headers(bearer()))
 
     def test_the_banner_shows_the_header(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(
-            server, "_uvicorn", lambda: type("U", (), {"run": staticmethod(lambda *a, **k: None)})
-        )
+        monkeypatch.setattr(server, "_launch", lambda *args: 0)
         out = io.StringIO()
         cfg = ServerConfig(app_tokens={"acme": token_digest(APP_TOKEN)})
-        assert server.serve(config=cfg, out=out) == 0
+        assert server.serve(port=0, config=cfg, out=out) == 0
         banner = out.getvalue()
         assert (
             "-H 'Authorization: Bearer " in banner
         )  # a demo token: app tokens are not credentials
         assert "-H 'SO-AppToken: <your application token>'" in banner
         out = io.StringIO()
-        assert server.serve(config=ServerConfig(tokens={"ci": TOKEN}), out=out) == 0
+        assert server.serve(port=0, config=ServerConfig(tokens={"ci": TOKEN}), out=out) == 0
         assert "SO-AppToken" not in out.getvalue()
 
 

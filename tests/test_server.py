@@ -211,47 +211,51 @@ class TestServe:
             serve()
 
     def test_banner_and_uvicorn_arguments(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        calls: list[dict[str, Any]] = []
+        calls: list[Any] = []
 
-        class FakeUvicorn:
-            @staticmethod
-            def run(app: str, **kwargs: Any) -> None:
-                calls.append({"app": app, **kwargs})
-                config = ServerConfig.from_dict(json.loads(os.environ[server._RESOLVED_ENV]))
-                calls.append({"config": config})
+        def launch(uvicorn: Any, config: Any, sock: Any) -> int:
+            calls.append(config)
+            calls.append(ServerConfig.from_dict(json.loads(os.environ[server._RESOLVED_ENV])))
+            return 0
 
-        monkeypatch.setattr(server, "_uvicorn", lambda: FakeUvicorn)
+        monkeypatch.setattr(server, "_launch", launch)
         out = io.StringIO()
-        assert serve("0.0.0.0", 8123, 3, out=out) == 0
+        assert serve("0.0.0.0", 0, 3, out=out) == 0
+        port = calls[0].port
         banner = out.getvalue()
         token = re.search(r"demo token \(valid until this server stops\): (\S+)", banner)
         assert token is not None
         assert f"-H 'Authorization: Bearer {token[1]}'" in banner
         assert (
-            "curl -s -X POST 'http://127.0.0.1:8123/api/v1/Agents/Contact/EnrichContactEntity"
+            f"curl -s -X POST 'http://127.0.0.1:{port}/api/v1/Agents/Contact/EnrichContactEntity"
             in banner
         )
-        assert calls[0]["app"] == "negotiate.server:app_factory"
-        assert (calls[0]["host"], calls[0]["port"], calls[0]["workers"]) == ("0.0.0.0", 8123, 3)
-        assert calls[0]["factory"] is True
-        assert calls[1]["config"].tokens == {"demo": token_digest(token[1])}
+        assert calls[0].app == "negotiate.server:app_factory"
+        assert (calls[0].host, calls[0].workers) == ("0.0.0.0", 3)
+        assert calls[0].factory is True
+        assert calls[1].tokens == {"demo": token_digest(token[1])}
         assert server._RESOLVED_ENV not in os.environ
 
     def test_insecure_banner_warns(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(
-            server, "_uvicorn", lambda: type("U", (), {"run": staticmethod(lambda *a, **k: None)})
-        )
+        monkeypatch.setattr(server, "_launch", lambda *args: 0)
         out = io.StringIO()
-        assert serve(insecure_no_auth=True, out=out) == 0
+        assert serve(port=0, insecure_no_auth=True, out=out) == 0
         assert "authentication is OFF" in out.getvalue()
         assert "Authorization" not in out.getvalue()
 
     def test_uvicorn_exit_status_is_returned(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        def fail(*args: Any, **kwargs: Any) -> None:
-            raise SystemExit(3)
+        import uvicorn
 
-        monkeypatch.setattr(server, "_uvicorn", lambda: type("U", (), {"run": staticmethod(fail)}))
-        assert serve(config=ServerConfig(tokens={"a": TOKEN}), out=io.StringIO()) == 3
+        class Server:
+            def __init__(self, config: Any) -> None:
+                pass
+
+            def run(self, sockets: Any) -> None:
+                raise SystemExit(3)
+
+        fake = type("U", (), {"Config": uvicorn.Config, "Server": Server})
+        monkeypatch.setattr(server, "_uvicorn", lambda: fake)
+        assert serve(port=0, config=ServerConfig(tokens={"a": TOKEN}), out=io.StringIO()) == 3
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the printed command needs curl")
