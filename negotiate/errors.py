@@ -44,6 +44,7 @@ __all__ = [
     "Unauthorized",
     "Unprocessable",
     "UnsupportedMediaType",
+    "escape_pointer",
     "excerpt",
 ]
 
@@ -114,10 +115,14 @@ class NegotiateError(Exception):
         return self
 
 
+def escape_pointer(segment: str | int) -> str:
+    """One reference token of a JSON pointer (RFC 6901): ``~`` as ``~0``, ``/`` as ``~1``."""
+    return str(segment).replace("~", "~0").replace("/", "~1")
+
+
 def _segment(segment: str | int, style: str) -> str:
     if style == "pointer":
-        text = str(segment)
-        return "/" + text.replace("~", "~0").replace("/", "~1")
+        return "/" + escape_pointer(segment)
     return f"/{segment}"
 
 
