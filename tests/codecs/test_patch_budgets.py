@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from strategies import values
 
-import negotiate.codecs.patch as patch_module
+import negotiate.codecs.patch.codecs as patch_module
 from negotiate.codecs.patch import (
     JsonPatchCodec,
     MergePatchCodec,
