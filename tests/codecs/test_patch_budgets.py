@@ -24,6 +24,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from strategies import values
 
+import negotiate.codecs.patch._values as values_module
 import negotiate.codecs.patch.codecs as patch_module
 from negotiate.codecs.patch import (
     JsonPatchCodec,
@@ -330,13 +331,13 @@ def test_only_what_changed_is_validated(
     contact: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[str] = []
-    conform = patch_module._conform
+    conform = values_module._conform
 
     def counted(value: Any, ftype: FieldType, depth: int, options: Options) -> Any:
         seen.append(ftype.spec)
         return conform(value, ftype, depth, options)
 
-    monkeypatch.setattr(patch_module, "_conform", counted)
+    monkeypatch.setattr(values_module, "_conform", counted)
     same_type = [
         {"op": "move", "from": "/Phones/0", "path": "/Phones/1"},
         {"op": "move", "from": "/Faxes", "path": "/Phones"},
