@@ -11,7 +11,7 @@ An :class:`Authenticator` is anything with ``authenticate(headers) ->
 Principal | None``: ``None`` means "no credentials I know about" (the
 request is answered 401, or the next authenticator in a :class:`Chain` is
 asked); credentials that are present but wrong raise
-:class:`~negotiate.http.Unauthorized`. Embedding applications plug in their
+:class:`~negotiate.errors.Unauthorized`. Embedding applications plug in their
 own (sessions, API gateways, mTLS) and combine them with :class:`Chain`.
 
 Configured secrets are never stored in clear: passwords as salted scrypt
@@ -36,7 +36,7 @@ a server"). :class:`RequireAppToken` wraps any authenticator and adds that
 check: a principal that proved itself with ``Bearer`` or ``SOTicket`` must
 come with a known application token, others (``Basic``, a web session) may,
 and a token that is sent is always checked; a missing or unknown one is
-:class:`~negotiate.http.Unauthorized`, and the application's name becomes
+:class:`~negotiate.errors.Unauthorized`, and the application's name becomes
 :attr:`Principal.app`. The check itself is an :data:`AppTokenChecker`,
 ``(token) -> application name or None``: :class:`AppTokens` checks
 configured SHA-256 digests in constant time, and an embedding application
@@ -59,8 +59,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
-from negotiate.errors import NegotiateError
-from negotiate.http import Unauthorized
+# NOTE: TooManyPasswordChecks (negotiate.errors) and APP_TOKEN_HEADER (negotiate.superoffice)
+# live where they belong; re-exported so that ``negotiate.auth.X`` keeps working.
+from negotiate.errors import (
+    TooManyPasswordChecks as TooManyPasswordChecks,
+    Unauthorized,
+)
+from negotiate.superoffice import APP_TOKEN_HEADER as APP_TOKEN_HEADER
 
 __all__ = [
     "ANONYMOUS",
@@ -94,13 +99,6 @@ _FAILURE_LIMIT = 4096
 _CHECK_RATE = 10.0
 _INVALID_BASIC = "Invalid user name or password"
 _clock = time.monotonic  # NOTE: the budget's clock; tests replace it
-
-
-class TooManyPasswordChecks(NegotiateError):
-    """503: the server's budget of password checks per second is spent; retry shortly."""
-
-    status = 503
-    title = "Service Unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -615,13 +613,10 @@ class Chain:
 
 # -- partner applications ----------------------------------------------------------
 
-APP_TOKEN_HEADER = "SO-AppToken"
-"""The request header that carries a partner application's token."""
-
 AppTokenChecker = Callable[[str], str | None]
 """``(token) -> application name``, or ``None`` for a token it does not know.
 
-It may raise :class:`~negotiate.http.Unauthorized` itself (a revoked
+It may raise :class:`~negotiate.errors.Unauthorized` itself (a revoked
 partner, say); any other exception is a server error (500, logged).
 """
 

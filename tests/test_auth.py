@@ -22,7 +22,8 @@ from negotiate.auth import (
     token_digest,
     verify_password,
 )
-from negotiate.http import REALM, App, Headers, Unauthorized
+from negotiate.errors import Unauthorized
+from negotiate.http import REALM, App, Headers
 from negotiate.server import ENRICH_PATH
 
 HASH = hash_password(PASSWORD, salt=b"s" * 16)

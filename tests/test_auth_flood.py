@@ -25,12 +25,12 @@ from negotiate.auth import (
     Chain,
     CredentialAuthenticator,
     Principal,
-    TooManyPasswordChecks,
     XsrfAuthenticator,
     hash_password,
     token_digest,
 )
-from negotiate.http import Headers, Unauthorized
+from negotiate.errors import TooManyPasswordChecks, Unauthorized
+from negotiate.http import Headers
 from negotiate.server import PREVIEW_PATH, ServerConfig, create_app
 
 HASH = hash_password(PASSWORD, salt=b"f" * 16)

@@ -23,14 +23,15 @@ from conftest import (
 from negotiate.client import AsyncClient, Client, Ticket, error_from_body
 from negotiate.enrich import EmbeddedProvider, enrich_contact, preview_contact
 from negotiate.errors import (
+    GatewayTimeout,
     InvalidValue,
     MalformedBody,
     NegotiateError,
     NotAcceptable,
     NotFound,
+    Unauthorized,
     UnsupportedMediaType,
 )
-from negotiate.http import GatewayTimeout, Unauthorized
 
 
 @pytest.fixture(scope="module")

@@ -19,12 +19,10 @@ from strategies import carriers
 
 from negotiate.auth import ANONYMOUS
 from negotiate.enrich import (
-    BadGateway,
     Company,
     ContactPoint,
     EmbeddedProvider,
     EnrichmentProvider,
-    GatewayTimeout,
     HttpProvider,
     Location,
     email_key,
@@ -32,6 +30,7 @@ from negotiate.enrich import (
     phone_key,
     preview_contact,
 )
+from negotiate.errors import BadGateway, GatewayTimeout
 from negotiate.schema import get_schema
 from negotiate.server import ENRICH_PATH, PREVIEW_PATH, create_app
 

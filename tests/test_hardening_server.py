@@ -26,7 +26,6 @@ import orjson
 import pytest
 from conftest import TOKEN, bearer, free_socket
 
-from negotiate import server
 from negotiate.asgi import ASGIAdapter
 from negotiate.auth import ANONYMOUS, hash_password, token_digest
 from negotiate.codecs import CodecRegistry, JsonCodec
@@ -36,6 +35,8 @@ from negotiate.server import (
     PREVIEW_PATH,
     ServerConfig,
     asgi_app,
+    launch,
+    main,
     serve,
     uvicorn_config,
 )
@@ -372,7 +373,7 @@ class TestConfiguration:
         built = uvicorn_config("negotiate.server:app_factory", config)
         assert (built.timeout_keep_alive, built.limit_concurrency) == (2, 64)
         assert built.h11_max_incomplete_event_size == 8192
-        assert built.http.args[0] == server._ConnectionLimits(1.5, 30, 8192, "auto")
+        assert built.http.args[0] == launch._ConnectionLimits(1.5, 30, 8192, "auto")
 
     def test_defaults(self) -> None:
         config = ServerConfig()
@@ -400,7 +401,7 @@ class TestConfiguration:
     def test_flags_override_the_file(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         seen: list[Any] = []
         monkeypatch.setattr(
-            server, "_launch", lambda uvicorn, config, sock: seen.append(config) or 0
+            launch, "_launch", lambda uvicorn, config, sock: seen.append(config) or 0
         )
         monkeypatch.setattr(sys, "stdout", io.StringIO())
         path = write(
@@ -410,11 +411,11 @@ class TestConfiguration:
         )
         argv = ["--port", "0", "--config", str(path), "--header-timeout", "0.25"]
         argv += ["--body-timeout", "3", "--keep-alive-timeout", "4", "--max-header-size", "4096"]
-        assert server.main(argv) == 0
+        assert main(argv) == 0
         (config,) = seen
-        assert config.http.args[0] == server._ConnectionLimits(0.25, 3.0, 4096, "auto")
+        assert config.http.args[0] == launch._ConnectionLimits(0.25, 3.0, 4096, "auto")
         assert (config.timeout_keep_alive, config.limit_concurrency) == (4.0, 9)
-        assert server.main(["--port", "0", "--config", str(path), "--header-timeout", "0"]) == 2
+        assert main(["--port", "0", "--config", str(path), "--header-timeout", "0"]) == 2
 
     def test_unknown_parser(self) -> None:
         with pytest.raises(ValueError, match="http must be"):

@@ -26,29 +26,22 @@ from strategies import carriers
 
 from negotiate.auth import ANONYMOUS
 from negotiate.errors import (
+    BadGateway,
     BodyTooLarge,
+    GatewayTimeout,
     InvalidValue,
     MalformedBody,
+    MethodNotAllowed,
     NegotiateError,
     NotAcceptable,
     NotFound,
     PatchConflict,
+    Unauthorized,
     Unprocessable,
     UnsupportedMediaType,
-)
-from negotiate.http import (
-    App,
-    BadGateway,
-    Context,
-    Exchange,
-    GatewayTimeout,
-    Headers,
-    MethodNotAllowed,
-    Operation,
-    Response,
-    Unauthorized,
     error_class,
 )
+from negotiate.http import App, Context, Exchange, Headers, Operation, Response
 from negotiate.options import Options
 from negotiate.server import ENRICH_PATH, PREVIEW_PATH
 

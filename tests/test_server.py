@@ -18,15 +18,16 @@ import orjson
 import pytest
 from conftest import TOKEN, bearer, free_socket
 
-from negotiate import server
 from negotiate.auth import ANONYMOUS, hash_password, token_digest
 from negotiate.http import App
 from negotiate.server import (
+    CONFIG_ENV,
     ENRICH_PATH,
     PREVIEW_PATH,
     ServerConfig,
     app_factory,
     create_app,
+    launch as server_launch,
     load_config,
     serve,
 )
@@ -162,10 +163,10 @@ unknown = "error"
             ServerConfig.from_dict({"nope": 1})
 
     def test_load_config_sources(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.delenv(server.CONFIG_ENV, raising=False)
+        monkeypatch.delenv(CONFIG_ENV, raising=False)
         assert load_config() == ServerConfig()
         path = write(tmp_path, '[auth]\ntokens = { a = "b" }')
-        monkeypatch.setenv(server.CONFIG_ENV, str(path))
+        monkeypatch.setenv(CONFIG_ENV, str(path))
         assert load_config().tokens == {"a": "b"}
         given = ServerConfig(insecure_no_auth=True)
         assert load_config(given) is given
@@ -184,13 +185,11 @@ unknown = "error"
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv(
-            server._RESOLVED_ENV, json.dumps(ServerConfig(tokens={"x": "y"}).to_dict())
+            server_launch._RESOLVED_ENV, json.dumps(ServerConfig(tokens={"x": "y"}).to_dict())
         )
         assert app_factory().app.handles(ENRICH_PATH)
-        monkeypatch.delenv(server._RESOLVED_ENV)
-        monkeypatch.setenv(
-            server.CONFIG_ENV, str(write(tmp_path, "[auth]\ninsecure_no_auth = true"))
-        )
+        monkeypatch.delenv(server_launch._RESOLVED_ENV)
+        monkeypatch.setenv(CONFIG_ENV, str(write(tmp_path, "[auth]\ninsecure_no_auth = true")))
         assert app_factory().app.authenticator is ANONYMOUS
 
 
@@ -215,10 +214,12 @@ class TestServe:
 
         def launch(uvicorn: Any, config: Any, sock: Any) -> int:
             calls.append(config)
-            calls.append(ServerConfig.from_dict(json.loads(os.environ[server._RESOLVED_ENV])))
+            calls.append(
+                ServerConfig.from_dict(json.loads(os.environ[server_launch._RESOLVED_ENV]))
+            )
             return 0
 
-        monkeypatch.setattr(server, "_launch", launch)
+        monkeypatch.setattr(server_launch, "_launch", launch)
         out = io.StringIO()
         assert serve("0.0.0.0", 0, 3, out=out) == 0
         port = calls[0].port
@@ -234,10 +235,10 @@ class TestServe:
         assert (calls[0].host, calls[0].workers) == ("0.0.0.0", 3)
         assert calls[0].factory is True
         assert calls[1].tokens == {"demo": token_digest(token[1])}
-        assert server._RESOLVED_ENV not in os.environ
+        assert server_launch._RESOLVED_ENV not in os.environ
 
     def test_insecure_banner_warns(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(server, "_launch", lambda *args: 0)
+        monkeypatch.setattr(server_launch, "_launch", lambda *args: 0)
         out = io.StringIO()
         assert serve(port=0, insecure_no_auth=True, out=out) == 0
         assert "authentication is OFF" in out.getvalue()
@@ -254,7 +255,7 @@ class TestServe:
                 raise SystemExit(3)
 
         fake = type("U", (), {"Config": uvicorn.Config, "Server": Server})
-        monkeypatch.setattr(server, "_uvicorn", lambda: fake)
+        monkeypatch.setattr(server_launch, "_uvicorn", lambda: fake)
         assert serve(port=0, config=ServerConfig(tokens={"a": TOKEN}), out=io.StringIO()) == 3
 
 
