@@ -34,6 +34,9 @@ Decoding (request side):
   A ``%`` not followed by two hex digits, or bytes invalid in the charset, are a 400
   naming the key. Every error is located by its form key.
 * The result passes through the schema's normaliser, as JSON's does.
+* A body of more fields than :attr:`Options.max_nodes` is a 400 at the first key past
+  the budget, before any field is read; without a schema, more distinct keys (or values
+  of one key) than :attr:`Options.max_items` are a 400.
 
 Encoding (for clients) writes every non-null property in declaration order, keys
 escaped as the WHATWG urlencoded serializer does (``[`` is ``%5B``), no carrier-name
@@ -67,7 +70,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Final
 from urllib.parse import unquote_to_bytes
 
-from negotiate.codecs.base import BaseCodec
+from negotiate.codecs.base import BaseCodec, clip, too_many_nodes
 from negotiate.codecs.xml import text_codec
 from negotiate.errors import (
     EncodeError,
@@ -75,6 +78,7 @@ from negotiate.errors import (
     MalformedBody,
     NegotiateError,
     UnsupportedMediaType,
+    excerpt,
 )
 from negotiate.media import MEDIA_FORM, MediaType
 from negotiate.options import DEFAULT_OPTIONS, Options
@@ -210,6 +214,10 @@ class _Path:
         self.skip = skip
 
 
+_SKIPPED: Final = _Path("", skip=True)
+_NAME_KEY = re.compile(rb"[A-Za-z0-9_\-]+")  # one segment, nothing to unquote
+
+
 def _render(segments: tuple[_Segment, ...]) -> str:
     """Segments as an ASP.NET-style key: ``Persons[0].Firstname``."""
     out = ""
@@ -235,7 +243,7 @@ def _compile(schema: Schema, options: Options, key: str) -> _Path:
     except InvalidValue as exc:
         return _Path(key, error=exc)
     if steps is None:
-        return _Path(key, skip=True)
+        return _SKIPPED  # PERF: one for every ignored key (a skipped key raises nothing)
     return _Path(key, steps)
 
 
@@ -260,7 +268,7 @@ def _bind(
             if field is None:
                 if options.unknown == "error":
                     raise InvalidValue(
-                        f"Unknown property {name!r} for {current.name}", location=key
+                        f"Unknown property {excerpt(name)} for {current.name}", location=key
                     )
                 return None
             ftype = field.type
@@ -269,17 +277,17 @@ def _bind(
             assert ftype.item is not None
             ftype = ftype.item
             if not bracket:
-                raise InvalidValue(f"Expected an index, got .{name}", location=key)
+                raise InvalidValue(f"Expected an index, got .{clip(name)}", location=key)
             if name == "":
                 if index != last or ftype.kind in _CONTAINERS:
                     raise InvalidValue("'[]' only appends to an array of scalars", location=key)
                 steps.append((_APPEND, None, ftype, where))
                 return tuple(steps)
             if not (name.isdigit() and name.isascii()):
-                raise InvalidValue(f"Expected an array index, got [{name}]", location=key)
+                raise InvalidValue(f"Expected an array index, got [{clip(name)}]", location=key)
             if len(name) > 9 or int(name) >= options.max_items:
                 raise InvalidValue(
-                    f"Array index {name} is over the limit of {options.max_items} items",
+                    f"Array index {clip(name)} is over the limit of {options.max_items} items",
                     location=key,
                 )
             steps.append((_INDEX, int(name), ftype, where))
@@ -287,7 +295,7 @@ def _bind(
             assert ftype.item is not None
             ftype = ftype.item
             if not bracket:
-                raise InvalidValue(f"Expected [key], got .{name}", location=key)
+                raise InvalidValue(f"Expected [key], got .{clip(name)}", location=key)
             if index < last and _is_pair(segments[index + 1], ftype):
                 index += 1
                 if segments[index][1].lower() == "key":
@@ -299,7 +307,7 @@ def _bind(
             else:
                 steps.append((_KEY, name, ftype, where))
         else:
-            part = f"[{name}]" if bracket else f".{name}"
+            part = f"[{clip(name)}]" if bracket else f".{clip(name)}"
             raise InvalidValue(f"{_type_name(ftype)} has no part {part}", location=key)
         if index == last:
             return tuple(steps)
@@ -313,7 +321,7 @@ def _bind(
                 )
         elif ftype.kind not in _CONTAINERS:
             following, after = segments[index + 1]
-            shown = f"[{after}]" if following else f".{after}"
+            shown = f"[{clip(after)}]" if following else f".{clip(after)}"
             raise InvalidValue(f"{_type_name(ftype)} has no part {shown}", location=key)
         index += 1
 
@@ -396,7 +404,14 @@ _FLAG_SPLIT = re.compile(r"[\s,]+")
 def _enum_parser(spec: EnumSpec) -> Callable[[str], str]:
     def parse(text: str) -> str:
         text = text.strip()
-        if text.lstrip("-").isdigit() and text.isascii():
+        digits = text.lstrip("-")
+        if digits.isdigit() and text.isascii():
+            significant = len(digits.lstrip("0"))
+            if significant > 10:  # NOTE: before int(), which may refuse it
+                raise ValueError(
+                    f"Expected {spec.name} value, got a number of {significant} digits "
+                    "(not defined)"
+                )
             return spec.normalize(int(text))
         if spec.flags:
             return spec.normalize(", ".join(n for n in _FLAG_SPLIT.split(text) if n))
@@ -437,7 +452,9 @@ class _Builder:
                     node = _Dict(where)
                 holder[slot] = node
             elif type(node) is not dict and type(node) is not _Array and type(node) is not _Dict:
-                raise InvalidValue(f"{where} is given both as a value and with parts", location=key)
+                raise InvalidValue(
+                    f"{clip(where)} is given both as a value and with parts", location=key
+                )
         op, slot, ftype, where = path.last
         if op == _FIELD:
             # PERF: the common cases inline: a property given once.
@@ -472,7 +489,7 @@ class _Builder:
             if holder is None:
                 if node.bare is not None or node.appended is not None:
                     raise InvalidValue(
-                        f"{node.where} mixes indexed keys with repeated or '[]' keys",
+                        f"{clip(node.where)} mixes indexed keys with repeated or '[]' keys",
                         location=key,
                     )
                 holder = node.indexed = {}
@@ -491,13 +508,13 @@ class _Builder:
     def room(self, mapping: _Dict, key: str) -> None:
         if len(mapping.entries) + len(mapping.pairs) >= self.limit:
             raise InvalidValue(
-                f"Too many entries in {mapping.where} (limit {self.limit})", location=key
+                f"Too many entries in {clip(mapping.where)} (limit {self.limit})", location=key
             )
 
     def append(self, array: _Array, item: FieldType, text: str, key: str) -> None:
         if array.bare is not None or array.indexed is not None:
             raise InvalidValue(
-                f"{array.where} mixes '[]' keys with indexed or repeated keys", location=key
+                f"{clip(array.where)} mixes '[]' keys with indexed or repeated keys", location=key
             )
         if array.appended is None:
             array.appended = []
@@ -513,14 +530,14 @@ class _Builder:
         existing = holder.get(slot)
         if kind is Kind.STRING:
             if existing is not None:
-                raise InvalidValue(f"{slot} is given more than once", location=key)
+                raise InvalidValue(f"{clip(str(slot))} is given more than once", location=key)
             holder[slot] = text
         elif kind is Kind.ARRAY:
             assert ftype.item is not None
             if existing is None or existing is _NULL:
                 existing = holder[slot] = _Array(key)
             elif type(existing) is not _Array:
-                raise InvalidValue(f"{slot} is given more than once", location=key)
+                raise InvalidValue(f"{clip(str(slot))} is given more than once", location=key)
             if text == "":
                 existing.marked = True  # present; a repeated key left empty adds nothing
                 return
@@ -531,7 +548,7 @@ class _Builder:
                 )
             if existing.indexed is not None or existing.appended is not None:
                 raise InvalidValue(
-                    f"{existing.where} mixes repeated keys with indexed or '[]' keys",
+                    f"{clip(existing.where)} mixes repeated keys with indexed or '[]' keys",
                     location=key,
                 )
             if existing.bare is None:
@@ -543,14 +560,14 @@ class _Builder:
             if text != "":
                 what = "properties" if kind is Kind.CARRIER else "[key] entries"
                 raise InvalidValue(
-                    f"Expected {_type_name(ftype)} as {what}, got the value {text[:40]!r}",
+                    f"Expected {_type_name(ftype)} as {what}, got the value {excerpt(text, 40)}",
                     location=key,
                 )
             if kind is Kind.DICT:
                 if existing is None or existing is _NULL:
                     holder[slot] = _Dict(key)
                 elif type(existing) is not _Dict:
-                    raise InvalidValue(f"{slot} is given more than once", location=key)
+                    raise InvalidValue(f"{clip(str(slot))} is given more than once", location=key)
             elif item and existing is None:
                 holder[slot] = _NULL
         elif text == "":
@@ -560,7 +577,7 @@ class _Builder:
                 )
         elif existing is not None:
             if kind is not Kind.BOOL or item:
-                raise InvalidValue(f"{slot} is given more than once", location=key)
+                raise InvalidValue(f"{clip(str(slot))} is given more than once", location=key)
             # NOTE: a repeated bool keeps its first value (MVC's CheckBox posts "true&false")
         else:
             holder[slot] = _scalar(ftype, text, key)
@@ -627,7 +644,7 @@ class _Builder:
                 raise InvalidValue("A dictionary pair needs its .Key", location=where)
             text, key = given
             if text in out:
-                raise InvalidValue(f"Key {text!r} is given more than once", location=key)
+                raise InvalidValue(f"Key {excerpt(text)} is given more than once", location=key)
             out[text] = value(pair.get("value"))
         return out
 
@@ -841,6 +858,56 @@ def _enum_normal(spec: EnumSpec, value: str) -> bool:
 _WRITERS = _Writers()
 
 
+# -- the node budget ------------------------------------------------------------------------
+
+# A form's nodes are its fields (key=value pairs; the empty parts of "a=1&&b=2" are none).
+_NODES = "form fields"
+_CHUNK = 1 << 16
+
+
+def _check_fields(body: bytes, limit: int, charset: str) -> None:
+    """Refuse a body of more than ``limit`` fields before reading any of them.
+
+    PERF: a body under twice ``limit`` bytes cannot hold that many (each field takes
+    a byte and a separator); else the ``&`` count is an upper bound, in C; only a body
+    over it is counted exactly, chunk by chunk, runs of ``&`` collapsed in C.
+
+    Raises:
+        MalformedBody: over the limit, located by the key of the first field past it.
+    """
+    if len(body) < 2 * limit or body.count(b"&") < limit:
+        return
+    count, start, size = 0, 0, len(body)
+    while start < size:
+        found = body.find(b"&", min(start + _CHUNK, size))
+        end = size if found < 0 else found + 1
+        chunk = body[start:end]
+        fields = _fields_in(chunk)
+        if count + fields > limit:
+            for part in chunk.split(b"&"):
+                if part:
+                    count += 1
+                    if count > limit:
+                        raise too_many_nodes(limit, _NODES, _key_of(part, charset))
+        count += fields
+        start = end
+
+
+def _fields_in(chunk: bytes) -> int:
+    """How many non-empty ``&``-separated parts ``chunk`` has."""
+    while b"&&" in chunk:
+        chunk = chunk.replace(b"&&&&", b"&").replace(b"&&", b"&")
+    return chunk.count(b"&") + 1 - chunk.startswith(b"&") - chunk.endswith(b"&")
+
+
+def _key_of(part: bytes, charset: str) -> str:
+    raw = part.partition(b"=")[0]
+    try:
+        return _unquote(raw, charset, None)
+    except MalformedBody:
+        return raw.decode("latin-1")
+
+
 # -- the codec ------------------------------------------------------------------------------
 
 
@@ -859,6 +926,7 @@ class FormCodec(BaseCodec):
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
     ) -> Any:
         charset = self._charset(media_type)
+        _check_fields(body, self.options.max_nodes, charset)
         if schema is None:
             return self._plain(self.pairs(body, charset))
         memo = self._paths.get((schema, charset))
@@ -866,18 +934,28 @@ class FormCodec(BaseCodec):
             memo = self._paths[(schema, charset)] = {}
         builder = _Builder(schema, self.options)
         options = self.options
+        ignore = options.unknown == "ignore"
         for part in body.split(b"&"):
             if not part:
                 continue
             raw_key, _, raw_value = part.partition(b"=")
             path = memo.get(raw_key)
             if path is None:
-                try:
-                    key = _unquote(raw_key, charset, None)
-                except MalformedBody as exc:
-                    path = _Path(raw_key.decode("latin-1"), error=exc)
+                if (
+                    ignore
+                    and _NAME_KEY.fullmatch(raw_key) is not None
+                    and schema.field(raw_key.decode("ascii")) is None
+                ):
+                    # PERF: a plain unknown name needs no parsing (a body of many
+                    # distinct ones would otherwise cost a compiled key each).
+                    path = _SKIPPED
                 else:
-                    path = _compile(schema, options, key)
+                    try:
+                        key = _unquote(raw_key, charset, None)
+                    except MalformedBody as exc:
+                        path = _Path(raw_key.decode("latin-1"), error=exc)
+                    else:
+                        path = _compile(schema, options, key)
                 if len(raw_key) <= 256:
                     if len(memo) >= _MEMO_LIMIT:
                         memo.clear()
@@ -924,7 +1002,7 @@ class FormCodec(BaseCodec):
         name = text_codec(label)
         if name is None or name not in _ASCII_COMPATIBLE:
             raise UnsupportedMediaType(
-                f"Unsupported charset {label!r} for a form (it must be ASCII-compatible)",
+                f"Unsupported charset {excerpt(label)} for a form (it must be ASCII-compatible)",
                 supported=["utf-8", "iso-8859-1", "windows-1252"],
             )
         return name
@@ -932,14 +1010,17 @@ class FormCodec(BaseCodec):
     def _plain(self, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         """Without a schema: ``{key: value}``, a repeated key's values as a list."""
         out: dict[str, Any] = {}
+        limit = self.options.max_items
         for key, text in pairs:
             existing = out.get(key)
             if existing is None:
+                if len(out) >= limit:
+                    raise InvalidValue(f"Too many keys (limit {limit})", location=key, limit=limit)
                 out[key] = text
             elif isinstance(existing, list):
-                if len(existing) >= self.options.max_items:
+                if len(existing) >= limit:
                     raise InvalidValue(
-                        f"Too many values (limit {self.options.max_items})", location=key
+                        f"Too many values (limit {limit})", location=key, limit=limit
                     )
                 existing.append(text)
             else:

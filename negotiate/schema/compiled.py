@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from types import NoneType, UnionType
 from typing import Any
 
-from negotiate.errors import InvalidValue, NegotiateError
+from negotiate.errors import InvalidValue, NegotiateError, excerpt
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import carriers as declarations
+from negotiate.schema.limits import check_tree
 from negotiate.schema.values import (
     DATETIME_DEFAULT,
     EnumSpec,
@@ -176,9 +177,15 @@ class Schema:
         return self._normalize
 
     def rebind(self, data: dict[str, Any], options: Options) -> dict[str, Any]:
-        """Bind property names to fields and fill in defaults (the slow path)."""
+        """Bind property names to fields and fill in defaults (the slow path).
+
+        Unknown properties (``unknown="ignore"``) are dropped, but held to the limits
+        first, as a schemaless decoder would hold them: at most ``max_items`` of them,
+        each value passing :func:`check_tree`.
+        """
         bound: dict[str, Any] = {}
         source: dict[str, str] = {}
+        unknown = 0
         for key, value in data.items():
             field = self._exact.get(key) if type(key) is str else None
             if field is None and type(key) is str:
@@ -186,13 +193,25 @@ class Schema:
             if field is None:
                 if options.unknown == "error":
                     raise InvalidValue(
-                        f"Unknown property {key!r} for {self.name}",
+                        f"Unknown property {excerpt(key)} for {self.name}",
                         location=_pointer(str(key)),
                     )
+                unknown += 1
+                if unknown > options.max_items:
+                    raise InvalidValue(
+                        f"Too many unknown properties for {self.name} (limit {options.max_items})",
+                        location=_pointer(str(key)),
+                        limit=options.max_items,
+                    )
+                if type(value) is dict or type(value) is list:
+                    try:
+                        check_tree(value, options)
+                    except NegotiateError as exc:
+                        raise exc.at(str(key)) from None
                 continue
             if field.name in bound:
                 raise InvalidValue(
-                    f"Properties {source[field.name]!r} and {key!r} both bind to "
+                    f"Properties {excerpt(source[field.name])} and {excerpt(key)} both bind to "
                     f"{self.name}.{field.name}",
                     location=_pointer(key),
                 )
@@ -364,7 +383,9 @@ def _wrong(expected: str, value: Any) -> InvalidValue:
 
 def _check_size(value: list[Any] | dict[Any, Any], options: Options) -> None:
     if len(value) > options.max_items:
-        raise InvalidValue(f"Too many items: {len(value)} (limit {options.max_items})")
+        raise InvalidValue(
+            f"Too many items: {len(value)} (limit {options.max_items})", limit=options.max_items
+        )
 
 
 def _check_keys(value: dict[Any, Any]) -> None:
@@ -374,7 +395,9 @@ def _check_keys(value: dict[Any, Any]) -> None:
 
 
 def _too_deep(carrier: str, options: Options) -> InvalidValue:
-    return InvalidValue(f"{carrier} nested deeper than the limit of {options.max_depth}")
+    return InvalidValue(
+        f"{carrier} nested deeper than the limit of {options.max_depth}", limit=options.max_depth
+    )
 
 
 _SCALAR_CHECKS = {

@@ -14,6 +14,8 @@ import re
 from enum import Enum, Flag
 from typing import Any
 
+from negotiate.errors import excerpt
+
 __all__ = [
     "DATETIME_DEFAULT",
     "INT32_MAX",
@@ -27,6 +29,7 @@ __all__ = [
     "parse_bool",
     "parse_double",
     "parse_int32",
+    "show_int",
 ]
 
 INT32_MIN = -(2**31)
@@ -55,10 +58,20 @@ def describe(value: Any) -> str:
         return "object"
     if isinstance(value, list):
         return "array"
-    text = repr(value)
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"{type(value).__name__} {text}"
+    if type(value) is int:
+        return f"int {show_int(value)}"
+    return f"{type(value).__name__} {excerpt(value, 40)}"
+
+
+def show_int(value: int) -> str:
+    """An integer for a message: its digits, or its size when it has very many.
+
+    NOTE: ``str()`` of an integer past ``sys.get_int_max_str_digits()`` raises;
+    an application can hand over one (a JSON parser cannot: orjson stops at 64 bits).
+    """
+    if value.bit_length() <= 128:
+        return str(value)
+    return f"an integer of {value.bit_length()} bits"
 
 
 def check_int32(value: Any) -> int:
@@ -68,7 +81,7 @@ def check_int32(value: Any) -> int:
     if type(value) is not int:
         raise ValueError(f"Expected int32, got {describe(value)}")
     if not INT32_MIN <= value <= INT32_MAX:
-        raise ValueError(f"Expected int32, got {value} (out of range)")
+        raise ValueError(f"Expected int32, got {show_int(value)} (out of range)")
     return value
 
 
@@ -87,19 +100,27 @@ def check_datetime(value: Any) -> str:
         raise ValueError(f"Expected date-time, got {describe(value)}")
     match = _DATETIME.fullmatch(value)
     if match is None:
-        raise ValueError(f"Expected an ISO 8601 date-time, got {value!r}")
+        raise ValueError(f"Expected an ISO 8601 date-time, got {excerpt(value)}")
     year, month, day = int(match[1]), int(match[2]), int(match[3])
     if year == 0 or (day > 28 and day > calendar.monthrange(year, month)[1]):
-        raise ValueError(f"Expected a valid date, got {value!r}")
+        raise ValueError(f"Expected a valid date, got {excerpt(value)}")
     return value
 
 
 def parse_int32(text: str) -> int:
-    """An int32 from text (``"42"``, ``"-7"``)."""
+    """An int32 from text (``"42"``, ``"-7"``, ``"007"``).
+
+    The digits are counted before ``int()`` sees them: a number too long for an
+    int32 gets this module's message, never Python's ``int_max_str_digits`` one.
+    """
     text = text.strip()
     if _INT_TEXT.fullmatch(text) is None:
-        raise ValueError(f"Expected int32, got {text!r}")
-    return check_int32(int(text))
+        raise ValueError(f"Expected int32, got {excerpt(text)}")
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > 10:
+        raise ValueError(f"Expected int32, got a number of {len(digits)} digits (out of range)")
+    value = int(digits) if digits else 0
+    return check_int32(-value if text[0] == "-" else value)
 
 
 def parse_bool(text: str) -> bool:
@@ -109,14 +130,14 @@ def parse_bool(text: str) -> bool:
         return True
     if low in ("false", "0"):
         return False
-    raise ValueError(f"Expected bool, got {text!r}")
+    raise ValueError(f"Expected bool, got {excerpt(text)}")
 
 
 def parse_double(text: str) -> float:
     """A finite double from text (``"59.91"``, ``"1E-05"``)."""
     text = text.strip()
     if _DOUBLE_TEXT.fullmatch(text) is None:
-        raise ValueError(f"Expected double, got {text!r}")
+        raise ValueError(f"Expected double, got {excerpt(text)}")
     return check_double(float(text))
 
 
@@ -188,7 +209,7 @@ class EnumSpec:
             name = key if key in self.values else self._lower.get(key.lower())
             if name is None:
                 allowed = ", ".join(self.values)
-                raise ValueError(f"Expected {self.name} ({allowed}), got {key!r}")
+                raise ValueError(f"Expected {self.name} ({allowed}), got {excerpt(key)}")
             names.append(name)
         return ", ".join(names)
 
@@ -205,4 +226,4 @@ class EnumSpec:
                     remaining &= ~bit_value
             if not remaining:
                 return ", ".join(names)
-        raise ValueError(f"Expected {self.name} value, got {value} (not defined)")
+        raise ValueError(f"Expected {self.name} value, got {show_int(value)} (not defined)")
