@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from negotiate.errors import InvalidValue
+from negotiate.errors import InvalidValue, escape_pointer
 from negotiate.options import Options
 
 __all__ = ["check_tree"]
@@ -65,5 +65,4 @@ def _locate(value: Any, max_depth: int, max_items: int) -> None:
         pairs = list(node.items()) if type(node) is dict else list(enumerate(node))
         for key, child in reversed(pairs):
             if type(child) is dict or type(child) is list:
-                escaped = str(key).replace("~", "~0").replace("/", "~1")
-                stack.append((child, depth + 1, f"{where}/{escaped}"))
+                stack.append((child, depth + 1, f"{where}/{escape_pointer(key)}"))

@@ -11,19 +11,24 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from collections.abc import Set as AbstractSet
 from enum import Enum, Flag
 from typing import Any
 
 from negotiate.errors import excerpt
 
 __all__ = [
+    "DATETIMES_SEEN",
     "DATETIME_DEFAULT",
     "INT32_MAX",
     "INT32_MIN",
+    "INT64_MAX",
+    "INT64_MIN",
     "EnumSpec",
     "check_datetime",
     "check_double",
     "check_int32",
+    "datetime_ok",
     "describe",
     "format_double",
     "parse_bool",
@@ -34,6 +39,8 @@ __all__ = [
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 DATETIME_DEFAULT = "0001-01-01T00:00:00"
 
 # NOTE: date-times stay text: Python's datetime keeps 6 fractional digits and
@@ -105,6 +112,44 @@ def check_datetime(value: Any) -> str:
     if year == 0 or (day > 28 and day > calendar.monthrange(year, month)[1]):
         raise ValueError(f"Expected a valid date, got {excerpt(value)}")
     return value
+
+
+# PERF: date-time texts already found valid, so that a value seen before (most are:
+# the same few timestamps recur across requests) costs one set lookup, not a regex.
+# Bounded: cleared when full (in place, never rebound), so hostile input cannot grow it.
+_DATETIMES_SEEN: set[str] = set()
+_DATETIMES_SEEN_LIMIT = 8192
+
+DATETIMES_SEEN: AbstractSet[str] = _DATETIMES_SEEN
+"""The memo of :func:`datetime_ok`, read-only: a generated fast path may test
+``value in DATETIMES_SEEN`` inline before calling it (PERF: saves a call, ~15 ns,
+per date-time on the common path). Only :func:`datetime_ok` adds to it."""
+
+
+def datetime_ok(value: Any) -> bool:
+    """Whether ``value`` is date-time text that :func:`check_datetime` accepts, memoised.
+
+    Every codec that validates date-times on a fast path asks this, and they share
+    one bounded memo.
+
+    Args:
+        value: anything; only a ``str`` can be a date-time.
+
+    Returns:
+        True for valid date-time text (returned unchanged by :func:`check_datetime`).
+    """
+    if type(value) is not str:
+        return False
+    if value in _DATETIMES_SEEN:
+        return True
+    try:
+        check_datetime(value)
+    except ValueError:
+        return False
+    if len(_DATETIMES_SEEN) >= _DATETIMES_SEEN_LIMIT:
+        _DATETIMES_SEEN.clear()
+    _DATETIMES_SEEN.add(value)
+    return True
 
 
 def parse_int32(text: str) -> int:
