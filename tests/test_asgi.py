@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from conftest import (
+from helpers import (
     REQUEST_TYPES,
     RESPONSE_TYPES,
     UvicornThread,

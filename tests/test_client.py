@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import (
+from helpers import (
     CONTACT,
     PASSWORD,
     PATCH_REQUEST_TYPES,

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import (
+from helpers import (
     CONTACT,
     PATCH_REQUEST_TYPES,
     PATCH_RESPONSE_TYPES,
