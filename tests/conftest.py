@@ -1,12 +1,11 @@
-"""Shared fixtures: the reference application, real servers on loopback, a fake remote source.
+"""Shared fixtures: the reference application, a real server on loopback, a fake remote source.
 
 Only fixtures (and the Hypothesis profiles) live here; what tests import
 (constants, builders, the house application, the server threads) is in
-``helpers.py``. The servers are session-scoped and started once: uvicorn
-(ASGI) and wsgiref (WSGI) each in a thread on a free 127.0.0.1 port, serving
-the reference application with known credentials, and a fake remote
-enrichment service (``http.server``) for the HTTP provider. Each is stopped
-at the end of the session.
+``helpers.py``. The servers are session-scoped and started once: uvicorn in a
+thread on a free 127.0.0.1 port, serving the reference application with known
+credentials, and a fake remote enrichment service (``http.server``) for the
+HTTP provider. Each is stopped at the end of the session.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from helpers import (
     USER,
     FakeEnrichment,
     UvicornThread,
-    WsgirefThread,
     house_app,
 )
 from hypothesis import HealthCheck, settings
@@ -35,7 +33,6 @@ from negotiate.auth import CredentialAuthenticator, hash_password
 from negotiate.enrich import EmbeddedProvider
 from negotiate.http import App
 from negotiate.server import ServerConfig, create_app
-from negotiate.wsgi import WSGIAdapter
 
 # Carriers are large draws and CI machines are slow: the size and speed health
 # checks say nothing about correctness here. Under CI the examples are
@@ -98,13 +95,6 @@ def sample() -> dict[str, Any]:
 def asgi_server(app: App) -> Iterator[UvicornThread]:
     """The reference application under uvicorn (real HTTP on 127.0.0.1)."""
     with UvicornThread(ASGIAdapter(app)) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def wsgi_server(app: App) -> Iterator[WsgirefThread]:
-    """The reference application under wsgiref (real HTTP on 127.0.0.1)."""
-    with WsgirefThread(WSGIAdapter(app)) as server:
         yield server
 
 
