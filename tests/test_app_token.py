@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from conftest import PASSWORD, TICKET, TOKEN, USER, UvicornThread, basic, bearer
+from helpers import PASSWORD, TICKET, TOKEN, USER, UvicornThread, basic, bearer
 
 from negotiate import auth
 from negotiate.asgi import ASGIAdapter

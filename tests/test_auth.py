@@ -6,7 +6,7 @@ import base64
 from collections.abc import Mapping
 
 import pytest
-from conftest import PASSWORD, TICKET, TOKEN, USER, basic, bearer
+from helpers import PASSWORD, TICKET, TOKEN, USER, basic, bearer
 
 from negotiate import auth
 from negotiate.auth import (

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import PASSWORD, TOKEN, USER, UvicornThread, basic, bearer
+from helpers import PASSWORD, TOKEN, USER, UvicornThread, basic, bearer
 
 from negotiate import auth
 from negotiate.asgi import ASGIAdapter

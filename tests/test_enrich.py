@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import CONTACT, FakeEnrichment, bearer, free_socket
+from helpers import CONTACT, FakeEnrichment, bearer, free_socket
 from hypothesis import HealthCheck, given, settings
 from strategies import carriers
 

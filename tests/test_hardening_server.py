@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import TOKEN, bearer, free_socket
+from helpers import TOKEN, bearer, free_socket
 
 from negotiate.asgi import ASGIAdapter
 from negotiate.auth import ANONYMOUS, hash_password, token_digest

@@ -1,7 +1,14 @@
-"""The reference server: configuration, the application factory, and `serve` end to end."""
+"""The reference server: its operations through the core, configuration, and `serve` end to end.
+
+The core's own tests (test_http, test_asgi, test_wsgi) run against the house
+application; what the reference server's operations do through the core
+(enrichment under ``$select``, its errors in every codec, its patch bases, its
+ASGI and WSGI applications) is tested here.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -13,10 +20,23 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
+import httpx
 import orjson
 import pytest
-from conftest import TOKEN, bearer, free_socket
+from helpers import (
+    CONTACT,
+    PATCH_REQUEST_TYPES,
+    PATCH_RESPONSE_TYPES,
+    RESPONSE_TYPES,
+    TOKEN,
+    bearer,
+    decode_response,
+    error_of,
+    free_socket,
+    is_patch,
+)
 
 from negotiate.auth import ANONYMOUS, hash_password, token_digest
 from negotiate.http import App
@@ -26,10 +46,12 @@ from negotiate.server import (
     PREVIEW_PATH,
     ServerConfig,
     app_factory,
+    asgi_app,
     create_app,
     launch as server_launch,
     load_config,
     serve,
+    wsgi_app,
 )
 
 JSON = {"Content-Type": "application/json"}
@@ -84,6 +106,115 @@ class TestOperations:
         result = orjson.loads(response.body)
         assert result["Name"] == provider.lookup(enrich_id).name
         assert result["Address"] is None and result["CountryId"] == 0  # not selected
+
+    def test_the_operations(self, app: App) -> None:
+        assert app.handles(ENRICH_PATH.lower())
+        assert [op.path for op in app.operations] == [ENRICH_PATH, PREVIEW_PATH]
+        assert app.blocking is False  # the embedded provider: a local lookup, no thread needed
+
+
+# -- the operations through the core --------------------------------------------------------
+
+
+def enrich(app: App, body: Any, query: bytes = b"", **headers: str) -> Any:
+    """POST a body (given as data, JSON-encoded) to EnrichContactEntity; ``Content_Type=``."""
+    sent = {**JSON, **bearer(), **{k.replace("_", "-"): v for k, v in headers.items()}}
+    return app.handle("POST", ENRICH_PATH, query, sent, orjson.dumps(body))
+
+
+class TestThroughTheCore:
+    def test_select_keeps_what_enrichment_added(
+        self, app: App, sample: dict[str, Any], enrich_id: str
+    ) -> None:
+        body = {"ContactEntity": sample, "EnrichId": enrich_id}
+        response = enrich(app, body, b"$select=Name,Phones,Address/Formatted")
+        assert response.status == 200, response.body
+        result = orjson.loads(response.body)
+        assert result["Name"] == sample["Name"]
+        assert len(result["Phones"]) > len(sample["Phones"])  # the company's phones added
+        assert result["Address"]["Formatted"] and result["Address"]["Street"] is None
+        assert result["ContactId"] == 0  # not selected
+
+    @pytest.mark.parametrize("accept", RESPONSE_TYPES)
+    def test_an_unknown_enrich_id_in_every_response_type(self, app: App, accept: str) -> None:
+        response = enrich(app, {"EnrichId": "NO-000000000"}, Accept=accept)
+        assert response.status == 404
+        content_type = response.header("content-type")
+        assert content_type is not None
+        assert content_type.startswith("application/json" if is_patch(accept) else accept)
+        error = error_of(response)
+        assert "Unknown EnrichId 'NO-000000000'" in error["MessageDetail"]
+        assert error["Location"] == "/EnrichId"
+
+    @pytest.mark.parametrize("content_type", PATCH_REQUEST_TYPES)
+    def test_a_patch_request_applies_to_the_wrapper_default(
+        self, app: App, enrich_id: str, content_type: str
+    ) -> None:
+        if content_type.startswith("application/json-patch"):
+            body: Any = [
+                {"op": "add", "path": "/EnrichId", "value": enrich_id},
+                {"op": "add", "path": "/ContactEntity", "value": {"Name": "Nordvik"}},
+            ]
+        else:
+            body = {"EnrichId": enrich_id, "ContactEntity": {"Name": "Nordvik"}}
+        response = enrich(app, body, Content_Type=content_type)
+        assert response.status == 200, response.body
+        assert orjson.loads(response.body)["Name"] == "Nordvik"
+
+    @pytest.mark.parametrize("accept", PATCH_RESPONSE_TYPES)
+    def test_a_patch_response_is_the_diff_from_what_was_sent(
+        self, app: App, sample: dict[str, Any], enrich_id: str, accept: str
+    ) -> None:
+        for contact in (None, sample):
+            body = {"ContactEntity": contact, "EnrichId": enrich_id}
+            expected = orjson.loads(enrich(app, body).body)
+            response = enrich(app, body, Accept=accept)
+            assert response.status == 200
+            base = contact if contact is not None else CONTACT.default()
+            assert decode_response(accept, response.body, base) == expected
+
+    def test_the_asgi_app(
+        self, config: ServerConfig, sample: dict[str, Any], enrich_id: str
+    ) -> None:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=asgi_app(config))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                return await client.post(
+                    ENRICH_PATH,
+                    params={"$select": "Name,Address"},
+                    json={"ContactEntity": sample, "EnrichId": enrich_id},
+                    headers={**bearer(), "SO-TimeZone": "UTC"},
+                )
+
+        response = asyncio.run(go())
+        assert response.status_code == 200
+        assert response.headers["vary"] == "Accept"
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+        result = response.json()
+        assert result["Name"] == sample["Name"] and result["Address"]["Formatted"]
+        assert result["Phones"] is None
+
+    def test_the_wsgi_app(self, config: ServerConfig, enrich_id: str) -> None:
+        body = orjson.dumps({"EnrichId": enrich_id})
+        environ: dict[str, Any] = {}
+        setup_testing_defaults(environ)
+        environ.update(
+            {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": PREVIEW_PATH,
+                "CONTENT_TYPE": "application/json",
+                "CONTENT_LENGTH": str(len(body)),
+                "HTTP_AUTHORIZATION": bearer()["Authorization"],
+                "wsgi.input": io.BytesIO(body),
+            }
+        )
+        statuses: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+            statuses.append(status)
+
+        out = b"".join(wsgi_app(config)(environ, start_response))
+        assert statuses == ["200 OK"] and orjson.loads(out)["Name"]
 
 
 # -- configuration ---------------------------------------------------------------------------
