@@ -10,6 +10,8 @@
   result is still exactly what validating the whole result gives: a hypothesis
   property compares the codec with applying the same operations one at a time,
   strictly (RFC 6902, no schema), and normalising the whole document after each.
+* What ``unknown="ignore"`` drops is held to the limits first, as the normaliser
+  holds it (a value moved to an unknown property was once dropped unchecked).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from strategies import values
 
 import negotiate.codecs.patch._values as values_module
@@ -544,12 +546,30 @@ def _levels(value: Any) -> int:
     return 0
 
 
+_INTERESTS_TO_UNKNOWN = {"op": "move", "from": "/Interests", "path": "/9"}
+_EMAILS_TO_UNKNOWN = {"op": "move", "from": "/Emails", "path": "/Bogus"}
+_GROW_EMAILS = {"op": "copy", "from": "/Emails/0", "path": "/Emails/-"}
+
+
 @settings(max_examples=400)
 @given(
     _operations(),
     st.sampled_from(["ignore", "error"]),
     st.sampled_from([4, 10_000]),
     st.sampled_from([4, 64]),
+)
+# Found by hypothesis: a value moved to an unknown property was dropped unchecked,
+# where the normaliser holds what it drops to the limits (an Interest has 17 members);
+@example([(_INTERESTS_TO_UNKNOWN, _INTERESTS_TO_UNKNOWN)], "ignore", 4, 4)
+# and the Emails it left null made the next copy a 409 where the reference stops at a 422.
+@example(
+    [
+        (_EMAILS_TO_UNKNOWN, _EMAILS_TO_UNKNOWN),
+        (_GROW_EMAILS, {**_GROW_EMAILS, "path": "emails/-"}),
+    ],
+    "ignore",
+    4,
+    64,
 )
 def test_validating_what_changed_is_validating_everything(
     ops: list[tuple[dict[str, Any], dict[str, Any]]], unknown: Any, max_items: int, max_depth: int
@@ -569,3 +589,52 @@ def test_validating_what_changed_is_validating_everything(
         assert orjson.dumps(got) == orjson.dumps(expected)
         assert CONTACT.normalize(got, options) == got
     assert orjson.dumps(base) == before  # atomic: the caller's base is never changed
+
+
+# -- what unknown="ignore" drops is held to the limits ------------------------------
+
+ITEMS, DEPTH = Options(max_items=4), Options(max_depth=3)
+
+
+@pytest.mark.parametrize(
+    ("op", "options", "location"),
+    [
+        ({"op": "add", "path": "/Bogus", "value": [1, 2, 3, 4, 5]}, ITEMS, "/Bogus"),
+        (
+            {"op": "add", "path": "/Persons/0/bogus", "value": {"a": [1] * 5}},
+            ITEMS,
+            "/Persons/0/bogus/a",
+        ),
+        ({"op": "copy", "from": "/Persons/0", "path": "/Bogus"}, ITEMS, "/Bogus"),
+        ({"op": "move", "from": "/Emails", "path": "/Bogus"}, ITEMS, "/Bogus/0"),
+        ({"op": "move", "from": "/Interests", "path": "/Bogus"}, DEPTH, "/Bogus/0/ChildItems/0"),
+    ],
+)
+def test_a_dropped_value_is_held_to_the_limits(
+    contact: dict[str, Any], op: dict[str, Any], options: Options, location: str
+) -> None:
+    """The normaliser drops an unknown property only after holding its value to
+    ``max_items`` and ``max_depth`` (as a schemaless decoder would); so does a patch."""
+    with pytest.raises(Unprocessable) as info:
+        apply_json_patch(contact, [op], CONTACT, options)
+    assert info.value.location == location
+    assert info.value.message.startswith(f"Operation 0 ({op['op']} ")
+    assert _reference(contact, [op], options) == 422
+    # Within the limits the value is dropped (a move still resets its source).
+    small = {**op, "value": [1, 2]} if "value" in op else {**op, "from": "/Emails/0/Value"}
+    expected = _reference(contact, [small], options)
+    assert not isinstance(expected, int)
+    assert canonical(apply_json_patch(contact, [small], CONTACT, options)) == canonical(expected)
+
+
+def test_a_dropped_merge_member_is_held_to_the_limits(contact: dict[str, Any]) -> None:
+    options = Options(max_items=4, max_depth=4)
+    with pytest.raises(Unprocessable) as info:
+        apply_merge_patch(contact, {"Persons": [{"bogus": [1, 2, 3, 4, 5]}]}, CONTACT, options)
+    assert info.value.location == "/Persons/0/bogus"
+    with pytest.raises(Unprocessable) as info:
+        apply_merge_patch(contact, {f"k{i}": 1 for i in range(5)}, CONTACT, options)
+    assert info.value.location == "/k4"
+    assert info.value.detail == {"limit": 4}
+    kept = apply_merge_patch(contact, {"bogus": [1, 2], "Name": "x"}, CONTACT, options)
+    assert kept == {**contact, "Name": "x"}

@@ -21,6 +21,7 @@ from negotiate.codecs.patch.pointer import _join, _parse
 from negotiate.errors import EncodeError, InvalidValue, NegotiateError, Unprocessable
 from negotiate.options import Options
 from negotiate.schema import SCHEMAS, Field, FieldType, Kind, Schema
+from negotiate.schema.limits import check_tree
 from negotiate.schema.values import (
     check_datetime,
     check_double,
@@ -127,6 +128,26 @@ def _typed(
         return _conform(value, ftype, depth, options)
     except NegotiateError as exc:
         raise Unprocessable(op + exc.message, location=_join(where) + exc.location) from None
+
+
+def _dropped(value: Any, options: Options, where: Sequence[str | int], op: str) -> None:
+    """Hold a value dropped at an unknown property to the limits, as the normaliser does.
+
+    NOTE: ``unknown="ignore"`` drops the value, but the normaliser holds it to
+    ``max_items`` and ``max_depth`` first (``CompiledSchema.rebind``), so a
+    patch that drops it must too, or the result would differ from normalising
+    the whole result (which refuses it).
+
+    Raises:
+        Unprocessable: the value breaks a limit (422), located in the result.
+    """
+    if type(value) is dict or type(value) is list:
+        try:
+            check_tree(value, options)
+        except NegotiateError as exc:
+            raise Unprocessable(
+                op + exc.message, location=_join(where) + exc.location, **exc.detail
+            ) from None
 
 
 def _start(base: Any, schema: Schema | None, options: Options) -> Any:

@@ -17,8 +17,10 @@ becomes ``5.0`` in a double). Only what changes is validated: a value from
 the body where it lands; a moved or copied value was valid where it was, so
 at a place of the same type it is not validated again (unless it lands deeper
 and can nest, as a ``SelectableMDOListItem`` copied into its own
-``ChildItems``: only the normaliser counts that against ``max_depth``). The
-result is exactly what normalising the whole result would give.
+``ChildItems``: only the normaliser counts that against ``max_depth``). A
+value put at an unknown property (``unknown="ignore"``) is dropped, after
+being held to the limits as the normaliser holds what it drops. The result
+is exactly what normalising the whole result would give.
 
 An object with a duplicate member name (RFC 6902 A.13) is read as orjson
 reads it: the last one wins. The two suite cases for it are disabled upstream.
@@ -36,7 +38,14 @@ from jsonpatch import JsonPatch, JsonPatchException, JsonPatchTestFailed, PatchO
 from jsonpointer import JsonPointerException
 
 from negotiate.codecs.patch._budget import _UNLIMITED, _Limit, _limit_error, _measure, _size
-from negotiate.codecs.patch._values import _conform, _start, _Target, _target, _typed
+from negotiate.codecs.patch._values import (
+    _conform,
+    _dropped,
+    _start,
+    _Target,
+    _target,
+    _typed,
+)
 from negotiate.codecs.patch.pointer import (
     _index,
     _join,
@@ -411,7 +420,10 @@ class _Run:
                     step.label() + f"unknown property {excerpt(last)} for {target.unknown}",
                     location=step.path,
                 )
-            return doc  # NOTE: dropped, as the normaliser drops what a carrier does not declare
+            # NOTE: dropped, as the normaliser drops what a carrier does not declare,
+            # and held to the limits first, as it holds them.
+            _dropped(value, options, parts, step.label())
+            return doc
         value = self.typed(value, step, origin)
         if grows and len(parent) >= options.max_items:
             raise Unprocessable(

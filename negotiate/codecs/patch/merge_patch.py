@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from negotiate.codecs.patch._budget import _UNLIMITED, _Limit, _limit_error, _measure
-from negotiate.codecs.patch._values import _CONTAINERS, _start, _typed
+from negotiate.codecs.patch._values import _CONTAINERS, _dropped, _start, _typed
 from negotiate.codecs.patch.pointer import _join
 from negotiate.errors import MalformedBody, Unprocessable, escape_pointer, excerpt
 from negotiate.options import DEFAULT_OPTIONS, Options
@@ -120,6 +120,7 @@ def _merge_carrier(
     where: tuple[str | int, ...],
 ) -> None:
     bound: dict[str, str] = {}
+    unknown = 0
     for key, value in patch.items():
         field = schema.field(key)
         if field is None:
@@ -128,6 +129,16 @@ def _merge_carrier(
                     f"Unknown property {excerpt(key)} for {schema.name}",
                     location=_join((*where, key)),
                 )
+            # NOTE: dropped, but held to the limits first, as the normaliser holds
+            # what it drops: at most max_items of them, each within the limits.
+            unknown += 1
+            if unknown > options.max_items:
+                raise Unprocessable(
+                    f"Too many unknown properties for {schema.name} (limit {options.max_items})",
+                    location=_join((*where, key)),
+                    limit=options.max_items,
+                )
+            _dropped(value, options, (*where, key), "")
             continue
         name = field.name
         if name in bound:
