@@ -110,6 +110,7 @@ BOMS: Final = (
 )
 """Byte order marks and the codec each means. NOTE: UTF-32 LE before UTF-16 LE, whose
 mark is the first half of UTF-32 LE's."""
+_BOM_FIRST = frozenset(bom[:1] for bom, _ in BOMS)
 
 
 def bom_of(body: bytes) -> tuple[bytes, str] | None:
@@ -118,6 +119,9 @@ def bom_of(body: bytes) -> tuple[bytes, str] | None:
     ``utf-16`` and ``utf-32`` decode with the mark (and drop it); for ``utf-8`` the
     caller drops it.
     """
+    # PERF: one slice and a set test answer a body without a mark (nearly all of them).
+    if body[:1] not in _BOM_FIRST:
+        return None
     for bom, name in BOMS:
         if body.startswith(bom):
             return bom, name
@@ -170,7 +174,6 @@ _JSON_UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _JSON_TRANSCODED = frozenset(
     {"utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be", "utf16", "utf32"}
 )
-_BOM_STARTS = (b"\xef", b"\xfe", b"\xff", b"\x00")
 _JSON_NODES = "JSON values and keys"
 
 
@@ -185,7 +188,7 @@ def json_text(body: bytes, media_type: MediaType | None) -> bytes | str:
     # without looking any further.
     charset = media_type.charset if media_type is not None and media_type.params else None
     if charset is None:
-        if body[:1] not in _BOM_STARTS:
+        if body[:1] not in _BOM_FIRST:
             return body
         found = bom_of(body)
         if found is None:
