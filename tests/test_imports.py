@@ -109,11 +109,6 @@ KNOWN_CROSS_FORMAT: dict[str, tuple[tuple[str, str], str]] = {
         "form imports text_codec (scalar values as text) from the XML codec; "
         "it belongs in codecs/_text.py",
     ),
-    "patch": (
-        ("negotiate.codecs.patch", "negotiate.codecs.json"),
-        "patch imports JsonCodec, check_depth, json_text and loads from the JSON codec; "
-        "DESIGN.md puts shared pieces in codecs/_text.py or schema/values.py",
-    ),
 }
 """Format codecs that import another format codec today: the exact edge, and why."""
 

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from lxml import etree
 
-import negotiate.codecs.json as json_module
-import negotiate.codecs.xml as xml_module
+import negotiate.codecs._text as json_module
+import negotiate.codecs.xml.parse as xml_module
 from negotiate.codecs.form import FormCodec
 from negotiate.codecs.json import JsonCodec, check_nodes
 from negotiate.codecs.xml import XmlCodec, parse_xml

@@ -768,7 +768,7 @@ def test_parser_itself_resolves_no_external_entity(tmp_path: Path) -> None:
     # keeps the reference unresolved.
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-MARKER")
-    from negotiate.codecs.xml import _PARSER
+    from negotiate.codecs.xml.parse import _PARSER
 
     root = etree.fromstring(_xxe(secret.as_uri()), _PARSER)
     written = etree.tostring(root)

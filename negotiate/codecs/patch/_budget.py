@@ -24,7 +24,7 @@ from typing import Any, Final
 
 import orjson
 
-from negotiate.codecs.json import check_depth
+from negotiate.codecs._text import check_depth
 from negotiate.errors import InvalidValue, MalformedBody, escape_pointer
 from negotiate.options import Options
 

@@ -6,16 +6,16 @@ Decoding reads the body as JSON, then applies it to a base
 base to the value (:mod:`~negotiate.codecs.patch.diff`).
 
 NOTE: the patch media types are JSON, so their charset rules, parser and
-writer are :mod:`negotiate.codecs.json`'s (with its depth check, in
-``_budget``): the one other codec this package imports.
+writer are JSON's, from :mod:`negotiate.codecs._text` (with its depth check,
+in ``_budget``), which the JSON codec uses too.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from negotiate.codecs._text import dumps, json_text, loads
 from negotiate.codecs.base import BaseCodec
-from negotiate.codecs.json import JsonCodec, json_text, loads
 from negotiate.codecs.patch._budget import _text_nodes
 from negotiate.codecs.patch._values import _start
 from negotiate.codecs.patch.diff import make_json_patch, make_merge_patch
@@ -31,7 +31,7 @@ __all__ = ["JsonPatchCodec", "MergePatchCodec"]
 
 def _load(body: bytes, media_type: MediaType | None, options: Options) -> Any:
     """The patch document, refused unparsed when it alone is over the work budget."""
-    # NOTE: charset rules are JSON's (a +json type is JSON); see JsonCodec.
+    # NOTE: charset rules are JSON's (a +json type is JSON); see _text.json_text.
     text = json_text(body, media_type)
     nodes = _text_nodes(text, options.max_nodes)
     if nodes is not None:
@@ -81,10 +81,7 @@ class _PatchCodec(BaseCodec):
             patch = self._diff(base, value, schema)
         except RecursionError:
             raise EncodeError("The value is nested too deeply to diff") from None
-        return _JSON.encode(patch, None)
-
-
-_JSON = JsonCodec()
+        return dumps(patch)
 
 
 class JsonPatchCodec(_PatchCodec):

@@ -1,0 +1,592 @@
+"""Text every format shares: charsets and byte order marks, JSON text, scalar text.
+
+Three parts, each used by more than one format codec (a format codec never imports
+another one; DESIGN.md):
+
+* **Charsets** (XML, form, JSON): :func:`text_codec` resolves a charset label to a
+  Python codec, :func:`bom_of` finds a byte order mark, :func:`decode_text` and
+  :func:`utf8_text` transcode, with a 400 for bytes invalid in the encoding.
+  The formats differ in which labels they take, on purpose: XML and form take any
+  label Python knows for one of the plain text encodings :func:`text_codec` allows
+  (``latin1``, ``UTF_16LE``...); JSON takes only the labels of RFC 8259's own
+  encodings, as written (see :func:`json_text`).
+* **JSON text** (JSON and the two patch formats, which are JSON): :func:`json_text`
+  (JSON's charset rule), :func:`loads` (orjson, with the node budget of
+  :func:`check_nodes`), :func:`dumps`, and :func:`check_depth`.
+* **Scalar text** (XML elements and form fields): one set of parsers for int32,
+  double, bool, date-time and enum text, chosen by :func:`scalar_parser`. Where the
+  formats read differently the difference is a named field of :class:`ScalarText`,
+  and each format has its instance: :data:`XML_SCALARS`, :data:`FORM_SCALARS`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+
+from negotiate.codecs.base import too_many_nodes
+from negotiate.errors import (
+    EncodeError,
+    InvalidValue,
+    MalformedBody,
+    UnsupportedMediaType,
+    excerpt,
+)
+from negotiate.media import MediaType
+from negotiate.schema import FieldType, Kind
+from negotiate.schema.values import (
+    EnumSpec,
+    check_datetime,
+    parse_bool,
+    parse_double,
+    parse_int32,
+)
+
+__all__ = [
+    "BOMS",
+    "FORM_SCALARS",
+    "KNOWN_DATETIMES",
+    "XML_SCALARS",
+    "ScalarText",
+    "bom_of",
+    "check_depth",
+    "check_nodes",
+    "decode_text",
+    "dumps",
+    "enum_parser",
+    "json_text",
+    "known_datetime",
+    "loads",
+    "parse_bool_text",
+    "parse_checkbox",
+    "parse_datetime_text",
+    "parse_int32_text",
+    "scalar_parser",
+    "text_codec",
+    "utf8_text",
+]
+
+
+# -- charsets -------------------------------------------------------------------------------
+
+# NOTE: an allow-list of plain text encodings: codecs.lookup() also knows transforms
+# (rot13, zlib) and multi-byte legacy codecs whose decoders we have no reason to expose.
+_TEXT_CODECS = frozenset(
+    {"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "ascii"}
+    | {f"iso8859-{n}" for n in range(1, 17)}
+    | {f"cp{n}" for n in range(1250, 1259)}
+    | {"latin-1", "koi8-r", "koi8-u"}
+)
+
+
+def text_codec(charset: str) -> str | None:
+    """Python's codec name for a charset label, or ``None`` if it is not supported.
+
+    Args:
+        charset: a label as found in a ``charset`` parameter or an XML declaration
+            (``UTF-8``, ``latin1``, ``windows-1252``...).
+
+    Returns:
+        The canonical codec name (``utf-8``, ``iso8859-1``, ``cp1252``...) or ``None``.
+    """
+    try:
+        name = codecs.lookup(charset).name
+    except (LookupError, ValueError):
+        return None
+    return name if name in _TEXT_CODECS else None
+
+
+BOMS: Final = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+"""Byte order marks and the codec each means. NOTE: UTF-32 LE before UTF-16 LE, whose
+mark is the first half of UTF-32 LE's."""
+_BOM_FIRST = frozenset(bom[:1] for bom, _ in BOMS)
+
+
+def bom_of(body: bytes) -> tuple[bytes, str] | None:
+    """The byte order mark ``body`` starts with and its codec, or ``None``.
+
+    ``utf-16`` and ``utf-32`` decode with the mark (and drop it); for ``utf-8`` the
+    caller drops it.
+    """
+    # PERF: one slice and a set test answer a body without a mark (nearly all of them).
+    if body[:1] not in _BOM_FIRST:
+        return None
+    for bom, name in BOMS:
+        if body.startswith(bom):
+            return bom, name
+    return None
+
+
+def decode_text(body: bytes, codec: str, source: str | None = None) -> str:
+    """``body`` decoded with ``codec``, without a leading byte order mark.
+
+    Args:
+        body: the raw bytes.
+        codec: a Python codec name or label.
+        source: what chose the codec ("charset parameter"), named in the error.
+
+    Raises:
+        MalformedBody: bytes invalid in ``codec``, with the offset of the first.
+    """
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        chosen = f" (from the {source})" if source is not None else ""
+        raise MalformedBody(
+            f"Body is not valid {codec}{chosen}: {exc.reason} at byte {exc.start}"
+        ) from None
+    return text[1:] if text[:1] == "\ufeff" else text
+
+
+def utf8_text(body: bytes, codec: str, source: str) -> bytes:
+    """``body`` transcoded from ``codec`` to UTF-8 (a leading byte order mark dropped).
+
+    Raises:
+        MalformedBody: bytes invalid in ``codec``, or a lone surrogate (which only
+            UTF-32 can decode to, and UTF-8 cannot carry).
+    """
+    text = decode_text(body, codec, source)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedBody(f"Body is not valid {codec}: {exc.reason}") from None
+
+
+# -- JSON text ------------------------------------------------------------------------------
+#
+# Charset: JSON is UTF-8 (RFC 8259). A UTF-8 byte order mark is tolerated; a body
+# declared (or marked by its BOM) as UTF-16 or UTF-32 is transcoded; any other
+# declared charset is a 415. NOTE: the labels are matched as written, not through
+# text_codec's aliases: JSON takes exactly the names below.
+
+_JSON_UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_JSON_TRANSCODED = frozenset(
+    {"utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be", "utf16", "utf32"}
+)
+_JSON_NODES = "JSON values and keys"
+
+
+def json_text(body: bytes, media_type: MediaType | None) -> bytes | str:
+    """The body as UTF-8 bytes (or text) for orjson, by JSON's charset rule above.
+
+    Raises:
+        UnsupportedMediaType: a charset other than UTF-8, UTF-16 or UTF-32.
+        MalformedBody: bytes invalid in the declared UTF-16/UTF-32.
+    """
+    # PERF: most requests carry no parameters and no byte order mark; answer them
+    # without looking any further.
+    charset = media_type.charset if media_type is not None and media_type.params else None
+    if charset is None:
+        if body[:1] not in _BOM_FIRST:
+            return body
+        found = bom_of(body)
+        if found is None:
+            return body
+        return body[3:] if found[1] == "utf-8" else decode_text(body, found[1])
+    if charset in _JSON_UTF8:
+        return body[3:] if body[:3] == codecs.BOM_UTF8 else body
+    if charset in _JSON_TRANSCODED:
+        return decode_text(body, charset)
+    raise UnsupportedMediaType(
+        f"Unsupported charset {charset!r} for JSON; use utf-8 (utf-16 and utf-32 are transcoded)",
+        supported=["utf-8", "utf-16", "utf-32"],
+    )
+
+
+def loads(body: bytes | str, *, max_nodes: int | None = None) -> Any:
+    """``orjson.loads`` with its error turned into a located 400.
+
+    Args:
+        body: the JSON text.
+        max_nodes: if given, the body is first held to this many nodes
+            (:func:`check_nodes`).
+
+    Raises:
+        MalformedBody: not JSON; the message gives line, column and offset. Or
+            over ``max_nodes``, located at the first node past it.
+    """
+    if max_nodes is not None:
+        check_nodes(body, max_nodes)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise _malformed(exc) from None
+
+
+def dumps(value: Any) -> bytes:
+    """``orjson.dumps``, its error an :class:`EncodeError`.
+
+    Raises:
+        EncodeError: a value orjson cannot write (a set, an int beyond 64 bits).
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError as exc:
+        raise EncodeError(f"Cannot write JSON: {exc}") from None
+
+
+def _malformed(exc: orjson.JSONDecodeError) -> MalformedBody:
+    return MalformedBody(
+        f"Malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}, char {exc.pos})"
+    )
+
+
+def check_depth(value: Any, limit: int) -> None:
+    """Raise a 400 if containers in ``value`` nest deeper than ``limit``.
+
+    Raises:
+        InvalidValue: too deep; located at the first container past the limit.
+    """
+    stack: list[tuple[Any, int, str]] = [(value, 0, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, dict):
+            items = ((str(k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            items = ((str(i), v) for i, v in enumerate(node))
+        else:
+            continue
+        if depth >= limit:
+            raise InvalidValue(
+                f"Nested deeper than the limit of {limit}", location=where, limit=limit
+            )
+        for key, child in items:
+            if isinstance(child, dict | list):
+                escaped = key.replace("~", "~0").replace("/", "~1")
+                stack.append((child, depth + 1, f"{where}/{escaped}"))
+
+
+# -- the JSON node budget -------------------------------------------------------------
+#
+# A node is a value (object, array, string, number, literal) or an object key.
+# Every node but the root is introduced by one structural byte, outside strings:
+# ``[`` or ``,`` (an array item), ``{`` or ``,`` (a key), ``:`` (a member's value).
+# So, in three steps of rising cost, each run only when the one before cannot
+# decide:
+#
+# 1. Each node also owns a byte no other node owns and that introduces nothing (a
+#    scalar's first byte, a key's opening quote, a container's closing bracket),
+#    so a body of n bytes holds at most (n + 1) / 2 nodes: bodies shorter than
+#    twice the budget need no look at all.
+# 2. Counting the four structural bytes over the whole body is an upper bound
+#    (it also counts those inside strings, and ``[`` of an empty ``[]``).
+# 3. Only a body over that bound is counted exactly: chunk by chunk, string
+#    contents cut out with ``split(b'"')`` after escapes are neutralised, and
+#    empty containers subtracted. Over budget, the chunk where it runs out is
+#    scanned token by token for the exact node, and the pointer to it is read
+#    from orjson's parse of the body up to there (which holds at most the budget
+#    of nodes: the work is bounded by the budget, not by the body).
+
+_CHUNK = 1 << 16
+_SPACE = b" \t\r\n"
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_SEPARATOR = re.compile(rb"[,:]")
+_TOKEN = re.compile(rb'"[^"]*"?|[\[{][ \t\r\n]*[\]}]|[\[{,:]')
+_KEY = re.compile(rb'[ \t\r\n]*("(?:[^"\\]|\\.)*")')
+_OPEN, _CLOSE = b"[{", b"]}"
+
+
+def check_nodes(body: bytes | str, limit: int) -> None:
+    """Refuse a JSON text of more than ``limit`` nodes, before anything is built.
+
+    A node is a value or an object key, so ``{"a": [1, 2]}`` has five. A body
+    that is not JSON is left for the parser to report, unless it is over the
+    limit before its first error.
+
+    PERF: free for bodies under twice ``limit`` bytes, four ``bytes.count`` for
+    larger ones; only a body over that bound is counted exactly (see above).
+
+    Raises:
+        MalformedBody: over the limit; located by the JSON pointer of the first
+            node past it, ``limit`` in the detail.
+    """
+    if len(body) < 2 * limit:
+        return
+    data = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
+    bound = data.count(b",") + data.count(b":") + data.count(b"[") + data.count(b"{")
+    if bound < limit:
+        return
+    _count_exactly(data, limit)
+
+
+def _count_exactly(data: bytes, limit: int) -> None:
+    count = 1  # the root
+    in_string = False
+    brackets: list[bytes] = []  # per chunk, the brackets outside strings (for the stack)
+    start, size = 0, len(data)
+    while start < size:
+        # NOTE: a chunk ends just after a ',' or ':', so it never splits an escape
+        # pair, a backslash run or an empty container.
+        found = _SEPARATOR.search(data, min(start + _CHUNK, size))
+        end = found.end() if found is not None else size
+        chunk = _neutral(data[start:end])
+        skeleton, after = _skeleton(chunk, in_string)
+        nodes = (
+            skeleton.count(b",")
+            + skeleton.count(b":")
+            + skeleton.count(b"[")
+            + skeleton.count(b"{")
+            - skeleton.count(b"[]")
+            - skeleton.count(b"{}")
+        )
+        if count + nodes > limit:
+            raise _past_budget(data, limit, count, start, chunk, in_string, brackets)
+        count += nodes
+        brackets.append(_brackets(skeleton))
+        in_string = after
+        start = end
+
+
+def _neutral(chunk: bytes) -> bytes:
+    """``chunk`` with every escape pair that could hide a quote made harmless (same length)."""
+    if b"\\" not in chunk:
+        return chunk
+    return chunk.replace(b"\\\\", b"__").replace(b'\\"', b"__")
+
+
+def _skeleton(chunk: bytes, in_string: bool) -> tuple[bytes, bool]:
+    """The chunk outside strings, without whitespace, each string (or part) as ``0``.
+
+    Returns it and whether the chunk ends inside a string.
+    """
+    parts = chunk.split(b'"')
+    after = in_string is not (len(parts) % 2 == 0)
+    outside = parts[1::2] if in_string else parts[0::2]
+    text = b"0".join(outside)
+    if in_string:
+        text = b"0" + text
+    if after:
+        text += b"0"
+    return text.translate(None, _SPACE), after
+
+
+def _brackets(skeleton: bytes) -> bytes:
+    text = skeleton.translate(None, _NOT_BRACKETS)
+    for _ in range(2):  # PERF: most nesting closes within a chunk
+        text = text.replace(b"[]", b"").replace(b"{}", b"")
+    return text
+
+
+def _past_budget(
+    data: bytes,
+    limit: int,
+    count: int,
+    start: int,
+    chunk: bytes,
+    in_string: bool,
+    brackets: list[bytes],
+) -> MalformedBody:
+    """The error for the node past the budget, which starts in ``chunk``."""
+    pos = chunk.find(b'"') + 1 if in_string else 0
+    for match in _TOKEN.finditer(chunk, pos):
+        if chunk[match.start()] == 0x22 or match.end() - match.start() > 1:
+            continue  # a string, or an empty container (its '[' introduces nothing)
+        count += 1
+        if count > limit:
+            break
+    else:  # NOTE: unreachable: the chunk's count said the budget runs out here
+        return too_many_nodes(limit, _JSON_NODES)
+    cut = match.start()
+    brackets.append(_brackets(_skeleton(chunk[: cut + 1], in_string)[0]))
+    return too_many_nodes(limit, _JSON_NODES, _pointer_at(data, start + cut, b"".join(brackets)))
+
+
+def _pointer_at(data: bytes, cut: int, brackets: bytes) -> str:
+    """The JSON pointer of the node introduced by the byte at ``cut`` ("" if unsure)."""
+    stack = bytearray()
+    for byte in brackets:
+        if byte in _OPEN:
+            stack.append(byte)
+        elif stack and stack[-1] == _OPEN[_CLOSE.index(byte)]:
+            stack.pop()
+        else:
+            return ""  # mismatched: malformed before the budget ran out
+    separator = data[cut]
+    if separator == ord(":"):
+        prefix = data[:cut] + b":null"
+    elif separator == ord(","):
+        prefix = data[:cut]
+    else:
+        prefix = data[: cut + 1]
+    closers = bytes(_CLOSE[_OPEN.index(b)] for b in reversed(stack))
+    try:
+        node = orjson.loads(prefix + closers)
+    except orjson.JSONDecodeError as exc:
+        # NOTE: the body is malformed before the budget ran out: say so instead
+        raise _malformed(exc) from None
+    segments: list[str] = []
+    for _ in range(len(stack) - 1):
+        # NOTE: the open container is the last item or member (with a duplicate key,
+        # the dict keeps the first one's place: the pointer may then be off).
+        if type(node) is dict and node:
+            key = next(reversed(node))
+            segments.append(key)
+            node = node[key]
+        elif type(node) is list and node:
+            segments.append(str(len(node) - 1))
+            node = node[-1]
+        else:
+            return ""
+    if type(node) is list:
+        segments.append(str(len(node)))
+    elif type(node) is dict and separator == ord(":"):
+        segments.append(next(reversed(node)))
+    elif type(node) is dict:
+        key_match = _KEY.match(data, cut + 1)
+        try:
+            key = orjson.loads(key_match[1]) if key_match is not None else None
+        except orjson.JSONDecodeError:
+            key = None
+        if type(key) is str:
+            segments.append(key)
+    return "".join("/" + s.replace("~", "~0").replace("/", "~1") for s in segments)
+
+
+# -- scalar text ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarText:
+    """How one format reads scalars from text, where formats differ.
+
+    What every format shares: a string is never parsed (it keeps its text exactly);
+    any other scalar is trimmed of surrounding whitespace, then read strictly: an
+    int32 is decimal digits with an optional sign, in range; a bool is ``true`` or
+    ``false`` in any case, or ``1``/``0``; a double is a finite decimal number,
+    optionally with an exponent; a date-time is ISO 8601, kept as the text given; an
+    enum is a declared name in any case, and flag names are separated by commas,
+    whitespace or both (none at all is an error).
+
+    Attributes:
+        checkbox: a bool also takes ``on``, in any case: what an HTML checkbox
+            posts when checked (form).
+        enum_numbers: an enum also takes its integer value, as ASP.NET model
+            binding does (form); XML takes names only, as DataContractSerializer
+            writes them.
+    """
+
+    checkbox: bool = False
+    enum_numbers: bool = False
+
+
+XML_SCALARS: Final = ScalarText()
+"""XML element text: the shared grammar only."""
+
+FORM_SCALARS: Final = ScalarText(checkbox=True, enum_numbers=True)
+"""Form field values: checkboxes' ``on``, and enums by number."""
+
+_Parse = Callable[[str], Any]
+
+
+def scalar_parser(ftype: FieldType, rules: ScalarText) -> _Parse:
+    """The parser of a value type's text (int32, double, bool, date-time, enum).
+
+    Args:
+        ftype: the type; a string, carrier or container has no text parser.
+        rules: the format's rules (:data:`XML_SCALARS`, :data:`FORM_SCALARS`).
+
+    Returns:
+        A function of the text; it raises :class:`ValueError` (unlocated) on bad text.
+    """
+    kind = ftype.kind
+    if kind is Kind.INT32:
+        return parse_int32_text
+    if kind is Kind.DOUBLE:
+        return parse_double
+    if kind is Kind.BOOL:
+        return parse_checkbox if rules.checkbox else parse_bool_text
+    if kind is Kind.DATETIME:
+        return parse_datetime_text
+    if kind is Kind.ENUM:
+        assert ftype.enum is not None
+        return enum_parser(ftype.enum, numbers=rules.enum_numbers)
+    raise TypeError(f"{kind.value} is not a scalar read from text")
+
+
+def parse_int32_text(text: str) -> int:
+    """An int32 from text (``parse_int32``; PERF: short plain digits inline)."""
+    if len(text) < 10 and text.isdigit() and text.isascii():
+        return int(text)
+    return parse_int32(text)
+
+
+def parse_bool_text(text: str) -> bool:
+    """A bool from text (``parse_bool``; PERF: ``true`` and ``false`` inline)."""
+    if text == "true":
+        return True
+    if text == "false":
+        return False
+    return parse_bool(text)
+
+
+def parse_checkbox(text: str) -> bool:
+    """A bool from text, also ``on`` (an HTML checkbox): :attr:`ScalarText.checkbox`."""
+    if text.strip().lower() == "on":
+        return True
+    return parse_bool(text)
+
+
+KNOWN_DATETIMES: set[str] = set()
+"""PERF: valid date-time texts seen (bounded), shared by the readers and writers."""
+_KNOWN_LIMIT = 8192
+
+
+def known_datetime(text: str) -> str:
+    """``text`` checked as a date-time (``check_datetime``) and remembered as valid.
+
+    Raises:
+        ValueError: not an ISO 8601 date-time.
+    """
+    text = check_datetime(text)
+    if len(KNOWN_DATETIMES) >= _KNOWN_LIMIT:
+        KNOWN_DATETIMES.clear()
+    KNOWN_DATETIMES.add(text)
+    return text
+
+
+def parse_datetime_text(text: str) -> str:
+    """A date-time from text: trimmed, checked, kept as text."""
+    if text in KNOWN_DATETIMES:
+        return text
+    return known_datetime(text.strip())
+
+
+def enum_parser(spec: EnumSpec, *, numbers: bool = False) -> _Parse:
+    """A parser of enum text: names (flags separated by commas or whitespace).
+
+    Args:
+        spec: the enum.
+        numbers: also take the integer value (:attr:`ScalarText.enum_numbers`).
+    """
+    name = spec.name
+
+    def parse(text: str) -> str:
+        if numbers:
+            stripped = text.strip()
+            digits = stripped.lstrip("-")
+            if digits.isdigit() and stripped.isascii():
+                significant = len(digits.lstrip("0"))
+                if significant > 10:  # NOTE: before int(), which may refuse it
+                    raise ValueError(
+                        f"Expected {name} value, got a number of {significant} digits (not defined)"
+                    )
+                return spec.normalize(int(stripped))
+        if not spec.flags:
+            return spec.normalize(text.strip())
+        names = text.replace(",", " ").split()
+        if not names:
+            raise ValueError(f"Expected {name} names, got {excerpt(text)}")
+        return spec.normalize(", ".join(names))
+
+    return parse

@@ -1,0 +1,139 @@
+"""The XML codec: :class:`XmlCodec`, over the package's parser, readers and writers."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from negotiate._codegen import SlowPath
+from negotiate.codecs.base import BaseCodec, clip
+from negotiate.codecs.xml.names import _NIL, SERVICES88_NAMESPACE, XSI_NAMESPACE, _local
+from negotiate.codecs.xml.parse import parse_xml
+from negotiate.codecs.xml.plain import _escape_pointer, _plain, _PlainWriter, _qname
+from negotiate.codecs.xml.read import _empty, _nil, _Readers, _root_matches, _xpath
+from negotiate.codecs.xml.write import _escape_attr, _find_invalid, _utf8_xml, _writer
+from negotiate.errors import EncodeError, InvalidValue, NegotiateError
+from negotiate.media import MEDIA_TEXT_XML, MEDIA_XML, MediaType
+from negotiate.options import DEFAULT_OPTIONS, Options
+from negotiate.schema import Schema
+from negotiate.schema.values import describe
+
+__all__ = ["XmlCodec"]
+
+
+class XmlCodec(BaseCodec):
+    """``application/xml`` and ``text/xml`` in DataContractSerializer's shape.
+
+    Args:
+        options: unknown-property policy and limits (decoding).
+        namespace: the default namespace written on the root element, or ``None`` to
+            write none. Decoding accepts any namespace.
+    """
+
+    media_types: ClassVar[tuple[str, ...]] = (MEDIA_XML, MEDIA_TEXT_XML)
+
+    def __init__(
+        self, options: Options = DEFAULT_OPTIONS, *, namespace: str | None = SERVICES88_NAMESPACE
+    ) -> None:
+        super().__init__(options)
+        self.namespace = namespace
+        declarations = f' xmlns:i="{XSI_NAMESPACE}"'
+        if namespace is not None:
+            declarations += f' xmlns="{_escape_attr(namespace)}"'
+        self._declarations = declarations
+        self._readers = _Readers(options)
+
+    def _decode(
+        self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
+    ) -> Any:
+        root = parse_xml(
+            body,
+            media_type,
+            keep_default_namespace=schema is None,
+            max_nodes=self.options.max_nodes,
+        )
+        if schema is None:
+            key = _qname(root.tag, root.nsmap, prefix=root.prefix)
+            try:
+                return {key: _plain(root, {}, 1, self.options)}
+            except NegotiateError as exc:
+                raise exc.at(_local(root.tag), style="xml") from None
+        local = _local(root.tag)
+        if not _root_matches(root, schema):
+            raise InvalidValue(
+                f"Expected root element <{schema.name}>, got <{clip(local)}>", location=f"/{local}"
+            )
+        try:
+            if _empty(root) and _nil(root):
+                raise InvalidValue(f"Expected {schema.name} object, got null")
+            value = self._readers.carrier(schema)(root)
+        except NegotiateError as exc:
+            raise exc.at(local, style="xml") from None
+        try:
+            return schema.normalizer(value, 0, self.options)
+        except NegotiateError as exc:
+            exc.location = _xpath(schema, local, exc.location, value)
+            raise
+
+    def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
+        """Write ``value`` as one line of UTF-8 XML (see :mod:`negotiate.codecs.xml.write`).
+
+        Raises:
+            EncodeError: the value does not fit the schema, holds a character XML 1.0
+                cannot carry, or a NaN or infinite double; located by JSON pointer.
+        """
+        if schema is None:
+            return self._encode_plain(value)
+        name = schema.name
+        if value is None:
+            return f"<{name}{self._declarations}{_NIL}".encode()
+        writer = _writer(schema)
+        try:
+            content = writer(value)
+        except (SlowPath, KeyError, TypeError, AttributeError, RecursionError):
+            value = self._normalized(value, schema)
+            try:
+                content = writer(value)
+            except (SlowPath, KeyError, TypeError, AttributeError, RecursionError) as exc:
+                raise EncodeError(f"Cannot write {name} as XML: {exc!r}") from None
+        data = _utf8_xml(f"<{name}{self._declarations}>{content}</{name}>")
+        if data is None:
+            raise EncodeError(
+                "A string holds a character XML 1.0 cannot carry",
+                location=_find_invalid(value) or "",
+            )
+        return data
+
+    def _normalized(self, value: Any, schema: Schema) -> dict[str, Any]:
+        try:
+            return schema.normalize(value, self.options)
+        except NegotiateError as exc:
+            raise EncodeError(
+                f"Cannot write {schema.name}: {exc.message}", location=exc.location
+            ) from None
+        except RecursionError:
+            raise EncodeError(f"Cannot write {schema.name}: nested too deeply") from None
+
+    def _encode_plain(self, value: Any) -> bytes:
+        if not isinstance(value, dict):
+            raise EncodeError(
+                "Without a schema, XML is written from a dict with one root key, "
+                f"got {describe(value)}"
+            )
+        roots = [k for k in value if k != "#comment"]
+        if len(roots) != 1:
+            raise EncodeError(
+                f"An XML document has exactly one root element, got {len(roots)} keys"
+            )
+        writer = _PlainWriter(self.options)
+        key = roots[0]
+        try:
+            writer.element(key, value[key], "/" + _escape_pointer(key), frozenset(), 1)
+        except RecursionError:
+            raise EncodeError("Nested too deeply to write as XML") from None
+        data = _utf8_xml("".join(writer.out))
+        if data is None:
+            raise EncodeError(
+                "A string holds a character XML 1.0 cannot carry",
+                location=_find_invalid(value) or "",
+            )
+        return data
