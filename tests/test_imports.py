@@ -103,13 +103,7 @@ class KnownCrossImport(Exception):
     """The one failure a strict xfail below expects: an edge already on record."""
 
 
-KNOWN_CROSS_FORMAT: dict[str, tuple[tuple[str, str], str]] = {
-    "form": (
-        ("negotiate.codecs.form", "negotiate.codecs.xml"),
-        "form imports text_codec (scalar values as text) from the XML codec; "
-        "it belongs in codecs/_text.py",
-    ),
-}
+KNOWN_CROSS_FORMAT: dict[str, tuple[tuple[str, str], str]] = {}
 """Format codecs that import another format codec today: the exact edge, and why."""
 
 
