@@ -203,7 +203,7 @@ def test_a_module_with_forward_references_recursion_and_nesting(shop: types.Modu
 def test_schema_of_compiles_once_per_class(shop: types.ModuleType) -> None:
     first = schema_of(shop.Order)
     assert schema_of(shop.Order) is first
-    assert schema_of(shop.Item) is first.fields[7].type.item.schema  # type: ignore[union-attr]
+    assert schema_of(shop.Item) is first.fields[7].type.item.schema
     assert shop.Order in compiled._CACHE
 
 
@@ -240,11 +240,11 @@ def test_the_catalogue_is_compiled_by_the_same_path() -> None:
     contact = get_schema("contactentity")
     assert contact is get_schema("ContactEntity") is SCHEMAS["ContactEntity"]
     assert schema_of(catalogue.ContactEntity) is contact
-    assert contact.field("Address").type.schema is schema_of(catalogue.Address)  # type: ignore[union-attr]
+    assert contact.field("Address").type.schema is schema_of(catalogue.Address)
     assert list(SCHEMAS) == [c.__name__ for c in catalogue.CARRIERS]
     assert len(SCHEMAS) == len(catalogue.CARRIERS) and "Person" in SCHEMAS
     with pytest.raises(TypeError):
-        SCHEMAS["Mine"] = contact  # type: ignore[index]
+        SCHEMAS["Mine"] = contact
     with pytest.raises(KeyError, match="known: EnrichContactEntityRequest"):
         get_schema("Order")
 
@@ -264,8 +264,8 @@ def test_importing_the_package_reads_no_carrier() -> None:
 
 
 def test_two_threads_asking_at_once_get_one_compile(monkeypatch: pytest.MonkeyPatch) -> None:
-    inner: Any = TypedDict("FreshInner", {"Id": int})  # type: ignore[misc]
-    fresh: Any = TypedDict("Fresh", {"Id": int, "Inner": inner | None})  # type: ignore[misc]
+    inner: Any = TypedDict("FreshInner", {"Id": int})
+    fresh: Any = TypedDict("Fresh", {"Id": int, "Inner": inner | None})
     runs: list[str] = []
     real_run = compiled._Reader.run
     barrier = threading.Barrier(2)
@@ -293,7 +293,7 @@ def test_two_threads_asking_at_once_get_one_compile(monkeypatch: pytest.MonkeyPa
     assert len(runs) == 1
     assert got[0] is got[1]
     assert normalizers[0] is normalizers[1]
-    assert got[0].field("Inner").type.schema is schema_of(inner)  # type: ignore[union-attr]
+    assert got[0].field("Inner").type.schema is schema_of(inner)
 
 
 # -- declarations outside the vocabulary --------------------------------------------------
@@ -329,7 +329,7 @@ class Named(enum.Enum):
 def test_a_declaration_outside_the_vocabulary_is_a_type_error(
     annotation: Any, shown: str, why: str
 ) -> None:
-    bad: Any = TypedDict("Bad", {"Fine": int, "Field": annotation})  # type: ignore[misc]
+    bad: Any = TypedDict("Bad", {"Fine": int, "Field": annotation})
     with pytest.raises(TypeError) as info:
         schema_of(bad)
     message = str(info.value)
@@ -340,8 +340,8 @@ def test_a_declaration_outside_the_vocabulary_is_a_type_error(
 
 
 def test_a_bad_nested_carrier_fails_the_whole_graph() -> None:
-    inner: Any = TypedDict("Inner", {"When": datetime.date})  # type: ignore[misc]
-    outer: Any = TypedDict("Outer", {"Inner": inner | None})  # type: ignore[misc]
+    inner: Any = TypedDict("Inner", {"When": datetime.date})
+    outer: Any = TypedDict("Outer", {"Inner": inner | None})
     with pytest.raises(TypeError, match=r"carrier Inner\.When .*datetime\.date"):
         schema_of(outer)
     assert outer not in compiled._CACHE and inner not in compiled._CACHE
@@ -356,7 +356,7 @@ def test_a_class_that_is_not_a_typeddict_is_a_type_error() -> None:
 
 def test_an_unresolvable_forward_reference_names_the_field() -> None:
     where = "Nowhere | None"  # a class this module does not define
-    lost: Any = TypedDict("Lost", {"Id": int, "Where": where})  # type: ignore[misc]
+    lost: Any = TypedDict("Lost", {"Id": int, "Where": where})
     with pytest.raises(TypeError, match=r"carrier Lost\.Where .*'Nowhere'.*module that declares"):
         schema_of(lost)
 
@@ -364,7 +364,7 @@ def test_an_unresolvable_forward_reference_names_the_field() -> None:
 def test_required_and_not_required_keys_are_read_through() -> None:
     from typing import NotRequired, Required
 
-    partial: Any = TypedDict(  # type: ignore[misc]
+    partial: Any = TypedDict(
         "Partial", {"Id": Required[int], "Note": NotRequired[str | None]}, total=False
     )
     schema = schema_of(partial)
@@ -380,8 +380,8 @@ class Plain(TypedDict):
 
 
 class Renamed(TypedDict):
-    __datacontract_name__ = "Commande"  # type: ignore[misc]
-    __datacontract_namespace__ = "urn:example:orders"  # type: ignore[misc]
+    __datacontract_name__ = "Commande"
+    __datacontract_namespace__ = "urn:example:orders"
     Id: int
 
 
@@ -412,14 +412,14 @@ def test_names_declared_on_the_class_or_by_decorator() -> None:
 
 
 def test_names_given_to_schema_of() -> None:
-    given_names: Any = TypedDict("GivenNames", {"Id": int})  # type: ignore[misc]
+    given_names: Any = TypedDict("GivenNames", {"Id": int})
     schema = schema_of(given_names, name="Given", namespace="urn:given")
     assert (schema.xml_name, schema.xml_namespace) == ("Given", "urn:given")
     assert schema_of(given_names) is schema
     assert schema_of(given_names, name="Given") is schema
     with pytest.raises(ValueError, match="already compiled as 'Given'"):
         schema_of(given_names, namespace="urn:other")
-    bad_name: Any = TypedDict("BadName", {"Id": int})  # type: ignore[misc]
+    bad_name: Any = TypedDict("BadName", {"Id": int})
     with pytest.raises(ValueError, match="not an XML name"):
         schema_of(bad_name, name="two words")
 
@@ -458,7 +458,7 @@ def test_xml_round_trip(shop: types.ModuleType) -> None:
     body = XML.encode(value, order)
     root = etree.fromstring(body)
     assert etree.QName(root).localname == "Order"
-    assert root.find("{*}Items/{*}Item/{*}Sku").text == "A-1"  # type: ignore[union-attr]
+    assert root.find("{*}Items/{*}Item/{*}Sku").text == "A-1"
     assert XML.decode(body, order) == value
 
 
@@ -603,7 +603,7 @@ def test_two_address_carriers_in_one_graph(shop: types.ModuleType) -> None:
     called = {namespace[n] for n in ("slow_Address", "slow_Address_2")}
     assert called == {
         get_schema("Address").normalizer.__globals__["slow_Address"],
-        schema_of(shop.Address)._generated[1],  # type: ignore[index]
+        schema_of(shop.Address)._generated[1],
     }
     assert "def slow_Address" not in normalizer_source(both)
     assert both.normalize({"Mine": {"Formatted": "x"}})["Mine"] == {"Street": None, "Zip": None}
@@ -613,9 +613,9 @@ def test_two_address_carriers_in_one_graph(shop: types.ModuleType) -> None:
 
 
 def test_two_carriers_of_one_name_written_in_one_graph() -> None:
-    home: Any = TypedDict("Address", {"Street": str | None})  # type: ignore[misc]
-    away: Any = TypedDict("Address", {"Lines": list[str | None] | None})  # type: ignore[misc]
-    pair: Any = TypedDict(  # type: ignore[misc]
+    home: Any = TypedDict("Address", {"Street": str | None})
+    away: Any = TypedDict("Address", {"Lines": list[str | None] | None})
+    pair: Any = TypedDict(
         "Pair", {"Home": home | None, "Away": away | None, "Aways": list[away | None] | None}
     )
     schema = schema_of(pair)
@@ -700,9 +700,9 @@ def declarations(draw: st.DrawFn) -> Any:
             return _SCALAR_ANNOTATIONS[pick]
         pick -= len(_SCALAR_ANNOTATIONS)
         if pick == 0:
-            return list[annotation(depth - 1)] | None  # type: ignore[misc]
+            return list[annotation(depth - 1)] | None
         if pick == 1:
-            return dict[str, annotation(depth - 1)] | None  # type: ignore[misc]
+            return dict[str, annotation(depth - 1)] | None
         if pick in (2, 3):
             return carrier(depth - 1) | None
         return draw(st.sampled_from(made)) | None
@@ -710,7 +710,7 @@ def declarations(draw: st.DrawFn) -> Any:
     def carrier(depth: int) -> Any:
         names = draw(st.lists(_FIELD_NAMES, min_size=1, max_size=5, unique_by=str.casefold))
         serial = next(_SERIAL)
-        cls: Any = TypedDict(f"Random{serial}", {n: annotation(depth) for n in names})  # type: ignore[misc]
+        cls: Any = TypedDict(f"Random{serial}", {n: annotation(depth) for n in names})
         made.append(cls)
         return cls
 
