@@ -563,14 +563,9 @@ def schema_of(cls: type, *, name: str | None = None, namespace: str | None = Non
                 f"class Name(TypedDict) with annotations in the vocabulary: {_ALLOWED}"
             )
         with _LOCK:
-            found = _CACHE.get(cls)
+            found = _CACHE.get(cls)  # another thread may have compiled it meanwhile
             if found is None:
-                reader = _Reader()
-                found = reader.schema(cls, name, namespace)
-                reader.run()
-                for declared, schema in reader.pending.items():
-                    _CACHE[declared] = schema
-                return found
+                return _read(cls, name, namespace)
     if (name is not None and name != found.xml_name) or (
         namespace is not None and namespace != found.xml_namespace
     ):
@@ -579,6 +574,16 @@ def schema_of(cls: type, *, name: str | None = None, namespace: str | None = Non
             f"{found.xml_namespace!r}; declare __datacontract_name__ / "
             f"__datacontract_namespace__ on the class to name it wherever it is used"
         )
+    return found
+
+
+def _read(cls: type, name: str | None, namespace: str | None) -> Schema:
+    """Read ``cls`` and the carriers it reaches; publish them all (under the lock)."""
+    reader = _Reader()
+    found = reader.schema(cls, name, namespace)
+    reader.run()
+    for declared, schema in reader.pending.items():
+        _CACHE[declared] = schema
     return found
 
 
