@@ -2,7 +2,7 @@
 
 The public surface, re-exported here; the modules are:
 
-- :mod:`negotiate.schema`: carrier declarations and their compiled schemas;
+- :mod:`negotiate.schema`: carrier declarations (:func:`schema_of`) and their compiled schemas;
 - :mod:`negotiate.codecs`: JSON, XML, form, JSON Patch, merge patch, and the registry;
 - :mod:`negotiate.media`: RFC 9110 media types, Accept and Content-Type;
 - :mod:`negotiate.select` and :mod:`negotiate.shaping`: ``$select`` and the SO-* headers;
@@ -64,11 +64,13 @@ from negotiate.options import DEFAULT_OPTIONS as DEFAULT_OPTIONS, Options as Opt
 from negotiate.resources import Resources as Resources, ResourceTable as ResourceTable
 from negotiate.schema import (
     SCHEMAS as SCHEMAS,
+    DateTime as DateTime,
     Field as Field,
     FieldType as FieldType,
     Kind as Kind,
     Schema as Schema,
     get_schema as get_schema,
+    schema_of as schema_of,
 )
 from negotiate.select import (
     Projector as Projector,
@@ -94,6 +96,7 @@ __all__ = [
     "BodyTooLarge",
     "Codec",
     "CodecRegistry",
+    "DateTime",
     "EncodeError",
     "Field",
     "FieldType",
@@ -133,6 +136,7 @@ __all__ = [
     "parse_accept",
     "parse_content_type",
     "quality",
+    "schema_of",
     "select",
 ]
 __version__ = "0.1.0"

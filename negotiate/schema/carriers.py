@@ -12,18 +12,23 @@ vocabulary that :mod:`negotiate.schema.compiled` compiles:
 - ``str | None``, carriers, lists and dicts are .NET reference types and may
   be null.
 
+They are the built-in catalogue: compiled on first use by the same reader as any
+user's carrier (:func:`negotiate.schema.schema_of`), found by name with
+:func:`negotiate.schema.get_schema`. Their DataContract namespace is SuperOffice's,
+declared once for the module (as ``[assembly: ContractNamespace]`` does in .NET).
+
 ``tests/test_schema.py`` checks these declarations against SuperOffice's
 ``carriers.json`` so the two cannot drift.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, NewType, TypedDict
+from typing import Annotated, TypedDict
 
 from negotiate.schema.enums import AddressType, EFieldRight, ETableRight, UserType
+from negotiate.schema.vocabulary import DateTime
 
-DateTime = NewType("DateTime", str)
-"""An ISO 8601 date-time, kept as the exact text it arrived as."""
+__datacontract_namespace__ = "http://www.superoffice.net/ws/crm/NetServer/Services88"
 
 
 class EnrichContactEntityRequest(TypedDict):

@@ -1,9 +1,13 @@
 """The generated normalisers: two functions per carrier, written as Python source.
 
 :func:`compile_normalizers` writes, with :class:`negotiate._codegen.Source`, one
-normaliser per carrier of a catalogue and compiles them together (carriers
-refer to each other). :mod:`negotiate.schema.compiled` calls it once, on first
-use, and hands each :class:`~negotiate.schema.compiled.Schema` its function.
+normaliser per carrier of a graph (the carriers some roots reach, which refer to
+each other) and compiles them together. :mod:`negotiate.schema.compiled` calls
+it on first use of a carrier (the built-in catalogue is one graph) and hands each
+:class:`~negotiate.schema.compiled.Schema` its function. A carrier reached that
+was compiled in an earlier graph is called, not written again. Names are unique
+per schema, not per carrier name: two carriers both named ``Address`` (from two
+modules) get ``slow_Address`` and ``slow_Address_2``.
 
 Two functions are generated per carrier, and a third that picks:
 
@@ -30,8 +34,7 @@ with :mod:`linecache`, so a traceback shows the generated line
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from negotiate._codegen import Source
@@ -55,22 +58,26 @@ if TYPE_CHECKING:
 
 __all__ = ["compile_normalizers"]
 
-_NOT_NAME = re.compile(r"\W")
+_Function = Callable[[Any, int, Options], dict[str, Any]]
 
 
-def compile_normalizers(schemas: Mapping[str, Schema]) -> Source:
-    """Write and compile the normalisers of every carrier in ``schemas``.
+def compile_normalizers(
+    roots: Iterable[Schema], title: str = "schema normalizers"
+) -> tuple[Source, dict[Schema, tuple[_Function, _Function, _Function]]]:
+    """Write and compile the normalisers of the carriers ``roots`` reach.
 
     Args:
-        schemas: the catalogue, by carrier name; every carrier a field refers to
-            must be in it.
+        roots: the carriers to compile; those they reach are compiled with them,
+            except those already compiled (``Schema._generated``), which are called.
+        title: what the code is (its file name in tracebacks).
 
     Returns:
-        The compiled source: ``namespace[f"n_{name}"]`` is the normaliser
-        ``(value, depth, options) -> carrier`` of carrier ``name`` (in place),
-        ``namespace[f"slow_{name}"]`` its reference path; ``source`` the text.
+        The compiled source (``source`` the text) and, for every carrier written,
+        its ``(fast, slow, normalizer)`` functions; the normaliser
+        ``(value, depth, options) -> carrier`` works in place, ``slow`` is its
+        reference path (``slow_<Carrier>`` in the code).
     """
-    return _Generator(schemas).compile()
+    return _Generator(list(roots), title).compile()
 
 
 # -- what the generated code calls -------------------------------------------------
@@ -153,39 +160,64 @@ _SCALAR_CHECKS = {
 
 
 class _Generator:
-    """Writes the source of every normaliser of one catalogue."""
+    """Writes the source of every normaliser of one graph of carriers."""
 
-    def __init__(self, schemas: Mapping[str, Schema]) -> None:
-        self.schemas = schemas
-        self.source = Source("schema normalizers", _NAMESPACE)
-        self.helpers: dict[str, str] = {}
-        self.rebinds: dict[str, str] = {}
-        self.recursive = _recursive_carriers(schemas)
+    def __init__(self, roots: list[Schema], title: str) -> None:
+        self.source = Source(title, _NAMESPACE)
+        self.helpers: dict[tuple[Any, ...], str] = {}
+        self.rebinds: dict[Schema, str] = {}
+        graph = _graph(roots)
+        self.recursive = _recursive_carriers(graph)
+        # The carriers written here, and the names of each one's (fast, slow) functions:
+        # fixed first, as the functions call each other (recursive carriers too).
+        self.written = [schema for schema in graph if schema._generated is None]
+        self.names: dict[Schema, tuple[str, str]] = {}
+        for schema in self.written:
+            self.names[schema] = (
+                self.source.name(f"f_{schema.name}"),
+                self.source.name(f"slow_{schema.name}"),
+            )
+        for schema in graph:
+            if schema._generated is not None:  # compiled earlier: called by name
+                fast, slow = schema._generated
+                self.names[schema] = (
+                    self.source.constant(fast, f"f_{schema.name}"),
+                    self.source.constant(slow, f"slow_{schema.name}"),
+                )
 
-    def compile(self) -> Source:
-        for schema in self.schemas.values():
+    def compile(self) -> tuple[Source, dict[Schema, tuple[_Function, _Function, _Function]]]:
+        entries: dict[Schema, str] = {}
+        for schema in self.written:
             self.slow_carrier(schema)
             self.fast_carrier(schema)
-            name = schema.name
+            fast, slow = self.names[schema]
+            entry = entries[schema] = self.source.name(f"n_{schema.name}")
             # NOTE: the slow path runs after the handler, not in it, so that its
             # errors do not chain the fast path's signal (and its frames) as context.
             self.source.add(
-                f"def n_{name}(d, depth, opts):",
+                f"def {entry}(d, depth, opts):",
                 "    try:",
-                f"        return f_{name}(d, depth, opts)",
+                f"        return {fast}(d, depth, opts)",
                 "    except (SlowPath, KeyError, NegotiateError):",
                 "        pass",
-                f"    return slow_{name}(d, depth, opts)",
+                f"    return {slow}(d, depth, opts)",
                 "",
             )
-        self.source.compile()
-        return self.source
+        namespace = self.source.compile()
+        return self.source, {
+            schema: (
+                namespace[self.names[schema][0]],
+                namespace[self.names[schema][1]],
+                namespace[entries[schema]],
+            )
+            for schema in self.written
+        }
 
     def rebind(self, schema: Schema) -> str:
         """The name of ``schema.rebind`` in the code (one bound method per carrier)."""
-        name = self.rebinds.get(schema.name)
+        name = self.rebinds.get(schema)
         if name is None:
-            name = self.rebinds[schema.name] = self.source.constant(
+            name = self.rebinds[schema] = self.source.constant(
                 schema.rebind, f"rebind_{schema.name}"
             )
         return name
@@ -199,9 +231,9 @@ class _Generator:
         name = schema.name
         keys = self.source.constant(list(schema.names), f"keys_{name}")
         rebind = self.rebind(schema)
-        out = [f"def slow_{name}(d, depth, opts):"]
+        out = [f"def {self.names[schema][1]}(d, depth, opts):"]
         out.append(f"    if type(d) is not dict: raise _not_object(d, {name!r})")
-        if name in self.recursive:
+        if schema in self.recursive:
             out.append(f"    if depth > opts.max_depth: raise _too_deep({name!r}, opts)")
         out.append(f"    if list(d) != {keys}: d = {rebind}(d, opts)")
         for field in schema.fields:
@@ -240,13 +272,11 @@ class _Generator:
     def slow_item(self, ftype: FieldType) -> str:
         """A function ``(value, depth, opts) -> value`` for a non-null value."""
         if ftype.kind is Kind.CARRIER:
-            return f"slow_{ftype.carrier}"
-        if ftype.spec in self.helpers:
-            return self.helpers[ftype.spec]
-        fname = base = "slow_value_" + _NOT_NAME.sub("_", ftype.spec)
-        while fname in self.helpers.values():
-            fname = f"{base}_{len(self.helpers)}"
-        self.helpers[ftype.spec] = fname
+            return self.names[ftype.schema][1]
+        key = _type_key(ftype)
+        if key in self.helpers:
+            return self.helpers[key]
+        fname = self.helpers[key] = self.source.name("slow_value_" + ftype.spec)
         if ftype.kind is Kind.ARRAY:
             assert ftype.item is not None
             item = self.slow_item(ftype.item)
@@ -304,9 +334,8 @@ class _Generator:
     # -- the fast path: inline, check types, give up on any surprise
 
     def fast_carrier(self, schema: Schema) -> None:
-        name = schema.name
-        out = [f"def f_{name}(d, depth, opts):"]
-        if name in self.recursive:
+        out = [f"def {self.names[schema][0]}(d, depth, opts):"]
+        if schema in self.recursive:
             out.append("    if depth > opts.max_depth: raise SlowPath")
         out.extend(self.fast_block("d", schema, "d", 1, 0))
         out.append("    return d")
@@ -378,9 +407,11 @@ class _Generator:
         """Lines checking the non-null value in ``var``."""
         pad = "    " * indent
         if ftype.kind is Kind.CARRIER:
-            if ftype.carrier in self.recursive:
-                return [f"{pad}{assign} = f_{ftype.carrier}({var}, depth + {level}, opts)"]
-            return self.fast_block(var, self.schemas[ftype.carrier], assign, indent, level)
+            nested = ftype.schema
+            if nested in self.recursive:
+                fast = self.names[nested][0]
+                return [f"{pad}{assign} = {fast}({var}, depth + {level}, opts)"]
+            return self.fast_block(var, nested, assign, indent, level)
         if ftype.kind not in (Kind.ARRAY, Kind.DICT):
             return self.fast_scalar(var, ftype, indent)
         item = ftype.item
@@ -405,26 +436,45 @@ class _Generator:
         return out
 
 
-def _recursive_carriers(schemas: Mapping[str, Schema]) -> set[str]:
+def _type_key(ftype: FieldType) -> tuple[Any, ...]:
+    """What makes two field types the same type: kinds, enums and carrier schemas."""
+    if ftype.kind is Kind.CARRIER:
+        return (ftype.kind, id(ftype.schema))
+    if ftype.item is not None:
+        return (ftype.kind, _type_key(ftype.item))
+    return (ftype.kind, id(ftype.enum))
+
+
+def _targets(ftype: FieldType) -> Iterator[Schema]:
+    if ftype.kind is Kind.CARRIER:
+        yield ftype.schema
+    elif ftype.item is not None:
+        yield from _targets(ftype.item)
+
+
+def _graph(roots: list[Schema]) -> list[Schema]:
+    """The roots and every carrier they reach, each once, in the order met."""
+    seen = set(roots)
+    order = list(roots)
+    for schema in order:
+        for field in schema.fields:
+            for target in _targets(field.type):
+                if target not in seen:
+                    seen.add(target)
+                    order.append(target)
+    return order
+
+
+def _recursive_carriers(graph: list[Schema]) -> set[Schema]:
     """Carriers that can contain themselves (their nesting needs a depth limit)."""
-
-    def reachable(ftype: FieldType) -> Iterator[str]:
-        if ftype.kind is Kind.CARRIER:
-            yield ftype.carrier
-        elif ftype.item is not None:
-            yield from reachable(ftype.item)
-
-    edges = {
-        name: {c for f in schema.fields for c in reachable(f.type)}
-        for name, schema in schemas.items()
-    }
+    edges = {schema: {t for f in schema.fields for t in _targets(f.type)} for schema in graph}
     recursive = set()
     for start in edges:
-        seen: set[str] = set()
+        seen: set[Schema] = set()
         stack = list(edges[start])
         while stack:
             node = stack.pop()
-            if node == start:
+            if node is start:
                 recursive.add(start)
                 break
             if node not in seen:
