@@ -50,6 +50,7 @@ from negotiate import (
     schema_of,
 )
 from negotiate.auth import ANONYMOUS
+from negotiate.errors import EncodeError
 from negotiate.http import App, Context
 from negotiate.schema import (
     DATACONTRACT_NAMESPACE,
@@ -718,6 +719,21 @@ def declarations(draw: st.DrawFn) -> Any:
     return carrier(2)
 
 
+def has_null_dict_item(value: Any, ftype: FieldType) -> bool:
+    """Whether ``value`` holds a null dictionary as an array item (a form cannot say that)."""
+    if value is None:
+        return False
+    if ftype.kind is Kind.CARRIER:
+        return any(has_null_dict_item(value[f.name], f.type) for f in ftype.schema.fields)
+    item = ftype.item
+    if item is None:
+        return False
+    items = value if ftype.kind is Kind.ARRAY else list(value.values())
+    if ftype.kind is Kind.ARRAY and item.kind is Kind.DICT and None in items:
+        return True
+    return any(has_null_dict_item(x, item) for x in items)
+
+
 def as_form_reads_it(value: Any, ftype: FieldType, root: bool = False) -> Any:
     """What a form carries of ``value``: its documented losses (see tests/codecs/test_form.py).
 
@@ -749,7 +765,15 @@ def test_random_declarations_round_trip(data: st.DataObject) -> None:
     assert JSON.decode(JSON.encode(value, schema), schema) == value
     assert XML.decode(XML.encode(value, schema), schema) == value
     root = FieldType(Kind.CARRIER, carrier=schema.name, target=schema)
-    assert FORM.decode(FORM.encode(value, schema), schema) == as_form_reads_it(value, root, True)
+    if has_null_dict_item(value, root):
+        # NOTE: documented in negotiate.codecs.form: a form has no way to say "a null
+        # dictionary" inside an array, so the encoder refuses rather than lose it.
+        with pytest.raises(EncodeError, match="cannot be written in a form"):
+            FORM.encode(value, schema)
+    else:
+        assert FORM.decode(FORM.encode(value, schema), schema) == as_form_reads_it(
+            value, root, True
+        )
     assert compile_select(schema, "*").apply(value) is value
     first = schema.fields[0].name
     projected = compile_select(schema, first).apply(value)
