@@ -1506,6 +1506,24 @@ class XmlCodec(BaseCodec):
             )
         return data
 
+    def encode_error(self, error: dict[str, Any]) -> bytes | None:
+        """An error as ASP.NET Web API writes ``HttpError`` in XML.
+
+        ``<Error><Message>...</Message>...</Error>`` without a namespace, one child per
+        key in order, a list as ``<string>`` items (as DataContractSerializer writes a
+        ``string[]``). A character XML 1.0 cannot carry is written as a Python-style
+        escape (``\\x01``), so the message survives readably instead of the whole
+        document being refused.
+
+        Raises:
+            EncodeError: a key is not an XML name, or a value cannot be written.
+        """
+        document = {
+            key: {"string": _error_text(item)} if isinstance(item, list) else _error_text(item)
+            for key, item in error.items()
+        }
+        return self.encode({"Error": document}, None)
+
     def _normalized(self, value: Any, schema: Schema) -> dict[str, Any]:
         try:
             return schema.normalize(value, self.options)
@@ -1540,3 +1558,17 @@ class XmlCodec(BaseCodec):
                 location=_find_invalid(value) or "",
             )
         return data
+
+
+def _escaped_char(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _error_text(item: Any) -> Any:
+    """A string (or a list's strings) of an error with what XML cannot carry escaped."""
+    if isinstance(item, str):
+        return _INVALID_XML.sub(_escaped_char, item) if _INVALID_XML.search(item) else item
+    if isinstance(item, list):
+        return [_error_text(x) for x in item]
+    return item
