@@ -15,8 +15,9 @@ The HTTP core (:class:`negotiate.http.App`) and ``negotiate convert``
 A :class:`Pipeline` is built once per operation. Everything a request's headers
 and query string decide is resolved once, before its body is read, into a
 frozen :class:`Plan` (:meth:`Pipeline.plan`); :meth:`Pipeline.run` then only
-runs the steps. Plans of requests without ``$select`` refusals or shaping
-headers are memoised, so the usual request builds none.
+runs the steps. A plan without a refusal, for a request without shaping
+headers, is memoised by (writer, Content-Type, ``$select``): the usual request
+builds none.
 
 Values are trusted downstream: a decoded value is a normalised carrier, and a
 handler's result must be one (the contract of
@@ -35,7 +36,10 @@ read it, :class:`negotiate.http.App` checks ``Content-Length`` before, and
 the decode step holds the bytes to it once. When the codec is a
 :class:`~negotiate.codecs.base.BaseCodec` with the same limit (the default:
 the registry is built from the same options), the codec's own first-thing
-check *is* that once and the pipeline does not repeat it.
+check *is* that once and the pipeline does not repeat it. The pipeline checks
+itself when there is no codec (no or an unsupported Content-Type), when the
+codec's limit is another, and when a request base is fetched before decoding
+(so that no base is looked up for a body that is refused).
 """
 
 from __future__ import annotations
