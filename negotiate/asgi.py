@@ -18,28 +18,61 @@ or as Starlette/FastAPI middleware (the same thing, in their idiom)::
 The request is refused before its body is read when :meth:`App.start` can
 already tell (404, 405, 401, 406, or a ``Content-Length`` over the limit); a
 body that grows past ``Options.max_body`` while it streams in is answered
-413 without reading the rest. Handlers that block (``Operation.blocking``,
-such as the remote enrichment provider) run in a worker thread
-(``asyncio.to_thread``), so the event loop keeps serving; the others run
-inline, which is faster for work measured in microseconds.
+413 without reading the rest.
+
+The event loop never does CPU-heavy work. A request whose body is over
+``offload_above`` bytes (64 KiB by default) is decoded, handled and encoded
+in the adapter's own bounded thread pool, and so is every password check
+(:meth:`App.start` runs there when the authenticator's ``costly(headers)``
+says it would hash a password). Smaller bodies, which take microseconds, are
+served inline. Handlers that block (``Operation.blocking``, such as the
+remote enrichment provider) run in a worker thread (``asyncio.to_thread``),
+so the event loop keeps serving.
+
+The pool is a :class:`~concurrent.futures.ThreadPoolExecutor` of its own,
+rather than a semaphore around the loop's default executor: its size bounds
+the heavy work (and the memory of decoded bodies) whatever else uses the
+default executor (DNS lookups, other libraries), that work cannot starve
+them, and it is not tied to one event loop. Threads share the GIL: a
+decode in the pool still takes turns with the loop, which gets it back every
+few milliseconds (``sys.getswitchinterval()``) except during one long call
+into C (one ``orjson.loads`` of a huge body). Requests waiting for a thread
+hold their bodies; the server's concurrency limit bounds how many wait.
+
+Read deadlines (headers, body), header size and concurrency limits are the
+server's job; :mod:`negotiate.server` sets them for uvicorn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from negotiate.errors import BodyTooLarge
 from negotiate.http import App, Exchange, Headers
 
-__all__ = ["ASGIAdapter", "NegotiateMiddleware"]
+__all__ = ["OFFLOAD_ABOVE", "ASGIAdapter", "NegotiateMiddleware"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_T = TypeVar("_T")
+
+OFFLOAD_ABOVE = 64 * 1024
+"""Bodies larger than this many bytes are served in the worker pool (the default)."""
+
+
+def _default_threads() -> int:
+    # NOTE: password checks (scrypt releases the GIL) use up to one core per thread;
+    # decoding is GIL-bound, so more threads than cores add memory, not speed.
+    return max(2, min(4, os.cpu_count() or 1))
 
 
 class ASGIAdapter:
@@ -52,14 +85,33 @@ class ASGIAdapter:
             events are acknowledged.
         threaded: run handlers in a worker thread (default: when any
             operation is ``blocking``).
+        offload_above: bodies of more bytes than this are decoded, handled
+            and encoded in the worker pool; smaller ones inline.
+        threads: the size of the worker pool, which also runs password
+            checks (default: the number of cores, at least 2, at most 4).
     """
 
     def __init__(
-        self, app: App, *, fallback: ASGIApp | None = None, threaded: bool | None = None
+        self,
+        app: App,
+        *,
+        fallback: ASGIApp | None = None,
+        threaded: bool | None = None,
+        offload_above: int = OFFLOAD_ABOVE,
+        threads: int | None = None,
     ) -> None:
+        if offload_above < 0:
+            raise ValueError(f"offload_above must not be negative, got {offload_above}")
         self.app = app
         self.fallback = fallback
         self.threaded = app.blocking if threaded is None else threaded
+        self.offload_above = offload_above
+        # NOTE: ThreadPoolExecutor starts its threads on first use; an idle adapter
+        # costs none.
+        self.pool = ThreadPoolExecutor(
+            max_workers=threads if threads is not None else _default_threads(),
+            thread_name_prefix="negotiate-asgi",
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection scope."""
@@ -72,7 +124,15 @@ class ASGIAdapter:
         # coroutine per request fewer.
         app = self.app
         headers = Headers.from_asgi(scope["headers"])
-        started = app.start(scope["method"], scope["path"], scope.get("query_string", b""), headers)
+        costly: Callable[[Headers], bool] | None = getattr(app.authenticator, "costly", None)
+        if costly is not None and costly(headers):
+            started = await self._in_pool(
+                app.start, scope["method"], scope["path"], scope.get("query_string", b""), headers
+            )
+        else:
+            started = app.start(
+                scope["method"], scope["path"], scope.get("query_string", b""), headers
+            )
         if isinstance(started, Exchange):
             limit = app.options.max_body
             message = await receive()
@@ -88,6 +148,8 @@ class ASGIAdapter:
                 return  # the client went away
             if isinstance(body, BodyTooLarge):
                 response = app.error(body, started.writer, started.context.method)
+            elif len(body) > self.offload_above:
+                response = await self._in_pool(started.finish, body)
             elif self.threaded:
                 response = await asyncio.to_thread(started.finish, body)
             else:
@@ -103,6 +165,11 @@ class ASGIAdapter:
             }
         )
         await send({"type": "http.response.body", "body": response.body})
+
+    async def _in_pool(self, func: Callable[..., _T], *args: Any) -> _T:
+        """``func(*args)`` in the worker pool (with the caller's context variables)."""
+        call = functools.partial(contextvars.copy_context().run, func, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, call)
 
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Scopes that are not HTTP requests for the app's routes."""
@@ -123,11 +190,25 @@ class NegotiateMiddleware(ASGIAdapter):
     Args:
         app: the wrapped ASGI application (the fallback).
         handler: the negotiate application.
-        threaded: as for :class:`ASGIAdapter`.
+        threaded, offload_above, threads: as for :class:`ASGIAdapter`.
     """
 
-    def __init__(self, app: ASGIApp, *, handler: App, threaded: bool | None = None) -> None:
-        super().__init__(handler, fallback=app, threaded=threaded)
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        handler: App,
+        threaded: bool | None = None,
+        offload_above: int = OFFLOAD_ABOVE,
+        threads: int | None = None,
+    ) -> None:
+        super().__init__(
+            handler,
+            fallback=app,
+            threaded=threaded,
+            offload_above=offload_above,
+            threads=threads,
+        )
 
 
 async def _read_body(receive: Receive, message: Message, limit: int) -> bytes | BodyTooLarge | None:

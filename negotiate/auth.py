@@ -11,7 +11,7 @@ An :class:`Authenticator` is anything with ``authenticate(headers) ->
 Principal | None``: ``None`` means "no credentials I know about" (the
 request is answered 401, or the next authenticator in a :class:`Chain` is
 asked); credentials that are present but wrong raise
-:class:`~negotiate.http.Unauthorized`. Embedding applications plug in their
+:class:`~negotiate.errors.Unauthorized`. Embedding applications plug in their
 own (sessions, API gateways, mTLS) and combine them with :class:`Chain`.
 
 Configured secrets are never stored in clear: passwords as salted scrypt
@@ -19,7 +19,16 @@ hashes (:func:`hash_password`), tokens as SHA-256 digests
 (:func:`token_digest`), and every comparison is constant-time
 (:func:`hmac.compare_digest`). An ``Authorization`` value that passed those
 checks is remembered in memory (a bounded table, oldest out first) so that a
-client reusing it is not checked again; a value that failed never is.
+client reusing it is not checked again.
+
+Password checks (scrypt, tens of milliseconds of CPU on purpose) are the one
+costly thing an anonymous client can make the server do, so Basic is
+guarded: without configured users no hash is ever computed; a failed
+credential is remembered (a bounded table of keyed digests) and refused
+again without a hash; and all new checks together are held to a budget per
+second (over it: 503, whoever the user is). An authenticator whose check is
+slow may say so per request with ``costly(headers) -> bool``; the ASGI
+adapter then runs the check in a worker thread, off the event loop.
 
 Partner applications identify themselves with an ``SO-AppToken`` header
 next to their credentials (SuperOffice: "used when calling Online WebAPI from
@@ -27,7 +36,7 @@ a server"). :class:`RequireAppToken` wraps any authenticator and adds that
 check: a principal that proved itself with ``Bearer`` or ``SOTicket`` must
 come with a known application token, others (``Basic``, a web session) may,
 and a token that is sent is always checked; a missing or unknown one is
-:class:`~negotiate.http.Unauthorized`, and the application's name becomes
+:class:`~negotiate.errors.Unauthorized`, and the application's name becomes
 :attr:`Principal.app`. The check itself is an :data:`AppTokenChecker`,
 ``(token) -> application name or None``: :class:`AppTokens` checks
 configured SHA-256 digests in constant time, and an embedding application
@@ -44,11 +53,19 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
-from negotiate.http import Unauthorized
+# NOTE: TooManyPasswordChecks (negotiate.errors) and APP_TOKEN_HEADER (negotiate.superoffice)
+# live where they belong; re-exported so that ``negotiate.auth.X`` keeps working.
+from negotiate.errors import (
+    TooManyPasswordChecks as TooManyPasswordChecks,
+    Unauthorized,
+)
+from negotiate.superoffice import APP_TOKEN_HEADER as APP_TOKEN_HEADER
 
 __all__ = [
     "ANONYMOUS",
@@ -61,6 +78,7 @@ __all__ = [
     "CredentialAuthenticator",
     "Principal",
     "RequireAppToken",
+    "TooManyPasswordChecks",
     "XsrfAuthenticator",
     "hash_password",
     "new_token",
@@ -77,6 +95,10 @@ _SCRYPT_P = 1
 _SCRYPT_LEN = 32
 _TOKEN_PREFIX = "sha256:"
 _CACHE_LIMIT = 1024
+_FAILURE_LIMIT = 4096
+_CHECK_RATE = 10.0
+_INVALID_BASIC = "Invalid user name or password"
+_clock = time.monotonic  # NOTE: the budget's clock; tests replace it
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,14 +272,28 @@ class CredentialAuthenticator:
             principal name to token, or an iterable of tokens (principal
             name ``token``). Each may be given as :func:`token_digest`
             (``sha256:<hex>``, recommended) or in clear.
+        check_rate: new password checks per second, all users together (a
+            token bucket holding up to twice as many); ``None``: no limit.
+
+    Raises:
+        ValueError: a malformed hash or digest; the message names the entry
+            (``users.tje0: ...``, ``tokens.ci: ...``).
 
     Basic checks run scrypt, which is slow on purpose, and token checks hash
     and compare against every configured digest; a successful check is
     remembered (keyed by the ``Authorization`` value as received, at most
     1024 entries, the oldest dropped first) so that a client reusing its
-    credentials pays it once. Failures are never remembered. An unknown user
-    still costs one scrypt run, so that timing does not tell which user names
-    exist.
+    credentials pays it once.
+
+    Basic is also guarded against floods: without users, Basic credentials
+    are refused without hashing anything; a failed user:password pair is
+    remembered (a keyed BLAKE2 digest, never the password; at most 4096, the
+    least recently seen dropped first) and refused again without a hash;
+    and a check beyond ``check_rate`` is answered 503
+    (:class:`TooManyPasswordChecks`) without one. None of these looks at the
+    user name, and an unknown user still costs one scrypt run with the
+    parameters of the configured hashes, so neither answers nor timing tell
+    which user names exist.
     """
 
     def __init__(
@@ -265,28 +301,41 @@ class CredentialAuthenticator:
         *,
         users: Mapping[str, str] | None = None,
         tokens: Mapping[str, str] | Iterable[str] | None = None,
+        check_rate: float | None = _CHECK_RATE,
     ) -> None:
         self._users = dict(users or {})
         for name, encoded in self._users.items():
             if _parse_hash(encoded) is None:
-                raise ValueError(f"user {name!r}: not a hash from negotiate.auth.hash_password")
-        pairs: Iterable[tuple[str, str]]
+                raise ValueError(
+                    f"users.{name}: not a password hash from negotiate.auth.hash_password"
+                    " (expected scrypt$<n>$<r>$<p>$<salt>$<hash>)"
+                )
+        pairs: Iterable[tuple[str, str, str]]
         if tokens is None:
             pairs = ()
         elif isinstance(tokens, Mapping):
-            pairs = tokens.items()
+            pairs = ((name, f"tokens.{name}", t) for name, t in tokens.items())
         else:
-            pairs = (("token", t) for t in tokens)
+            pairs = (("token", f"tokens[{i}]", t) for i, t in enumerate(tokens))
         self._tokens: list[tuple[bytes, str]] = []
         self._principals: dict[tuple[str, str], Principal] = {}
-        for name, token in pairs:
-            digest = token if token.startswith(_TOKEN_PREFIX) else token_digest(token)
-            self._tokens.append((bytes.fromhex(digest[len(_TOKEN_PREFIX) :]), name))
+        for name, entry, token in pairs:
+            self._tokens.append((_digest_bytes(token, entry), name))
             for scheme in ("Bearer", "SOTicket"):
                 self._principals[name, scheme] = Principal(name, scheme)
-        self._dummy = hash_password("", salt=b"\0" * 16)
+        self._dummy = _dummy_hash(self._users.values())
         self._verified: dict[str, Principal] = {}
         self._lock = threading.Lock()
+        if check_rate is not None and not check_rate > 0:
+            raise ValueError(f"check_rate must be a positive number, got {check_rate!r}")
+        self._rate = check_rate
+        self._burst = 2 * check_rate if check_rate is not None else 0.0
+        self._allowance = self._burst
+        self._stamp = _clock()
+        # NOTE: failed credentials are kept as digests under a key of this process
+        # only: a wrong password is often a near miss of the right one.
+        self._failure_key = secrets.token_bytes(32)
+        self._failed: OrderedDict[bytes, None] = OrderedDict()
 
     def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
         """The principal for the ``Authorization`` header.
@@ -298,6 +347,7 @@ class CredentialAuthenticator:
 
         Raises:
             Unauthorized: malformed or wrong credentials.
+            TooManyPasswordChecks: a new Basic credential beyond ``check_rate``.
         """
         header = headers.get("authorization")
         if not header:
@@ -324,6 +374,24 @@ class CredentialAuthenticator:
         self._remember(header, principal)
         return principal
 
+    def costly(self, headers: Mapping[str, str]) -> bool:
+        """Whether :meth:`authenticate` would run a password hash for these headers.
+
+        True only for Basic credentials that are well formed, not remembered
+        as good or as failed, with users configured: an adapter on an event
+        loop then runs the check in a worker thread.
+        """
+        if not self._users:
+            return False
+        header = headers.get("authorization")
+        if not header or header in self._verified:
+            return False
+        scheme, _, credentials = header.strip().partition(" ")
+        if scheme.casefold() != "basic":
+            return False
+        pair = _basic_pair(credentials.strip())
+        return pair is not None and self._failure_digest(pair) not in self._failed
+
     def _remember(self, header: str, principal: Principal) -> None:
         verified = self._verified
         with self._lock:
@@ -346,20 +414,104 @@ class CredentialAuthenticator:
         return self._principals[found, scheme]
 
     def _basic(self, credentials: str) -> Principal:
-        try:
-            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            raise Unauthorized(
-                "Malformed Basic credentials: expected base64 of user:password"
-            ) from None
-        user, colon, password = decoded.partition(":")
+        pair = _basic_pair(credentials)
+        if pair is None:
+            raise Unauthorized("Malformed Basic credentials: expected base64 of user:password")
+        user, colon, password = pair.partition(":")
         if not colon:
             raise Unauthorized("Malformed Basic credentials: expected user:password")
+        if not self._users:
+            raise Unauthorized(_INVALID_BASIC)  # NOTE: nothing to check against: no hash
+        digest = self._failure_digest(pair)
+        if self._failed_before(digest):
+            raise Unauthorized(_INVALID_BASIC)
+        if not self._spend():
+            raise TooManyPasswordChecks("Too many password checks at the moment; retry in a second")
         encoded = self._users.get(user)
         ok = verify_password(password, encoded if encoded is not None else self._dummy)
         if encoded is None or not ok:
-            raise Unauthorized("Invalid user name or password")
+            self._failed_now(digest)
+            raise Unauthorized(_INVALID_BASIC)
         return Principal(user, "Basic")
+
+    def _failure_digest(self, pair: str) -> bytes:
+        return hashlib.blake2b(pair.encode("utf-8"), key=self._failure_key, digest_size=16).digest()
+
+    def _failed_before(self, digest: bytes) -> bool:
+        failed = self._failed
+        with self._lock:
+            if digest not in failed:
+                return False
+            failed.move_to_end(digest)
+            return True
+
+    def _failed_now(self, digest: bytes) -> None:
+        failed = self._failed
+        with self._lock:
+            failed[digest] = None
+            failed.move_to_end(digest)
+            if len(failed) > _FAILURE_LIMIT:
+                failed.popitem(last=False)  # the least recently seen
+
+    def _spend(self) -> bool:
+        """Take one password check from the budget; ``False`` when it is spent."""
+        rate = self._rate
+        if rate is None:
+            return True
+        with self._lock:
+            now = _clock()
+            elapsed = max(0.0, now - self._stamp)
+            self._allowance = min(self._burst, self._allowance + elapsed * rate)
+            self._stamp = now
+            if self._allowance < 1:
+                return False
+            self._allowance -= 1
+            return True
+
+
+def _basic_pair(credentials: str) -> str | None:
+    """``user:password`` from Basic credentials, or ``None`` when not base64 of UTF-8."""
+    try:
+        return base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _digest_bytes(token: str, entry: str) -> bytes:
+    """The 32 bytes of a configured token: its ``sha256:`` digest, or the hash of it in clear.
+
+    Raises:
+        ValueError: ``sha256:`` followed by anything but 64 hex digits.
+    """
+    if not token.startswith(_TOKEN_PREFIX):
+        return hashlib.sha256(token.encode("utf-8")).digest()
+    hex_digits = token[len(_TOKEN_PREFIX) :]
+    try:
+        digest = bytes.fromhex(hex_digits)
+    except ValueError:
+        digest = b""
+    if len(digest) != 32 or len(hex_digits) != 64:
+        # NOTE: the value is not quoted: it may be a secret pasted in the wrong place.
+        raise ValueError(
+            f"{entry}: not a sha256 digest (expected 'sha256:' and 64 hex digits, "
+            f"got 'sha256:' and {len(hex_digits)} characters; see negotiate.auth.token_digest)"
+        )
+    return digest
+
+
+def _dummy_hash(hashes: Iterable[str]) -> str:
+    """A hash for unknown users, costing what the configured ones cost (their commonest
+    parameters); it matches no password, so it needs no scrypt run to make."""
+    found = Counter(
+        (n, r, p, len(salt), len(digest))
+        for n, r, p, salt, digest in filter(None, map(_parse_hash, hashes))
+    )
+    n, r, p, salt_size, size = (
+        found.most_common(1)[0][0] if found else (_SCRYPT_N, _SCRYPT_R, _SCRYPT_P, 16, _SCRYPT_LEN)
+    )
+    salt = base64.b64encode(bytes(salt_size)).decode("ascii")
+    digest = base64.b64encode(bytes(size)).decode("ascii")
+    return f"scrypt${n}${r}${p}${salt}${digest}"
 
 
 SessionLookup = Callable[[Mapping[str, str]], Principal | None]
@@ -429,6 +581,16 @@ class Chain:
     def __init__(self, *authenticators: Authenticator) -> None:
         self.authenticators = authenticators
 
+    def costly(self, headers: Mapping[str, str]) -> bool:
+        """Whether any of them would run a slow check (see ``CredentialAuthenticator.costly``)."""
+        for authenticator in self.authenticators:
+            costly: Callable[[Mapping[str, str]], bool] | None = getattr(
+                authenticator, "costly", None
+            )
+            if costly is not None and costly(headers):
+                return True
+        return False
+
     def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
         """The first principal any authenticator finds, or ``None``.
 
@@ -451,13 +613,10 @@ class Chain:
 
 # -- partner applications ----------------------------------------------------------
 
-APP_TOKEN_HEADER = "SO-AppToken"
-"""The request header that carries a partner application's token."""
-
 AppTokenChecker = Callable[[str], str | None]
 """``(token) -> application name``, or ``None`` for a token it does not know.
 
-It may raise :class:`~negotiate.http.Unauthorized` itself (a revoked
+It may raise :class:`~negotiate.errors.Unauthorized` itself (a revoked
 partner, say); any other exception is a server error (500, logged).
 """
 
@@ -562,6 +721,11 @@ class RequireAppToken:
         # PERF: (principal, application) -> the principal naming it; dataclasses.replace
         # costs a microsecond. Filled up to a bound (inner principals may be per session).
         self._named: dict[tuple[Principal, str], Principal] = {}
+
+    def costly(self, headers: Mapping[str, str]) -> bool:
+        """Whether the inner authenticator would run a slow check (an app token check is cheap)."""
+        costly: Callable[[Mapping[str, str]], bool] | None = getattr(self.inner, "costly", None)
+        return costly is not None and costly(headers)
 
     def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
         """The inner authenticator's principal, with its application.

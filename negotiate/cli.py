@@ -39,7 +39,6 @@ from negotiate.media import MEDIA_FORM, MEDIA_JSON, parse_content_type
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
 from negotiate.schema import SCHEMAS, Schema, get_schema
-from negotiate.server import add_serve_arguments
 
 __all__ = ["convert", "main", "sample_contact", "version"]
 
@@ -154,6 +153,10 @@ def _parser() -> argparse.ArgumentParser:
         help="serve EnrichContactEntity over HTTP (needs the extra: pip install "
         "'negotiate[server]')",
     )
+    # NOTE: imported when the parser is built, not with this module: ``import negotiate.cli``
+    # (for ``convert``, say) loads no server machinery.
+    from negotiate.server import add_serve_arguments
+
     add_serve_arguments(serve)
     return parser
 

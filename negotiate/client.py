@@ -18,7 +18,7 @@ default base) to the request. Responses are decoded with the codec of their
 that was sent (as the server computed it), so every ``accept`` gives the same
 result. A server error comes back as the :class:`~negotiate.errors.NegotiateError`
 subclass of its status (404 :class:`~negotiate.errors.NotFound`, 401
-:class:`~negotiate.http.Unauthorized`, ...) with the server's message,
+:class:`~negotiate.errors.Unauthorized`, ...) with the server's message,
 location and details (``Supported``).
 
 Authentication (``auth``): a ``(user, password)`` pair for Basic, a string
@@ -39,21 +39,32 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("negotiate.client needs httpx: pip install 'negotiate[client]'") from exc
 
-from negotiate.auth import APP_TOKEN_HEADER
 from negotiate.codecs import CodecRegistry, default_registry
-from negotiate.errors import NegotiateError, UnsupportedMediaType
-from negotiate.http import error_class
+from negotiate.errors import NegotiateError, UnsupportedMediaType, error_class
 from negotiate.media import MEDIA_JSON
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import Schema, get_schema
-from negotiate.server import ENRICH_PATH, PREVIEW_PATH
+from negotiate.superoffice import (
+    APP_TOKEN_HEADER,
+    CULTURE_HEADER,
+    ENRICH_PATH,
+    ENRICH_REQUEST,
+    ENRICH_RESPONSE,
+    LANGUAGE_HEADER,
+    PREVIEW_PATH,
+    PREVIEW_REQUEST,
+    PREVIEW_RESPONSE,
+    TIMEZONE_HEADER,
+)
 
 __all__ = ["AsyncClient", "Bearer", "Client", "Ticket", "error_from_body"]
 
-_CONTACT = get_schema("ContactEntity")
-_ENRICH_REQUEST = get_schema("EnrichContactEntityRequest")
-_PREVIEW = get_schema("PreviewContact")
-_PREVIEW_REQUEST = get_schema("GetPreviewEnrichContactRequest")
+# NOTE: the endpoint's facts come from negotiate.superoffice, not the server: importing
+# the client loads no server machinery (authenticators, providers, SQLite, adapters).
+_CONTACT = get_schema(ENRICH_RESPONSE)
+_ENRICH_REQUEST = get_schema(ENRICH_REQUEST)
+_PREVIEW = get_schema(PREVIEW_RESPONSE)
+_PREVIEW_REQUEST = get_schema(PREVIEW_REQUEST)
 _ERROR_KEYS = frozenset({"Message", "MessageDetail", "Status", "Location"})
 
 Auth = tuple[str, str] | str | httpx.Auth | None
@@ -212,11 +223,11 @@ class _Base:
         content_type = send_as if media_type.params else codec.content_type(media_type.essence)
         headers = {"Content-Type": content_type, "Accept": accept}
         if timezone is not None:
-            headers["SO-TimeZone"] = timezone
+            headers[TIMEZONE_HEADER] = timezone
         if language is not None:
-            headers["SO-Language"] = language
+            headers[LANGUAGE_HEADER] = language
         if culture is not None:
-            headers["SO-Culture"] = culture
+            headers[CULTURE_HEADER] = culture
         params = {"$select": select} if select else {}
         return _Call(path, body, headers, params, response_schema, sent)
 
@@ -262,7 +273,7 @@ def error_from_body(status: int, data: Any, fallback: str = "") -> NegotiateErro
         fallback: the message when the body has none (the raw text, say).
 
     Returns:
-        An instance of the status's class (:func:`negotiate.http.error_class`);
+        An instance of the status's class (:func:`negotiate.errors.error_class`);
         ``status`` is set on the instance when the class is the base class.
     """
     if isinstance(data, Mapping) and len(data) == 1 and isinstance(data.get("Error"), Mapping):

@@ -16,12 +16,17 @@ else escapes the codecs. The tree::
      ├── Unprocessable              422  a patched value violates the schema
      ├── EncodeError                500  a value cannot be written in a format
      ├── BadGateway                 502  an upstream service failed
+     ├── ServiceUnavailable         503  the server cannot take the request now; retry
+     │    └── TooManyPasswordChecks 503  the budget of password checks is spent
      └── GatewayTimeout             504  an upstream service did not answer in time
 
 ``location`` says where: a JSON pointer (``/Persons/0/Rank``), an XML path
 (``/ContactEntity/Persons/Person[1]/Rank``) or a form key
 (``ContactEntity.Persons[0].Rank``); empty when the error concerns the whole
 body.
+
+:func:`error_class` maps an HTTP status back to its class (the client raises
+what the server answered).
 """
 
 from __future__ import annotations
@@ -41,9 +46,13 @@ __all__ = [
     "NotAcceptable",
     "NotFound",
     "PatchConflict",
+    "ServiceUnavailable",
+    "TooManyPasswordChecks",
     "Unauthorized",
     "Unprocessable",
     "UnsupportedMediaType",
+    "error_class",
+    "escape_pointer",
     "excerpt",
 ]
 
@@ -114,10 +123,14 @@ class NegotiateError(Exception):
         return self
 
 
+def escape_pointer(segment: str | int) -> str:
+    """One reference token of a JSON pointer (RFC 6901): ``~`` as ``~0``, ``/`` as ``~1``."""
+    return str(segment).replace("~", "~0").replace("/", "~1")
+
+
 def _segment(segment: str | int, style: str) -> str:
     if style == "pointer":
-        text = str(segment)
-        return "/" + text.replace("~", "~0").replace("/", "~1")
+        return "/" + escape_pointer(segment)
     return f"/{segment}"
 
 
@@ -202,8 +215,49 @@ class BadGateway(NegotiateError):
     title = "Bad Gateway"
 
 
+class ServiceUnavailable(NegotiateError):
+    """503: the server cannot take the request at the moment; the client may retry shortly."""
+
+    status = 503
+    title = "Service Unavailable"
+
+
+class TooManyPasswordChecks(ServiceUnavailable):
+    """503: the server's budget of password checks per second is spent; retry shortly."""
+
+
 class GatewayTimeout(NegotiateError):
     """504: an upstream service (the enrichment provider) did not answer in time."""
 
     status = 504
     title = "Gateway Timeout"
+
+
+def error_class(status: int) -> type[NegotiateError]:
+    """The :class:`NegotiateError` subclass for an HTTP status (the base class if none).
+
+    Args:
+        status: an HTTP status code.
+
+    Returns:
+        The most general class of that status (400 is ``MalformedBody``, 503
+        ``ServiceUnavailable``).
+    """
+    return _BY_STATUS.get(status, NegotiateError)
+
+
+def _by_status() -> dict[int, type[NegotiateError]]:
+    found: dict[int, type[NegotiateError]] = {}
+    stack: list[type[NegotiateError]] = [NegotiateError]
+    while stack:
+        cls = stack.pop(0)  # breadth first: the most general class of a status wins
+        if cls is not NegotiateError:
+            found.setdefault(cls.status, cls)
+        stack.extend(cls.__subclasses__())
+    found.pop(500, None)  # EncodeError is the server's own failure, not a category
+    return found
+
+
+# NOTE: built when this module is loaded, so it holds exactly the classes above: a
+# private subclass defined elsewhere (http's ``_Logged``) never becomes a status's class.
+_BY_STATUS = _by_status()

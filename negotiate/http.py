@@ -101,6 +101,7 @@ from negotiate.errors import (
     NotFound,
     Unauthorized as Unauthorized,
     UnsupportedMediaType,
+    error_class as error_class,
     excerpt,
 )
 from negotiate.media import MEDIA_JSON
@@ -148,30 +149,6 @@ MAX_ERROR_ITEMS = 64
 """The most items of any one list in an error body (longer ones are cut)."""
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def error_class(status: int) -> type[NegotiateError]:
-    """The :class:`NegotiateError` subclass for an HTTP status (the base class if none).
-
-    Args:
-        status: an HTTP status code.
-
-    Returns:
-        The most general class of that status (400 is ``MalformedBody``).
-    """
-    return _BY_STATUS.get(status, NegotiateError)
-
-
-def _by_status() -> dict[int, type[NegotiateError]]:
-    found: dict[int, type[NegotiateError]] = {}
-    stack: list[type[NegotiateError]] = [NegotiateError]
-    while stack:
-        cls = stack.pop(0)  # breadth first: the most general class of a status wins
-        if cls is not NegotiateError:
-            found.setdefault(cls.status, cls)
-        stack.extend(cls.__subclasses__())
-    found.pop(500, None)  # EncodeError is the server's own failure, not a category
-    return found
 
 
 # -- requests and responses ----------------------------------------------------
@@ -816,5 +793,3 @@ def _has_shaping(headers: Headers) -> bool:
         return not _SHAPING_RAW.isdisjoint(raw)
     return not _SHAPING.isdisjoint(headers._decoded())
 
-
-_BY_STATUS = _by_status()

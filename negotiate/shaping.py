@@ -73,6 +73,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo, available_timezones
 
+from negotiate._codegen import Source
 from negotiate.errors import EncodeError, MalformedBody, excerpt
 from negotiate.resources import DEFAULT_RESOURCES, Resources
 from negotiate.schema import SCHEMAS, FieldType, Kind, Schema
@@ -616,15 +617,30 @@ def _culture_header(value: str | None) -> str | None:
 _Ops = tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]
 _Walk = Callable[[Any, _Ops], Any]
 _TIMES, _CREATED, _TEXTS = 0, 1, 2
+_OP_NAMES: Final = ("times", "created", "texts")  # the ops as the generated code names them
 _UTC_FIELDS = frozenset({"CreatedDate", "UpdatedDate"})
 _WALKERS: dict[tuple[bool, bool], dict[str, _Walk]] = {}
+_SOURCES: dict[tuple[bool, bool], Source] = {}
+"""The generated walkers of each mode, for reading (``print(_SOURCES[mode].source)``)."""
 
 
 def _walker(carrier: str, times: bool, texts: bool) -> _Walk | None:
     walkers = _WALKERS.get((times, texts))
     if walkers is None:
-        walkers = _WALKERS[(times, texts)] = _Generator(times, texts).compile()
+        generator = _Generator(times, texts)
+        walkers = generator.compile()
+        _SOURCES[(times, texts)] = generator.source
+        _WALKERS[(times, texts)] = walkers
     return walkers.get(carrier)
+
+
+def _label(ftype: FieldType) -> str:
+    """A container type as part of a function name: ``list_EntityElement``, ``dict_string``."""
+    if ftype.kind is Kind.CARRIER:
+        return ftype.carrier
+    if ftype.item is None:
+        return ftype.spec
+    return f"{'list' if ftype.kind is Kind.ARRAY else 'dict'}_{_label(ftype.item)}"
 
 
 class _Generator:
@@ -633,19 +649,29 @@ class _Generator:
     def __init__(self, times: bool, texts: bool) -> None:
         self.times = times
         self.texts = texts
-        self.lines: list[str] = []
+        mode = "+".join(m for m, on in (("times", self.times), ("texts", self.texts)) if on)
+        self.source = Source(f"shaping walkers: {mode}")
+        self.default = self.source.constant(DATETIME_DEFAULT, "DATETIME_DEFAULT")
+        self.functions: list[list[str]] = []
+        self.walkers: dict[str, str] = {}
         self.helpers: dict[str, str] = {}
         self.relevant: set[str] = set()
 
     def compile(self) -> dict[str, _Walk]:
         self.relevant = self.find_relevant()
-        for name in sorted(self.relevant):
+        names = sorted(self.relevant)
+        # NOTE: every walker's name is fixed first: walkers call each other
+        # (recursive carriers too) before all of them are written.
+        for name in names:
+            self.walkers[name] = self.source.name(f"walk_{name}")
+        for name in names:
             self.carrier(SCHEMAS[name])
-        namespace: dict[str, Any] = {"DEFAULT": DATETIME_DEFAULT}
-        source = "\n".join(self.lines)
-        mode = "+".join(m for m, on in (("times", self.times), ("texts", self.texts)) if on)
-        exec(compile(source, f"<negotiate.shaping walkers: {mode}>", "exec"), namespace)
-        return {name: namespace[f"w_{name}"] for name in self.relevant}
+        for index, function in enumerate(self.functions):
+            if index:
+                self.source.add("")
+            self.source.extend(function)
+        namespace = self.source.compile()
+        return {name: namespace[self.walkers[name]] for name in names}
 
     def leaf(self, ftype: FieldType, name: str = "") -> int | None:
         if ftype.kind is Kind.DATETIME and self.times:
@@ -673,62 +699,64 @@ class _Generator:
             return self.reaches(ftype.item, found)
         return self.leaf(ftype) is not None
 
-    @staticmethod
-    def test(var: str, slot: int) -> str:
+    def test(self, var: str, slot: int) -> str:
         """The inline test: might the leaf function change this value?"""
         if slot == _TEXTS:
             return f"type({var}) is str and (':\"' in {var} or '[SR_' in {var})"
-        return f"type({var}) is str and {var} != DEFAULT"
+        return f"type({var}) is str and {var} != {self.default}"
 
     def carrier(self, schema: Schema) -> None:
-        out = [
-            f"def w_{schema.name}(d, ops):",
-            "    if type(d) is not dict: return d",
-            "    T, C, X = ops",
-            "    out = None",
-        ]
+        head = [f"def {self.walkers[schema.name]}(d, ops):", "    if type(d) is not dict: return d"]
+        body = ["    out = None"]
+        self.functions.append(head)  # before the helpers it brings: reads top-down
+        uses_ops = False
         for field in schema.fields:
             slot = self.leaf(field.type, field.name)
             key = repr(field.name)
             if slot is not None:
-                call = f"{'TCX'[slot]}(v)"
-                out += [f"    v = d.get({key})", f"    if {self.test('v', slot)}:"]
+                call = f"{_OP_NAMES[slot]}(v)"
+                body += [f"    v = d.get({key})", f"    if {self.test('v', slot)}:"]
+                uses_ops = True
             elif self.reaches(field.type, self.relevant):
                 call = f"{self.container(field.type)}(v, ops)"
-                out += [f"    v = d.get({key})", "    if v is not None:"]
+                body += [f"    v = d.get({key})", "    if v is not None:"]
             else:
                 continue
-            out += [
+            body += [
                 f"        n = {call}",
                 "        if n is not v:",
                 "            if out is None: out = d.copy()",
                 f"            out[{key}] = n",
             ]
-        out.append("    return d if out is None else out")
-        self.lines.extend([*out, ""])
+        body.append("    return d if out is None else out")
+        if uses_ops:
+            head.append(f"    {', '.join(_OP_NAMES)} = ops")
+        head += body
 
     def container(self, ftype: FieldType) -> str:
         """The function walking a non-null value of a relevant carrier, array or dict."""
         if ftype.kind is Kind.CARRIER:
-            return f"w_{ftype.carrier}"
+            return self.walkers[ftype.carrier]
         if ftype.spec in self.helpers:
             return self.helpers[ftype.spec]
-        name = self.helpers[ftype.spec] = f"h{len(self.helpers)}"
+        name = self.helpers[ftype.spec] = self.source.name(f"walk_{_label(ftype)}")
+        lines: list[str] = []
+        self.functions.append(lines)
         item = ftype.item
         assert item is not None
         slot = self.leaf(item)
         if slot is not None:
-            test, call = self.test("x", slot), f"{'TCX'[slot]}(x)"
+            test, call = self.test("x", slot), f"{_OP_NAMES[slot]}(x)"
         else:
             test, call = "x is not None", f"{self.container(item)}(x, ops)"
         if ftype.kind is Kind.ARRAY:
             kind, loop = "list", "for k, x in enumerate(v):"
         else:
             kind, loop = "dict", "for k, x in v.items():"
-        self.lines += [
+        lines += [
             f"def {name}(v, ops):",
             f"    if type(v) is not {kind}: return v",
-            "    T, C, X = ops",
+            *([f"    {', '.join(_OP_NAMES)} = ops"] if slot is not None else []),
             "    out = None",
             f"    {loop}",
             f"        if {test}:",
@@ -737,6 +765,5 @@ class _Generator:
             "                if out is None: out = v.copy()",
             "                out[k] = n",
             "    return v if out is None else out",
-            "",
         ]
         return name

@@ -14,12 +14,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from conftest import PASSWORD, TICKET, TOKEN, USER, UvicornThread, basic, bearer
+from helpers import PASSWORD, TICKET, TOKEN, USER, UvicornThread, basic, bearer
 
-from negotiate import auth, server
+from negotiate import auth
 from negotiate.asgi import ASGIAdapter
 from negotiate.auth import (
-    APP_TOKEN_HEADER,
     AppTokens,
     Chain,
     CredentialAuthenticator,
@@ -31,8 +30,18 @@ from negotiate.auth import (
 )
 from negotiate.client import AsyncClient, Client, Ticket
 from negotiate.enrich import EmbeddedProvider
-from negotiate.http import App, Context, Headers, Operation, Unauthorized
-from negotiate.server import ENRICH_PATH, ServerConfig, app_factory, create_app, enrich_operations
+from negotiate.errors import Unauthorized
+from negotiate.http import App, Context, Headers, Operation
+from negotiate.server import (
+    ENRICH_PATH,
+    ServerConfig,
+    app_factory,
+    create_app,
+    enrich_operations,
+    launch,
+    serve,
+)
+from negotiate.superoffice import APP_TOKEN_HEADER
 
 APP_TOKEN = "partner-app-token-5f1c0a"
 OTHER_TOKEN = "other-app-token-93d2e7"
@@ -446,7 +455,7 @@ class TestConfig:
 
     def test_worker_processes_get_them(self, monkeypatch: pytest.MonkeyPatch) -> None:
         cfg = ServerConfig(tokens={"ci": TOKEN}, app_tokens={"acme": token_digest(APP_TOKEN)})
-        monkeypatch.setenv(server._RESOLVED_ENV, json.dumps(cfg.to_dict()))
+        monkeypatch.setenv(launch._RESOLVED_ENV, json.dumps(cfg.to_dict()))
         authenticator = app_factory().app.authenticator
         assert authenticator.authenticate(Headers({**bearer(), **app_token()})) == Principal(
             "ci", "Bearer", "acme"
@@ -455,19 +464,17 @@ class TestConfig:
             authenticator.authenticate(Headers(bearer()))
 
     def test_the_banner_shows_the_header(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(
-            server, "_uvicorn", lambda: type("U", (), {"run": staticmethod(lambda *a, **k: None)})
-        )
+        monkeypatch.setattr(launch, "_launch", lambda *args: 0)
         out = io.StringIO()
         cfg = ServerConfig(app_tokens={"acme": token_digest(APP_TOKEN)})
-        assert server.serve(config=cfg, out=out) == 0
+        assert serve(port=0, config=cfg, out=out) == 0
         banner = out.getvalue()
         assert (
             "-H 'Authorization: Bearer " in banner
         )  # a demo token: app tokens are not credentials
         assert "-H 'SO-AppToken: <your application token>'" in banner
         out = io.StringIO()
-        assert server.serve(config=ServerConfig(tokens={"ci": TOKEN}), out=out) == 0
+        assert serve(port=0, config=ServerConfig(tokens={"ci": TOKEN}), out=out) == 0
         assert "SO-AppToken" not in out.getvalue()
 
 

@@ -1,18 +1,25 @@
-"""The ASGI adapter: in process (httpx.ASGITransport, hand-made scopes) and under uvicorn."""
+"""The ASGI adapter: in process (httpx.ASGITransport, hand-made scopes) and under uvicorn.
+
+The application behind it is the house one (``helpers.house_app``), not the
+reference server's.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from conftest import (
+from helpers import (
+    COMPLETE_PATH,
+    HOUSE_ID,
     REQUEST_TYPES,
     RESPONSE_TYPES,
+    SUMMARY_PATH,
     UvicornThread,
     basic,
     bearer,
@@ -24,10 +31,21 @@ from negotiate.asgi import ASGIAdapter, NegotiateMiddleware
 from negotiate.auth import ANONYMOUS
 from negotiate.http import App, Context, Operation
 from negotiate.options import Options
-from negotiate.server import ENRICH_PATH, PREVIEW_PATH
 
 JSON = "application/json"
 Message = MutableMapping[str, Any]
+
+
+@pytest.fixture(scope="module")
+def app(house: App) -> App:
+    """The application behind the adapter: the house one, not the reference server's."""
+    return house
+
+
+@pytest.fixture(scope="module")
+def enrich_id() -> str:
+    """An EnrichId the house directory knows."""
+    return HOUSE_ID
 
 
 def run(coro: Any) -> Any:
@@ -56,7 +74,7 @@ async def call(
     return sent, read
 
 
-def http_scope(path: str = ENRICH_PATH, method: str = "POST", **headers: str) -> dict[str, Any]:
+def http_scope(path: str = COMPLETE_PATH, method: str = "POST", **headers: str) -> dict[str, Any]:
     return {
         "type": "http",
         "method": method,
@@ -77,7 +95,7 @@ class TestInProcess:
             transport = httpx.ASGITransport(app=ASGIAdapter(app))
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 return await client.post(
-                    ENRICH_PATH,
+                    COMPLETE_PATH,
                     params={"$select": "Name,Address"},
                     json={"ContactEntity": sample, "EnrichId": enrich_id},
                     headers={**bearer(), "SO-TimeZone": "UTC"},
@@ -172,7 +190,7 @@ class TestInProcess:
             transport = httpx.ASGITransport(app=web)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 ours = await client.post(
-                    PREVIEW_PATH, json={"EnrichId": enrich_id}, headers=basic()
+                    SUMMARY_PATH, json={"EnrichId": enrich_id}, headers=basic()
                 )
                 theirs = await client.get("/hello")
                 return ours, theirs
@@ -210,8 +228,15 @@ class TestInProcess:
 
 
 @pytest.fixture(scope="module")
-def client(asgi_server: UvicornThread) -> Any:
-    with httpx.Client(base_url=asgi_server.url, headers=bearer(), timeout=10) as http:
+def house_server(app: App) -> Iterator[UvicornThread]:
+    """The house application under uvicorn (real HTTP on 127.0.0.1)."""
+    with UvicornThread(ASGIAdapter(app)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def client(house_server: UvicornThread) -> Any:
+    with httpx.Client(base_url=house_server.url, headers=bearer(), timeout=10) as http:
         yield http
 
 
@@ -225,7 +250,7 @@ def test_every_type_over_real_http(
     sample["Department"] = 'US:"Sales";NO:"Salg";'
     headers = {"SO-TimeZone": "UTC", "SO-Language": "nb"}
     expected = client.post(
-        ENRICH_PATH,
+        COMPLETE_PATH,
         params={"$select": select},
         json={"ContactEntity": sample, "EnrichId": enrich_id},
         headers=headers,
@@ -233,7 +258,7 @@ def test_every_type_over_real_http(
     assert expected["DbiLastModified"] == "2019-07-11T09:24:47.8282933"
     assert expected["Department"] == "Salg"
     response = client.post(
-        ENRICH_PATH,
+        COMPLETE_PATH,
         params={"$select": select},
         content=encode_request(content_type, {"ContactEntity": sample, "EnrichId": enrich_id}),
         headers={**headers, "Content-Type": content_type, "Accept": accept},
@@ -248,13 +273,13 @@ def test_every_type_over_real_http(
     ("method", "path", "headers", "body", "status"),
     [
         ("POST", "/api/v1/Agents/Contact/Nope", {}, b"{}", 404),
-        ("GET", ENRICH_PATH, {}, b"", 405),
-        ("POST", ENRICH_PATH, {"Accept": "image/png"}, b"{}", 406),
-        ("POST", ENRICH_PATH, {"Content-Type": "text/plain"}, b"x", 415),
-        ("POST", ENRICH_PATH, {"Content-Type": JSON}, b"{", 400),
-        ("POST", ENRICH_PATH, {"Content-Type": JSON}, b'{"EnrichId": "NO-1"}', 404),
-        ("POST", ENRICH_PATH, {"Authorization": "Bearer nope"}, b"{}", 401),
-        ("POST", ENRICH_PATH, {"Authorization": ""}, b"{}", 401),
+        ("GET", COMPLETE_PATH, {}, b"", 405),
+        ("POST", COMPLETE_PATH, {"Accept": "image/png"}, b"{}", 406),
+        ("POST", COMPLETE_PATH, {"Content-Type": "text/plain"}, b"x", 415),
+        ("POST", COMPLETE_PATH, {"Content-Type": JSON}, b"{", 400),
+        ("POST", COMPLETE_PATH, {"Content-Type": JSON}, b'{"EnrichId": "NO-1"}', 404),
+        ("POST", COMPLETE_PATH, {"Authorization": "Bearer nope"}, b"{}", 401),
+        ("POST", COMPLETE_PATH, {"Authorization": ""}, b"{}", 401),
     ],
     ids=["404", "405", "406", "415", "400", "unknown-id", "401-wrong", "401-none"],
 )
@@ -276,7 +301,7 @@ def test_refusals_over_real_http(
         assert response.headers["allow"] == "POST"
 
 
-def test_413_over_real_http(asgi_server: UvicornThread) -> None:
+def test_413_over_real_http() -> None:
     app = App(
         [Operation("/x", lambda v, c: v, None, None)],
         authenticator=ANONYMOUS,

@@ -1,13 +1,21 @@
-"""The httpx client, against the reference server over real HTTP on loopback."""
+"""The httpx client against the reference application: in process, and a few over real HTTP.
+
+Most tests run the reference application in process, through httpx's own
+transports: ``httpx.WSGITransport`` for :class:`Client`,
+``httpx.ASGITransport`` for :class:`AsyncClient` (and ``httpx.MockTransport``
+for answers no server gives). Three run it under uvicorn on loopback (one
+sync, one async, one error path), so the client is also seen over sockets.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from conftest import (
+from helpers import (
     CONTACT,
     PASSWORD,
     PATCH_REQUEST_TYPES,
@@ -17,25 +25,43 @@ from conftest import (
     TOKEN,
     USER,
     WRAPPER,
+    XML_RESPONSE_TYPES,
     UvicornThread,
 )
 
+from negotiate.asgi import ASGIAdapter
 from negotiate.client import AsyncClient, Client, Ticket, error_from_body
 from negotiate.enrich import EmbeddedProvider, enrich_contact, preview_contact
 from negotiate.errors import (
+    GatewayTimeout,
     InvalidValue,
     MalformedBody,
     NegotiateError,
     NotAcceptable,
     NotFound,
+    Unauthorized,
     UnsupportedMediaType,
 )
-from negotiate.http import GatewayTimeout, Unauthorized
+from negotiate.http import App
+from negotiate.wsgi import WSGIAdapter
+
+BASE_URL = "http://negotiate.test"
+
+
+def in_process(app: App, auth: Any) -> Client:
+    """A client of ``app`` through httpx's WSGI transport (no sockets)."""
+    return Client(BASE_URL, auth=auth, transport=httpx.WSGITransport(app=WSGIAdapter(app)))
+
+
+def async_in_process(app: App, auth: Any) -> AsyncClient:
+    """An async client of ``app`` through httpx's ASGI transport (no sockets)."""
+    transport = httpx.ASGITransport(app=ASGIAdapter(app))
+    return AsyncClient(BASE_URL, auth=auth, transport=transport)
 
 
 @pytest.fixture(scope="module")
-def client(asgi_server: UvicornThread) -> Any:
-    with Client(asgi_server.url, auth=TOKEN) as found:
+def client(app: App) -> Iterator[Client]:
+    with in_process(app, TOKEN) as found:
         yield found
 
 
@@ -147,10 +173,8 @@ def test_bad_timezone_is_400(client: Client, enrich_id: str) -> None:
     ["wrong-token", ("tje0", "wrong"), Ticket("wrong"), None],
     ids=["bearer", "basic", "ticket", "none"],
 )
-def test_refused_credentials_are_unauthorized(
-    asgi_server: UvicornThread, enrich_id: str, auth: Any
-) -> None:
-    with Client(asgi_server.url, auth=auth) as other, pytest.raises(Unauthorized) as caught:
+def test_refused_credentials_are_unauthorized(app: App, enrich_id: str, auth: Any) -> None:
+    with in_process(app, auth) as other, pytest.raises(Unauthorized) as caught:
         other.preview(enrich_id)
     assert caught.value.status == 401
 
@@ -158,8 +182,8 @@ def test_refused_credentials_are_unauthorized(
 @pytest.mark.parametrize(
     "auth", [(USER, PASSWORD), Ticket(TICKET), TOKEN], ids=["basic", "ticket", "bearer"]
 )
-def test_accepted_credentials(asgi_server: UvicornThread, enrich_id: str, auth: Any) -> None:
-    with Client(asgi_server.url, auth=auth) as other:
+def test_accepted_credentials(app: App, enrich_id: str, auth: Any) -> None:
+    with in_process(app, auth) as other:
         assert other.preview(enrich_id)["Name"]
 
 
@@ -283,30 +307,67 @@ def test_error_from_body(
 # -- async ---------------------------------------------------------------------------------------
 
 
-def test_the_async_client(
-    asgi_server: UvicornThread, sample: dict[str, Any], provider: EmbeddedProvider, enrich_id: str
-) -> None:
-    async def go() -> list[Any]:
-        async with AsyncClient(asgi_server.url, auth=(USER, PASSWORD)) as client:
-            calls = [
-                client.enrich(sample, enrich_id, send_as=send_as, accept=accept)
-                for send_as in REQUEST_TYPES
-                for accept in RESPONSE_TYPES
-            ]
-            results = await asyncio.gather(*calls)
-            results.append(await client.preview(enrich_id, select="Name"))
-            try:
-                await client.enrich(None, "NO-000000000")
-            except NotFound as exc:
-                results.append(exc)
-            return results
+async def async_round(client: AsyncClient, sample: dict[str, Any], enrich_id: str) -> list[Any]:
+    """Every request type with every response type at once, a preview, and a refusal."""
+    async with client:
+        calls = [
+            client.enrich(sample, enrich_id, send_as=send_as, accept=accept)
+            for send_as in REQUEST_TYPES
+            for accept in RESPONSE_TYPES
+        ]
+        results = await asyncio.gather(*calls)
+        results.append(await client.preview(enrich_id, select="Name"))
+        try:
+            await client.enrich(None, "NO-000000000")
+        except NotFound as exc:
+            results.append(exc)
+        return results
 
-    results = run_async(go())
-    want = expected(sample, provider, enrich_id)
+
+def check_async_round(results: list[Any], want: Any) -> None:
     assert all(r == want for r in results[:-2])
     assert results[-2]["Name"] and results[-2]["Address"] is None
     assert isinstance(results[-1], NotFound)
 
 
+def test_the_async_client(
+    app: App, sample: dict[str, Any], provider: EmbeddedProvider, enrich_id: str
+) -> None:
+    client = async_in_process(app, (USER, PASSWORD))
+    results = run_async(async_round(client, sample, enrich_id))
+    check_async_round(results, expected(sample, provider, enrich_id))
+
+
 def run_async(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+# -- over real HTTP (the reference application under uvicorn) ----------------------------------
+
+
+def test_the_client_over_real_http(
+    asgi_server: UvicornThread, sample: dict[str, Any], provider: EmbeddedProvider, enrich_id: str
+) -> None:
+    want = expected(sample, provider, enrich_id)
+    with Client(asgi_server.url, auth=(USER, PASSWORD)) as client:
+        for send_as in REQUEST_TYPES:
+            assert client.enrich(sample, enrich_id, send_as=send_as) == want, send_as
+        for accept in RESPONSE_TYPES:
+            assert client.enrich(sample, enrich_id, accept=accept) == want, accept
+        assert client.preview(enrich_id, select="Name")["Address"] is None
+
+
+def test_the_async_client_over_real_http(
+    asgi_server: UvicornThread, sample: dict[str, Any], provider: EmbeddedProvider, enrich_id: str
+) -> None:
+    client = AsyncClient(asgi_server.url, auth=Ticket(TICKET))
+    results = run_async(async_round(client, sample, enrich_id))
+    check_async_round(results, expected(sample, provider, enrich_id))
+
+
+def test_refusals_over_real_http(asgi_server: UvicornThread, enrich_id: str) -> None:
+    with Client(asgi_server.url, auth="wrong-token") as other, pytest.raises(Unauthorized):
+        other.preview(enrich_id)
+    with Client(asgi_server.url, auth=TOKEN) as client, pytest.raises(NotFound) as caught:
+        client.enrich(None, "NO-000000000", accept=XML_RESPONSE_TYPES[0])
+    assert (caught.value.status, caught.value.location) == (404, "/EnrichId")

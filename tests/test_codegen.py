@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import linecache
 import traceback
 
 import pytest
@@ -55,3 +57,44 @@ def test_every_source_gets_its_own_file_name() -> None:
     first.compile()
     second.compile()
     assert first.filename != second.filename
+
+
+def test_reserved_names_and_constants_never_clash() -> None:
+    source = Source("test names")
+    assert source.name("walk_Contact") == "walk_Contact"
+    assert source.name("walk_Contact") == "walk_Contact_2"
+    assert source.constant(["x"], "walk_Contact") == "walk_Contact_3"
+    assert source.name("list[str]") == "list_str_"
+    assert source.name("class") == "class_"
+    assert source.constant(0, "None") == "None_"
+    walk = source.name("walk_Contact")
+    source.add(f"def {walk}(): return walk_Contact_3", "def class_(): return None_")
+    namespace = source.compile()
+    assert namespace[walk]() == ["x"] and namespace["class_"]() == 0
+
+
+def test_forget_with_drops_the_text_when_the_owner_dies() -> None:
+    source = Source("test forget")
+    source.add("def f():", "    return 1")
+    f = source.compile()["f"]
+    source.forget_with(f)
+    assert linecache.getline(source.filename, 2) == "    return 1\n"
+    del f
+    source.namespace.clear()  # the function and its globals: gone
+    gc.collect()
+    assert source.filename not in linecache.cache
+    assert source.source == "def f():\n    return 1\n"  # the text stays with the Source
+
+
+def test_forget_with_takes_an_unhashable_owner() -> None:
+    class Owner:
+        __hash__ = None  # type: ignore[assignment]
+
+    source = Source("test forget unhashable")
+    source.add("x = 1")
+    source.compile()
+    owner = Owner()
+    source.forget_with(owner)
+    assert source.filename in linecache.cache
+    del owner
+    assert source.filename not in linecache.cache

@@ -13,18 +13,16 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import CONTACT, FakeEnrichment, bearer, free_socket
+from helpers import CONTACT, FakeEnrichment, bearer, free_socket
 from hypothesis import HealthCheck, given, settings
 from strategies import carriers
 
 from negotiate.auth import ANONYMOUS
 from negotiate.enrich import (
-    BadGateway,
     Company,
     ContactPoint,
     EmbeddedProvider,
     EnrichmentProvider,
-    GatewayTimeout,
     HttpProvider,
     Location,
     email_key,
@@ -32,6 +30,7 @@ from negotiate.enrich import (
     phone_key,
     preview_contact,
 )
+from negotiate.errors import BadGateway, GatewayTimeout
 from negotiate.schema import get_schema
 from negotiate.server import ENRICH_PATH, PREVIEW_PATH, create_app
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import CONTACT, REQUEST_TYPES, RESPONSE_TYPES, bearer
+from helpers import CONTACT, REQUEST_TYPES, RESPONSE_TYPES, bearer
 
 from negotiate.auth import ANONYMOUS
 from negotiate.codecs import BaseCodec, CodecRegistry, JsonCodec

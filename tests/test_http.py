@@ -1,4 +1,10 @@
-"""The framework-neutral core (negotiate.http), in process: no sockets."""
+"""The framework-neutral core (negotiate.http), in process: no sockets.
+
+The application under test is the house one (``helpers.house_app``): the tests'
+own operations over the catalogue's carriers, not the reference server's; what
+the reference server adds through the core (enrichment, its patch bases) is
+tested in test_server.py.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,21 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import (
+from helpers import (
+    COMPLETE_PATH,
     CONTACT,
+    HOUSE_ID,
     PATCH_REQUEST_TYPES,
     PATCH_RESPONSE_TYPES,
-    REGISTRY,
     REQUEST_TYPES,
     RESPONSE_TYPES,
+    SUMMARY_PATH,
     WRAPPER,
     XML_RESPONSE_TYPES,
     bearer,
     decode_response,
     encode_request,
+    error_of,
     is_patch,
 )
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -26,33 +35,37 @@ from strategies import carriers
 
 from negotiate.auth import ANONYMOUS
 from negotiate.errors import (
+    BadGateway,
     BodyTooLarge,
+    GatewayTimeout,
     InvalidValue,
     MalformedBody,
+    MethodNotAllowed,
     NegotiateError,
     NotAcceptable,
     NotFound,
     PatchConflict,
+    Unauthorized,
     Unprocessable,
     UnsupportedMediaType,
-)
-from negotiate.http import (
-    App,
-    BadGateway,
-    Context,
-    Exchange,
-    GatewayTimeout,
-    Headers,
-    MethodNotAllowed,
-    Operation,
-    Response,
-    Unauthorized,
     error_class,
 )
+from negotiate.http import App, Context, Exchange, Headers, Operation, Response
 from negotiate.options import Options
-from negotiate.server import ENRICH_PATH, PREVIEW_PATH
 
 JSON = "application/json"
+
+
+@pytest.fixture(scope="module")
+def app(house: App) -> App:
+    """The application under test: the house one, not the reference server's."""
+    return house
+
+
+@pytest.fixture(scope="module")
+def enrich_id() -> str:
+    """An EnrichId the house directory knows."""
+    return HOUSE_ID
 
 
 def post(
@@ -62,7 +75,7 @@ def post(
     content_type: str | None = JSON,
     accept: str | None = None,
     query: str | bytes = b"",
-    path: str = ENRICH_PATH,
+    path: str = COMPLETE_PATH,
     auth: bool = True,
     **extra: str,
 ) -> Response:
@@ -77,16 +90,6 @@ def post(
 
 def wrapper(contact: Any, enrich_id: str) -> bytes:
     return orjson.dumps({"ContactEntity": contact, "EnrichId": enrich_id})
-
-
-def error_of(response: Response) -> dict[str, Any]:
-    media = response.header("content-type")
-    assert media is not None
-    codec, parsed = REGISTRY.for_content_type(media)
-    data = codec.decode(response.body, None, media_type=parsed)
-    if "Error" in data and len(data) == 1:
-        data = data["Error"]
-    return dict(data)
 
 
 # -- headers -------------------------------------------------------------------
@@ -175,7 +178,7 @@ class TestRouting:
 
     @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "HEAD"])
     def test_wrong_method_is_405_with_allow(self, app: App, method: str) -> None:
-        response = app.handle(method, ENRICH_PATH, b"", bearer(), b"")
+        response = app.handle(method, COMPLETE_PATH, b"", bearer(), b"")
         assert response.status == 405
         assert response.header("allow") == "POST"
         assert error_of(response)["Allowed"] == ["POST"]
@@ -183,9 +186,9 @@ class TestRouting:
     @pytest.mark.parametrize(
         "path",
         [
-            ENRICH_PATH.lower(),
-            ENRICH_PATH.upper(),
-            ENRICH_PATH + "/",
+            COMPLETE_PATH.lower(),
+            COMPLETE_PATH.upper(),
+            COMPLETE_PATH + "/",
         ],
         ids=["lower", "upper", "trailing-slash"],
     )
@@ -204,7 +207,7 @@ class TestRouting:
     def test_wrong_token_is_401(self, app: App, enrich_id: str) -> None:
         response = app.handle(
             "POST",
-            ENRICH_PATH,
+            COMPLETE_PATH,
             b"",
             {"Authorization": "Bearer nope", "Content-Type": JSON},
             wrapper(None, enrich_id),
@@ -224,9 +227,9 @@ class TestRouting:
             App([op, op], authenticator=ANONYMOUS)
 
     def test_handles_and_operations(self, app: App) -> None:
-        assert app.handles(ENRICH_PATH.lower())
+        assert app.handles(COMPLETE_PATH.lower())
         assert not app.handles("/")
-        assert [op.path for op in app.operations] == [ENRICH_PATH, PREVIEW_PATH]
+        assert [op.path for op in app.operations] == [COMPLETE_PATH, SUMMARY_PATH]
         assert app.blocking is False
 
 
@@ -272,7 +275,7 @@ class TestNegotiation:
             "400": lambda: post(app, b"{"),
             "401": lambda: post(app, body, auth=False),
             "404": lambda: post(app, body, path="/x"),
-            "405": lambda: app.handle("GET", ENRICH_PATH, b"", bearer(), b""),
+            "405": lambda: app.handle("GET", COMPLETE_PATH, b"", bearer(), b""),
             "406": lambda: post(app, body, accept="image/png"),
             "413": lambda: post(app, b"x" * (app.options.max_body + 1)),
             "415": lambda: post(app, body, content_type="text/plain"),
@@ -286,7 +289,7 @@ class TestNegotiation:
 
     def test_413_by_content_length_before_the_body(self, app: App) -> None:
         headers = {**bearer(), "Content-Type": JSON, "Content-Length": str(10**12)}
-        started = app.start("POST", ENRICH_PATH, b"", headers)
+        started = app.start("POST", COMPLETE_PATH, b"", headers)
         assert isinstance(started, Response)
         assert started.status == 413
         assert error_of(started)["Limit"] == app.options.max_body
@@ -315,7 +318,7 @@ class TestNegotiation:
     ) -> None:
         # an accepted length lets the (empty) body through: it then lacks an EnrichId
         headers = {**bearer(), "Content-Type": JSON, "Content-Length": length}
-        response = app.handle("POST", ENRICH_PATH, b"", headers, b"")
+        response = app.handle("POST", COMPLETE_PATH, b"", headers, b"")
         assert response.status == status
         assert detail in error_of(response)["MessageDetail"]
 
@@ -324,17 +327,19 @@ class TestNegotiation:
     )
     def test_malformed_content_length_is_400(self, app: App, length: str) -> None:
         headers = {**bearer(), "Content-Type": JSON, "Content-Length": length}
-        response = app.handle("POST", ENRICH_PATH, b"", headers, b"")
+        response = app.handle("POST", COMPLETE_PATH, b"", headers, b"")
         assert response.status == 400
 
     def test_start_then_finish_is_handle(self, app: App, enrich_id: str) -> None:
         headers = {**bearer(), "Content-Type": JSON}
-        started = app.start("POST", ENRICH_PATH, b"", headers)
+        started = app.start("POST", COMPLETE_PATH, b"", headers)
         assert isinstance(started, Exchange)
         assert started.context.principal is not None
         assert started.context.principal.name == "ci"
         body = wrapper(None, enrich_id)
-        assert started.finish(body).body == app.handle("POST", ENRICH_PATH, b"", headers, body).body
+        assert (
+            started.finish(body).body == app.handle("POST", COMPLETE_PATH, b"", headers, body).body
+        )
 
 
 # -- every request type and every response type ---------------------------------------
@@ -478,7 +483,7 @@ class TestShaping:
         sample["Department"] = 'US:"Supplier";NO:"Leverandør";'
         response = app.handle(
             "POST",
-            ENRICH_PATH,
+            COMPLETE_PATH,
             b"",
             {**bearer(), "Content-Type": JSON, header: value},
             wrapper(sample, enrich_id),
@@ -722,7 +727,7 @@ _BODIES = st.one_of(
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     method=st.sampled_from(["POST", "GET", "post", "OPTIONS", "X"]),
-    path=st.sampled_from([ENRICH_PATH, PREVIEW_PATH, "/", ENRICH_PATH.lower() + "/", "/api"]),
+    path=st.sampled_from([COMPLETE_PATH, SUMMARY_PATH, "/", COMPLETE_PATH.lower() + "/", "/api"]),
     query=st.one_of(st.just(""), st.text(max_size=40), st.just("$select=Name,Nope")),
     headers=st.dictionaries(_HEADER_NAMES, _HEADER_VALUES, max_size=6),
     body=_BODIES,

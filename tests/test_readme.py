@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import CONTACT, REGISTRY, SAMPLE, TOKEN, bearer, decode_response
+from helpers import CONTACT, REGISTRY, SAMPLE, TOKEN, bearer, decode_response
 
 from negotiate.http import App
 

@@ -1,7 +1,14 @@
-"""The reference server: configuration, the application factory, and `serve` end to end."""
+"""The reference server: its operations through the core, configuration, and `serve` end to end.
+
+The core's own tests (test_http, test_asgi, test_wsgi) run against the house
+application; what the reference server's operations do through the core
+(enrichment under ``$select``, its errors in every codec, its patch bases, its
+ASGI and WSGI applications) is tested here.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -13,22 +20,38 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
+import httpx
 import orjson
 import pytest
-from conftest import TOKEN, bearer, free_socket
+from helpers import (
+    CONTACT,
+    PATCH_REQUEST_TYPES,
+    PATCH_RESPONSE_TYPES,
+    RESPONSE_TYPES,
+    TOKEN,
+    bearer,
+    decode_response,
+    error_of,
+    free_socket,
+    is_patch,
+)
 
-from negotiate import server
 from negotiate.auth import ANONYMOUS, hash_password, token_digest
 from negotiate.http import App
 from negotiate.server import (
+    CONFIG_ENV,
     ENRICH_PATH,
     PREVIEW_PATH,
     ServerConfig,
     app_factory,
+    asgi_app,
     create_app,
+    launch as server_launch,
     load_config,
     serve,
+    wsgi_app,
 )
 
 JSON = {"Content-Type": "application/json"}
@@ -83,6 +106,115 @@ class TestOperations:
         result = orjson.loads(response.body)
         assert result["Name"] == provider.lookup(enrich_id).name
         assert result["Address"] is None and result["CountryId"] == 0  # not selected
+
+    def test_the_operations(self, app: App) -> None:
+        assert app.handles(ENRICH_PATH.lower())
+        assert [op.path for op in app.operations] == [ENRICH_PATH, PREVIEW_PATH]
+        assert app.blocking is False  # the embedded provider: a local lookup, no thread needed
+
+
+# -- the operations through the core --------------------------------------------------------
+
+
+def enrich(app: App, body: Any, query: bytes = b"", **headers: str) -> Any:
+    """POST a body (given as data, JSON-encoded) to EnrichContactEntity; ``Content_Type=``."""
+    sent = {**JSON, **bearer(), **{k.replace("_", "-"): v for k, v in headers.items()}}
+    return app.handle("POST", ENRICH_PATH, query, sent, orjson.dumps(body))
+
+
+class TestThroughTheCore:
+    def test_select_keeps_what_enrichment_added(
+        self, app: App, sample: dict[str, Any], enrich_id: str
+    ) -> None:
+        body = {"ContactEntity": sample, "EnrichId": enrich_id}
+        response = enrich(app, body, b"$select=Name,Phones,Address/Formatted")
+        assert response.status == 200, response.body
+        result = orjson.loads(response.body)
+        assert result["Name"] == sample["Name"]
+        assert len(result["Phones"]) > len(sample["Phones"])  # the company's phones added
+        assert result["Address"]["Formatted"] and result["Address"]["Street"] is None
+        assert result["ContactId"] == 0  # not selected
+
+    @pytest.mark.parametrize("accept", RESPONSE_TYPES)
+    def test_an_unknown_enrich_id_in_every_response_type(self, app: App, accept: str) -> None:
+        response = enrich(app, {"EnrichId": "NO-000000000"}, Accept=accept)
+        assert response.status == 404
+        content_type = response.header("content-type")
+        assert content_type is not None
+        assert content_type.startswith("application/json" if is_patch(accept) else accept)
+        error = error_of(response)
+        assert "Unknown EnrichId 'NO-000000000'" in error["MessageDetail"]
+        assert error["Location"] == "/EnrichId"
+
+    @pytest.mark.parametrize("content_type", PATCH_REQUEST_TYPES)
+    def test_a_patch_request_applies_to_the_wrapper_default(
+        self, app: App, enrich_id: str, content_type: str
+    ) -> None:
+        if content_type.startswith("application/json-patch"):
+            body: Any = [
+                {"op": "add", "path": "/EnrichId", "value": enrich_id},
+                {"op": "add", "path": "/ContactEntity", "value": {"Name": "Nordvik"}},
+            ]
+        else:
+            body = {"EnrichId": enrich_id, "ContactEntity": {"Name": "Nordvik"}}
+        response = enrich(app, body, Content_Type=content_type)
+        assert response.status == 200, response.body
+        assert orjson.loads(response.body)["Name"] == "Nordvik"
+
+    @pytest.mark.parametrize("accept", PATCH_RESPONSE_TYPES)
+    def test_a_patch_response_is_the_diff_from_what_was_sent(
+        self, app: App, sample: dict[str, Any], enrich_id: str, accept: str
+    ) -> None:
+        for contact in (None, sample):
+            body = {"ContactEntity": contact, "EnrichId": enrich_id}
+            expected = orjson.loads(enrich(app, body).body)
+            response = enrich(app, body, Accept=accept)
+            assert response.status == 200
+            base = contact if contact is not None else CONTACT.default()
+            assert decode_response(accept, response.body, base) == expected
+
+    def test_the_asgi_app(
+        self, config: ServerConfig, sample: dict[str, Any], enrich_id: str
+    ) -> None:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=asgi_app(config))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                return await client.post(
+                    ENRICH_PATH,
+                    params={"$select": "Name,Address"},
+                    json={"ContactEntity": sample, "EnrichId": enrich_id},
+                    headers={**bearer(), "SO-TimeZone": "UTC"},
+                )
+
+        response = asyncio.run(go())
+        assert response.status_code == 200
+        assert response.headers["vary"] == "Accept"
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+        result = response.json()
+        assert result["Name"] == sample["Name"] and result["Address"]["Formatted"]
+        assert result["Phones"] is None
+
+    def test_the_wsgi_app(self, config: ServerConfig, enrich_id: str) -> None:
+        body = orjson.dumps({"EnrichId": enrich_id})
+        environ: dict[str, Any] = {}
+        setup_testing_defaults(environ)
+        environ.update(
+            {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": PREVIEW_PATH,
+                "CONTENT_TYPE": "application/json",
+                "CONTENT_LENGTH": str(len(body)),
+                "HTTP_AUTHORIZATION": bearer()["Authorization"],
+                "wsgi.input": io.BytesIO(body),
+            }
+        )
+        statuses: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+            statuses.append(status)
+
+        out = b"".join(wsgi_app(config)(environ, start_response))
+        assert statuses == ["200 OK"] and orjson.loads(out)["Name"]
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -162,10 +294,10 @@ unknown = "error"
             ServerConfig.from_dict({"nope": 1})
 
     def test_load_config_sources(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.delenv(server.CONFIG_ENV, raising=False)
+        monkeypatch.delenv(CONFIG_ENV, raising=False)
         assert load_config() == ServerConfig()
         path = write(tmp_path, '[auth]\ntokens = { a = "b" }')
-        monkeypatch.setenv(server.CONFIG_ENV, str(path))
+        monkeypatch.setenv(CONFIG_ENV, str(path))
         assert load_config().tokens == {"a": "b"}
         given = ServerConfig(insecure_no_auth=True)
         assert load_config(given) is given
@@ -184,13 +316,11 @@ unknown = "error"
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv(
-            server._RESOLVED_ENV, json.dumps(ServerConfig(tokens={"x": "y"}).to_dict())
+            server_launch._RESOLVED_ENV, json.dumps(ServerConfig(tokens={"x": "y"}).to_dict())
         )
         assert app_factory().app.handles(ENRICH_PATH)
-        monkeypatch.delenv(server._RESOLVED_ENV)
-        monkeypatch.setenv(
-            server.CONFIG_ENV, str(write(tmp_path, "[auth]\ninsecure_no_auth = true"))
-        )
+        monkeypatch.delenv(server_launch._RESOLVED_ENV)
+        monkeypatch.setenv(CONFIG_ENV, str(write(tmp_path, "[auth]\ninsecure_no_auth = true")))
         assert app_factory().app.authenticator is ANONYMOUS
 
 
@@ -211,47 +341,53 @@ class TestServe:
             serve()
 
     def test_banner_and_uvicorn_arguments(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        calls: list[dict[str, Any]] = []
+        calls: list[Any] = []
 
-        class FakeUvicorn:
-            @staticmethod
-            def run(app: str, **kwargs: Any) -> None:
-                calls.append({"app": app, **kwargs})
-                config = ServerConfig.from_dict(json.loads(os.environ[server._RESOLVED_ENV]))
-                calls.append({"config": config})
+        def launch(uvicorn: Any, config: Any, sock: Any) -> int:
+            calls.append(config)
+            calls.append(
+                ServerConfig.from_dict(json.loads(os.environ[server_launch._RESOLVED_ENV]))
+            )
+            return 0
 
-        monkeypatch.setattr(server, "_uvicorn", lambda: FakeUvicorn)
+        monkeypatch.setattr(server_launch, "_launch", launch)
         out = io.StringIO()
-        assert serve("0.0.0.0", 8123, 3, out=out) == 0
+        assert serve("0.0.0.0", 0, 3, out=out) == 0
+        port = calls[0].port
         banner = out.getvalue()
         token = re.search(r"demo token \(valid until this server stops\): (\S+)", banner)
         assert token is not None
         assert f"-H 'Authorization: Bearer {token[1]}'" in banner
         assert (
-            "curl -s -X POST 'http://127.0.0.1:8123/api/v1/Agents/Contact/EnrichContactEntity"
+            f"curl -s -X POST 'http://127.0.0.1:{port}/api/v1/Agents/Contact/EnrichContactEntity"
             in banner
         )
-        assert calls[0]["app"] == "negotiate.server:app_factory"
-        assert (calls[0]["host"], calls[0]["port"], calls[0]["workers"]) == ("0.0.0.0", 8123, 3)
-        assert calls[0]["factory"] is True
-        assert calls[1]["config"].tokens == {"demo": token_digest(token[1])}
-        assert server._RESOLVED_ENV not in os.environ
+        assert calls[0].app == "negotiate.server:app_factory"
+        assert (calls[0].host, calls[0].workers) == ("0.0.0.0", 3)
+        assert calls[0].factory is True
+        assert calls[1].tokens == {"demo": token_digest(token[1])}
+        assert server_launch._RESOLVED_ENV not in os.environ
 
     def test_insecure_banner_warns(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(
-            server, "_uvicorn", lambda: type("U", (), {"run": staticmethod(lambda *a, **k: None)})
-        )
+        monkeypatch.setattr(server_launch, "_launch", lambda *args: 0)
         out = io.StringIO()
-        assert serve(insecure_no_auth=True, out=out) == 0
+        assert serve(port=0, insecure_no_auth=True, out=out) == 0
         assert "authentication is OFF" in out.getvalue()
         assert "Authorization" not in out.getvalue()
 
     def test_uvicorn_exit_status_is_returned(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        def fail(*args: Any, **kwargs: Any) -> None:
-            raise SystemExit(3)
+        import uvicorn
 
-        monkeypatch.setattr(server, "_uvicorn", lambda: type("U", (), {"run": staticmethod(fail)}))
-        assert serve(config=ServerConfig(tokens={"a": TOKEN}), out=io.StringIO()) == 3
+        class Server:
+            def __init__(self, config: Any) -> None:
+                pass
+
+            def run(self, sockets: Any) -> None:
+                raise SystemExit(3)
+
+        fake = type("U", (), {"Config": uvicorn.Config, "Server": Server})
+        monkeypatch.setattr(server_launch, "_uvicorn", lambda: fake)
+        assert serve(port=0, config=ServerConfig(tokens={"a": TOKEN}), out=io.StringIO()) == 3
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the printed command needs curl")

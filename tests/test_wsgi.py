@@ -1,17 +1,24 @@
-"""The WSGI adapter: direct environ calls, and under wsgiref with real HTTP."""
+"""The WSGI adapter: direct environ calls, and under wsgiref with real HTTP.
+
+The application behind it is the house one (``helpers.house_app``), not the
+reference server's (whose ``wsgi_app`` is tested in test_server.py).
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from conftest import (
+from helpers import (
+    COMPLETE_PATH,
+    HOUSE_ID,
     REQUEST_TYPES,
     RESPONSE_TYPES,
+    SUMMARY_PATH,
     WsgirefThread,
     bearer,
     decode_response,
@@ -21,10 +28,21 @@ from conftest import (
 from negotiate.auth import ANONYMOUS
 from negotiate.http import App, Context, Operation
 from negotiate.options import Options
-from negotiate.server import ENRICH_PATH, PREVIEW_PATH, wsgi_app
 from negotiate.wsgi import WSGIAdapter
 
 JSON = "application/json"
+
+
+@pytest.fixture(scope="module")
+def app(house: App) -> App:
+    """The application behind the adapter: the house one, not the reference server's."""
+    return house
+
+
+@pytest.fixture(scope="module")
+def enrich_id() -> str:
+    """An EnrichId the house directory knows."""
+    return HOUSE_ID
 
 
 class Input(io.BytesIO):
@@ -40,7 +58,7 @@ class Input(io.BytesIO):
 
 
 def environ(
-    path: str = ENRICH_PATH,
+    path: str = COMPLETE_PATH,
     body: bytes = b"",
     *,
     method: str = "POST",
@@ -160,13 +178,14 @@ class TestDirect:
         assert status == "200 OK" and seen == ["/æ"]
 
     def test_script_name_is_part_of_the_path(self, app: App, enrich_id: str) -> None:
+        script_name, _, tail = SUMMARY_PATH.rpartition("/")
         env = environ(
-            "/GetPreviewEnrichContact",
+            "/" + tail,
             orjson.dumps({"EnrichId": enrich_id}),
             Content_Type=JSON,
             AUTHORIZATION=bearer()["Authorization"],
         )
-        env["SCRIPT_NAME"] = "/api/v1/Agents/Contact"
+        env["SCRIPT_NAME"] = script_name
         status, _, _ = call(WSGIAdapter(app), env)
         assert status == "200 OK"
 
@@ -177,23 +196,22 @@ class TestDirect:
 
         adapter = WSGIAdapter(app, fallback=other)
         assert call(adapter, environ("/health", method="GET"))[0] == "204 No Content"
-        assert call(adapter, environ(ENRICH_PATH, method="GET"))[0] == "405 Method Not Allowed"
-
-    def test_reference_wsgi_app(self, config: Any, enrich_id: str) -> None:
-        body = orjson.dumps({"EnrichId": enrich_id})
-        env = environ(
-            PREVIEW_PATH, body, Content_Type=JSON, AUTHORIZATION=bearer()["Authorization"]
-        )
-        status, _, out = call(wsgi_app(config), env)
-        assert status == "200 OK" and orjson.loads(out)["Name"]
+        assert call(adapter, environ(COMPLETE_PATH, method="GET"))[0] == "405 Method Not Allowed"
 
 
 # -- under wsgiref, real HTTP --------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def client(wsgi_server: WsgirefThread) -> Any:
-    with httpx.Client(base_url=wsgi_server.url, headers=bearer(), timeout=10) as http:
+def house_server(app: App) -> Iterator[WsgirefThread]:
+    """The house application under wsgiref (real HTTP on 127.0.0.1)."""
+    with WsgirefThread(WSGIAdapter(app)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def client(house_server: WsgirefThread) -> Any:
+    with httpx.Client(base_url=house_server.url, headers=bearer(), timeout=10) as http:
         yield http
 
 
@@ -210,14 +228,14 @@ def test_types_over_real_http(
     headers = {"SO-TimeZone": "NO"}
     select = "Name,Phones,Address/Formatted,DbiLastModified"
     expected = client.post(
-        ENRICH_PATH,
+        COMPLETE_PATH,
         params={"$select": select},
         json={"ContactEntity": sample, "EnrichId": enrich_id},
         headers=headers,
     ).json()
     assert expected["DbiLastModified"] == "2019-07-11T13:24:47"
     response = client.post(
-        ENRICH_PATH,
+        COMPLETE_PATH,
         params={"$select": select},
         content=encode_request(content_type, {"ContactEntity": sample, "EnrichId": enrich_id}),
         headers={**headers, "Content-Type": content_type, "Accept": accept},
@@ -231,12 +249,12 @@ def test_types_over_real_http(
     ("method", "path", "headers", "body", "status"),
     [
         ("POST", "/nope", {}, b"{}", 404),
-        ("PUT", ENRICH_PATH, {}, b"", 405),
-        ("POST", ENRICH_PATH, {"Accept": "text/html"}, b"{}", 406),
-        ("POST", ENRICH_PATH, {"Content-Type": "image/png"}, b"x", 415),
-        ("POST", ENRICH_PATH, {"Content-Type": JSON, "Content-Length": "99999999999"}, b"", 413),
-        ("POST", ENRICH_PATH, {"Authorization": "Basic eA=="}, b"{}", 401),
-        ("POST", ENRICH_PATH, {"Content-Type": JSON}, b"[1]", 400),
+        ("PUT", COMPLETE_PATH, {}, b"", 405),
+        ("POST", COMPLETE_PATH, {"Accept": "text/html"}, b"{}", 406),
+        ("POST", COMPLETE_PATH, {"Content-Type": "image/png"}, b"x", 415),
+        ("POST", COMPLETE_PATH, {"Content-Type": JSON, "Content-Length": "99999999999"}, b"", 413),
+        ("POST", COMPLETE_PATH, {"Authorization": "Basic eA=="}, b"{}", 401),
+        ("POST", COMPLETE_PATH, {"Content-Type": JSON}, b"[1]", 400),
     ],
     ids=["404", "405", "406", "415", "413", "401", "400"],
 )

@@ -10,12 +10,33 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from negotiate.errors import BodyTooLarge
+from negotiate.errors import EXCERPT_LIMIT, BodyTooLarge, MalformedBody
 from negotiate.media import MediaType
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import Schema
 
-__all__ = ["BaseCodec", "Codec"]
+__all__ = ["BaseCodec", "Codec", "clip", "too_many_nodes"]
+
+
+def clip(text: str) -> str:
+    """Client text shown unquoted in a message (a name, a key), cut as ``excerpt`` cuts."""
+    return text if len(text) <= EXCERPT_LIMIT else text[:EXCERPT_LIMIT] + "…"
+
+
+def too_many_nodes(limit: int, nodes: str, location: str = "") -> MalformedBody:
+    """The 400 of a body past its work budget, :attr:`Options.max_nodes`.
+
+    Every decoder raises this one error, located at the first node past the
+    budget, so that clients see one message and one ``Limit`` field for it.
+
+    Args:
+        limit: the budget.
+        nodes: what a node is in the format ("JSON values and keys").
+        location: where the first node past the budget is.
+    """
+    return MalformedBody(
+        f"Over the limit of {limit} nodes ({nodes}) in one body", location=location, limit=limit
+    )
 
 
 @runtime_checkable

@@ -59,13 +59,20 @@ lost:
   ``/ContactEntity/Persons/Person[2]/Rank``. The result then passes through the schema's
   normaliser, as JSON's does, so defaults, order and limits are the same.
 
-Hardening: the body is parsed by lxml with entity resolution, DTD loading, network
-access and huge-tree mode off. A DOCTYPE (only the prolog may hold one) is refused with a
-400 before the parser runs, so a billion-laughs or external-entity document is never
-expanded or fetched (and, in depth, a parsed document with a DOCTYPE is refused too);
-libxml2 refuses nesting deeper than 256 elements, and :attr:`Options.max_depth` and
-:attr:`Options.max_items` apply as for JSON. A bare entity reference (``&x;``) without a
-DTD is a syntax error, so a 400.
+Hardening: the body is parsed by lxml with entity resolution, DTD loading and network
+access off. A DOCTYPE (only the prolog may hold one) is refused with a 400 before the
+parser runs, so a billion-laughs or external-entity document is never expanded or
+fetched (and, in depth, a parsed document with a DOCTYPE is refused too); nesting deeper
+than 256 elements is a 400, and :attr:`Options.max_depth` and :attr:`Options.max_items`
+apply as for JSON, to elements the schema ignores too. A bare entity reference (``&x;``)
+without a DTD is a syntax error, so a 400. A body over 10 MB is parsed in libxml2's huge
+mode, which lifts only its size limits (so that a text node over 10 MB, which the writer
+may write, reads back): :attr:`Options.max_body` bounds the sizes instead.
+
+Work budget: a document's elements and attributes count against :attr:`Options.max_nodes`.
+Byte counts clear most bodies before parsing; one they cannot clear is fed to a pull
+parser chunk by chunk, counted between chunks, and refused at the first chunk that goes
+past the budget: a 400 at the XML path of the first node past it.
 
 Character encoding (RFC 7303 §3.2): a byte order mark wins, then the ``charset``
 parameter, then the XML declaration's ``encoding``, else UTF-8. The charset parameter
@@ -93,17 +100,18 @@ import codecs
 import math
 import re
 from collections.abc import Callable
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, cast
 
 from lxml import etree
 
-from negotiate.codecs.base import BaseCodec
+from negotiate.codecs.base import BaseCodec, clip, too_many_nodes
 from negotiate.errors import (
     EncodeError,
     InvalidValue,
     MalformedBody,
     NegotiateError,
     UnsupportedMediaType,
+    excerpt,
 )
 from negotiate.media import MEDIA_TEXT_XML, MEDIA_XML, MediaType
 from negotiate.options import DEFAULT_OPTIONS, Options
@@ -221,7 +229,7 @@ def _utf8_body(body: bytes, media_type: MediaType | None) -> bytes:
         codec = text_codec(charset)
         if codec is None:
             raise UnsupportedMediaType(
-                f"Unsupported charset {charset!r} for XML", supported=_SUPPORTED
+                f"Unsupported charset {excerpt(charset)} for XML", supported=_SUPPORTED
             )
         return body if codec in _UTF8_NAMES else _transcode(body, codec, "charset parameter")
     head = body[:4]
@@ -235,7 +243,7 @@ def _utf8_body(body: bytes, media_type: MediaType | None) -> bytes:
     codec = text_codec(label)
     if codec is None:
         raise UnsupportedMediaType(
-            f"Unsupported encoding {label!r} in the XML declaration", supported=_SUPPORTED
+            f"Unsupported encoding {excerpt(label)} in the XML declaration", supported=_SUPPORTED
         )
     return body if codec in _UTF8_NAMES else _transcode(body, codec, "XML declaration")
 
@@ -258,24 +266,45 @@ def _transcode(body: bytes, name: str, source: str) -> bytes:
 # -- hardened parsing -----------------------------------------------------------------------
 
 
-def _parser() -> etree.XMLParser:
+def _parser_options(huge: bool) -> dict[str, Any]:
     # NOTE: encoding="utf-8" overrides the document's declaration: _utf8_body has
     # already transcoded the bytes, and the declaration may still name the original.
-    return etree.XMLParser(
-        encoding="utf-8",
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        remove_blank_text=False,
-        collect_ids=False,
-    )
+    return {
+        "encoding": "utf-8",
+        "resolve_entities": False,
+        "no_network": True,
+        "load_dtd": False,
+        "dtd_validation": False,
+        "huge_tree": huge,
+        "remove_comments": True,
+        "remove_pis": True,
+        "remove_blank_text": False,
+        "collect_ids": False,
+    }
+
+
+def _parser(huge: bool = False) -> etree.XMLParser:
+    return etree.XMLParser(**_parser_options(huge))
 
 
 _PARSER = _parser()
+# NOTE: libxml2 refuses a text node, attribute value or start tag over 10,000,000
+# bytes unless XML_PARSE_HUGE is set, and the writer must be able to send any text
+# within max_body. "huge" lifts libxml2's size limits (text, names, buffers, to 1 GB)
+# and its depth limit (256 to 2048), nothing else: the DTD, entity and network
+# options stay off, and without a DTD there is no entity to amplify. In their place:
+# max_body bounds every size, max_nodes the node count, and _DEEPER puts the depth
+# limit of 256 back. It is used only for bodies over 10 MB, the only ones that can
+# reach those size limits (names are kept under theirs by the writer).
+_HUGE_PARSER = _parser(huge=True)
+_HUGE_FROM = 10_000_000
+_LIBXML_DEPTH = 256
+_DEEPER = etree.XPath("boolean(" + "/".join(["*"] * _LIBXML_DEPTH) + ")")
+_FEED = 1 << 16
+_NODES = "XML elements and attributes"
+_ROOT_NAME = re.compile(rb"<([^\s/>!?]+)")
+_AFTER = "descendant::* | following::*"
+_NEW_NODES = etree.XPath(f"count({_AFTER}) + count(({_AFTER})/@*)")
 # PERF: valid date-times seen (bounded), shared by reader and writer.
 _DATETIMES: set[str] = set()
 _SPACE = b" \t\r\n"
@@ -332,7 +361,11 @@ def _blank_default_namespace(body: bytes, root: int) -> bytes:
 
 
 def parse_xml(
-    body: bytes, media_type: MediaType | None = None, *, keep_default_namespace: bool = True
+    body: bytes,
+    media_type: MediaType | None = None,
+    *,
+    keep_default_namespace: bool = True,
+    max_nodes: int | None = None,
 ) -> Any:
     """Parse a document with the hardened parser; returns the root element.
 
@@ -341,28 +374,144 @@ def parse_xml(
         media_type: the Content-Type (its charset is honoured).
         keep_default_namespace: ``False`` drops the root's default namespace
             declaration, so unprefixed elements have plain tags (faster to read).
+        max_nodes: if given, the most elements and attributes the document may
+            hold; parsing stops at the first one past it.
 
     Raises:
-        MalformedBody: not well-formed, a DOCTYPE, too deep, or bad bytes.
+        MalformedBody: not well-formed, a DOCTYPE, too deep, bad bytes, or over
+            ``max_nodes`` (located by the XML path of the first node past it).
         UnsupportedMediaType: the charset or declared encoding is not supported.
     """
     data = _utf8_body(body, media_type)
     start = _check_prolog(data)
     if not keep_default_namespace:
         data = _blank_default_namespace(data, start)
+    huge = len(data) > _HUGE_FROM
     try:
-        root = etree.fromstring(data, _PARSER)
+        if max_nodes is not None and _may_exceed(data, max_nodes):
+            root = _parse_counting(data, start, max_nodes, huge)
+        else:
+            root = etree.fromstring(data, _HUGE_PARSER if huge else _PARSER)
     except etree.XMLSyntaxError as exc:
-        message = str(exc.msg) if exc.msg else str(exc)
-        if "Excessive depth" in message:
-            line, column = exc.position or (0, 0)
-            raise MalformedBody(
-                f"XML nested deeper than 256 elements (line {line}, column {column})"
-            ) from None
-        raise MalformedBody(f"Malformed XML: {message}") from None
+        raise _syntax_error(exc) from None
+    if huge and _DEEPER(root):
+        raise MalformedBody(f"XML nested deeper than {_LIBXML_DEPTH} elements")
     if root.getroottree().docinfo.internalDTD is not None:  # NOTE: defence in depth
         raise MalformedBody("XML with a DOCTYPE is not accepted", location="/")
     return root
+
+
+def _syntax_error(exc: etree.XMLSyntaxError) -> MalformedBody:
+    message = str(exc.msg) if exc.msg else str(exc)
+    if "Excessive depth" in message:
+        line, column = exc.position or (0, 0)
+        return MalformedBody(
+            f"XML nested deeper than {_LIBXML_DEPTH} elements (line {line}, column {column})"
+        )
+    return MalformedBody(f"Malformed XML: {message}")
+
+
+def _may_exceed(data: bytes, limit: int) -> bool:
+    """Whether ``data`` may hold more than ``limit`` elements and attributes.
+
+    PERF: an upper bound from byte counts, in C. Every node takes at least four
+    bytes (``<a/>``, `` a=""``), so a short body needs no count. A start tag is a
+    ``<`` that opens no end tag, comment, CDATA section or processing instruction;
+    an attribute has a ``=``. Both also count lookalikes in text, comments and
+    CDATA, so the bound is only ever too high, never too low.
+    """
+    if len(data) <= 4 * limit:
+        return False
+    tags = data.count(b"<") - data.count(b"</") - data.count(b"<!") - data.count(b"<?")
+    return tags + data.count(b"=") > limit
+
+
+def _parse_counting(data: bytes, start: int, limit: int, huge: bool) -> Any:
+    """Parse chunk by chunk, counting nodes; stop at the first chunk that goes past ``limit``.
+
+    PERF: the tree is counted between chunks by XPath, in C, from the last element
+    counted (its descendants and what follows it, with their attributes): no Python
+    step per element. Only the root gets an event, to hold the tree by.
+    """
+    match = _ROOT_NAME.match(data, start)
+    local = match[1].rpartition(b":")[2].decode("utf-8", "replace") if match else "*"
+    options = _parser_options(huge)
+    parser = etree.XMLPullParser(events=("start",), tag="{*}" + local, **options)
+    root: Any = None
+    last: Any = None
+    count = 0
+    pos, size = 0, len(data)
+    while True:
+        done = pos >= size
+        if done:
+            result = parser.close()
+        else:
+            parser.feed(data[pos : pos + _FEED])
+            pos += _FEED
+        events = parser.read_events()
+        if root is None:
+            for _, el in events:
+                root = last = el
+                names: list[str] = el.keys()  # type: ignore[union-attr,assignment]
+                count = 1 + len(names)
+                if count > limit:  # the root fits (limit >= 1), not all its attributes
+                    where = f"{_path_of(el)}/@{_local(names[limit - 1])}"
+                    raise too_many_nodes(limit, _NODES, where)
+                break
+        for _ in events:  # NOTE: an element named as the root: drained, not counted here
+            pass
+        if last is not None:
+            new = int(cast(float, _NEW_NODES(last)))
+            if count + new > limit:
+                found = last.xpath(f"({_AFTER} | ({_AFTER})/@*)[{limit - count + 1}]")
+                raise too_many_nodes(limit, _NODES, _node_path(found[0]))
+            count += new
+            last = _last_element(root)
+        if done:
+            return result
+
+
+def _last_element(root: Any) -> Any:
+    """The last element in document order (PERF: ``el[-1]`` is O(1), ``len(el)`` is not)."""
+    node = root
+    while True:
+        try:
+            node = node[-1]
+        except IndexError:
+            return node
+
+
+def _node_path(node: Any) -> str:
+    """The XML path of an element, or of an attribute (``/Root/Child[1]/@name``)."""
+    if getattr(node, "is_attribute", False):
+        return f"{_path_of(node.getparent())}/@{_local(node.attrname)}"
+    return _path_of(node)
+
+
+def _path_of(el: Any) -> str:
+    """The XML path of an element: ``/Root/Child[2]/Leaf[1]`` (positions by name)."""
+    parts: list[str] = []
+    node = el
+    while True:
+        parent = node.getparent()
+        tag = node.tag
+        local = _local(tag)
+        if parent is None:
+            parts.append(local)
+            break
+        # PERF: XPath counts in C (a name test, not a predicate: ten times faster);
+        # walking the preceding siblings would create a proxy for each. A local name
+        # is an NCName, safe to put in the expression.
+        if tag[:1] == "{":
+            found = node.xpath(
+                f"count(preceding-sibling::n:{local})", namespaces={"n": tag[1 : tag.index("}")]}
+            )
+        else:
+            found = node.xpath(f"count(preceding-sibling::{local})")
+        position = 1 + int(found)
+        parts.append(f"{local}[{position}]")
+        node = parent
+    return "/" + "/".join(reversed(parts))
 
 
 def _local(tag: str) -> str:
@@ -400,7 +549,7 @@ def _nil(el: Any) -> bool:
                 return True
             if text in ("false", "0"):
                 return False
-            raise InvalidValue(f"Expected i:nil to be true or false, got {flag!r}")
+            raise InvalidValue(f"Expected i:nil to be true or false, got {excerpt(flag)}")
     return False
 
 
@@ -412,8 +561,7 @@ def _empty(el: Any) -> bool:
 
 
 def _snippet(text: str) -> str:
-    text = text.strip()
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+    return excerpt(text.strip(), 40)
 
 
 def _no_text(el: Any) -> None:
@@ -429,7 +577,7 @@ def _no_tail(child: Any) -> None:
 
 
 def _not_text(el: Any) -> InvalidValue:
-    return InvalidValue(f"Expected text, got element <{_local(el[0].tag)}>")
+    return InvalidValue(f"Expected text, got element <{clip(_local(el[0].tag))}>")
 
 
 def _leaf(el: Any) -> str | None:
@@ -481,7 +629,7 @@ def _pair_parts(pair: Any) -> tuple[Any, Any]:
             value_el = part
         else:
             what = "given more than once" if role in ("key", "value") else "not Key or Value"
-            raise InvalidValue(f"Element <{_local(part.tag)}> is {what}").at(
+            raise InvalidValue(f"Element <{clip(_local(part.tag))}> is {what}").at(
                 _position(part), style="xml"
             )
     if key_el is None:
@@ -548,7 +696,9 @@ class _Readers:
         table: dict[str, tuple[str, int, Any]] = {}
         names = list(schema.names)
         size = len(names)
-        strict = self.options.unknown == "error"
+        options = self.options
+        strict = options.unknown == "error"
+        limit = options.max_items
         skip = ("", _SKIP, None)
 
         def bind(tag: str) -> tuple[str, int, Any]:
@@ -556,7 +706,7 @@ class _Readers:
             field = schema.field(local)
             if field is None:
                 if strict:
-                    raise InvalidValue(f"Unknown property {local!r} for {schema.name}")
+                    raise InvalidValue(f"Unknown property {excerpt(local)} for {schema.name}")
                 entry = skip
             else:
                 entry = (field.name, *self.entry(field.type))
@@ -572,6 +722,7 @@ class _Readers:
             # PERF: a slice builds the child list in C, faster than iterating.
             children = el[:]
             expected = len(children)  # NOTE: a duplicate shows as len(out) < expected
+            skipped = 0
             for child in children:
                 try:
                     tail = child.tail
@@ -615,6 +766,14 @@ class _Readers:
                             continue
                         value = reader(value)
                     else:
+                        skipped += 1
+                        if skipped > limit:
+                            raise InvalidValue(
+                                f"Too many unknown properties for {schema.name} (limit {limit})",
+                                limit=limit,
+                            )
+                        if len(child):
+                            _check_ignored(child, options)
                         expected -= 1
                         continue
                     out[name] = value
@@ -711,7 +870,7 @@ class _Readers:
                     if key is None:
                         raise InvalidValue("A dictionary key cannot be nil")
                     if key in out:
-                        raise InvalidValue(f"Key {key!r} is given more than once")
+                        raise InvalidValue(f"Key {excerpt(key)} is given more than once")
                     if value_el is None:
                         out[key] = None
                     else:
@@ -876,7 +1035,7 @@ def _enum_parser(spec: EnumSpec) -> _Parse:
     def parse(text: str) -> str:
         names = text.replace(",", " ").split()
         if not names:
-            raise ValueError(f"Expected {spec.name} names, got {text!r}")
+            raise ValueError(f"Expected {spec.name} names, got {excerpt(text)}")
         return spec.from_xml(" ".join(names))
 
     return parse
@@ -1254,9 +1413,9 @@ def _find_invalid(value: Any, pointer: str = "") -> str | None:
 def _plain(el: Any, parent_ns: dict[str | None, str], depth: int, options: Options) -> Any:
     """One element as xmltodict.parse (process_namespaces=False) would give it."""
     if depth > options.max_depth:
-        raise InvalidValue(f"Nested deeper than the limit of {options.max_depth}")
+        raise _too_deep(options)
     if len(el) > options.max_items:
-        raise InvalidValue(f"Too many children: {len(el)} (limit {options.max_items})")
+        raise _too_many_children(el, options)
     nsmap: dict[str | None, str] = el.nsmap
     item: dict[str, Any] = {}
     for prefix, uri in nsmap.items():
@@ -1264,6 +1423,11 @@ def _plain(el: Any, parent_ns: dict[str | None, str], depth: int, options: Optio
             item["@xmlns" if prefix is None else f"@xmlns:{prefix}"] = uri
     for name, value in el.attrib.items():
         item["@" + _qname(name, nsmap, attribute=True)] = value
+    if len(item) > options.max_items:
+        raise InvalidValue(
+            f"Too many attributes: {len(item)} (limit {options.max_items})",
+            limit=options.max_items,
+        )
     texts = [el.text] if el.text else []
     for child in el:
         key = _qname(child.tag, child.nsmap, prefix=child.prefix)
@@ -1289,6 +1453,52 @@ def _plain(el: Any, parent_ns: dict[str | None, str], depth: int, options: Optio
     return item
 
 
+def _too_deep(options: Options) -> InvalidValue:
+    return InvalidValue(
+        f"Nested deeper than the limit of {options.max_depth}", limit=options.max_depth
+    )
+
+
+def _too_many_children(el: Any, options: Options) -> InvalidValue:
+    return InvalidValue(
+        f"Too many children: {len(el)} (limit {options.max_items})", limit=options.max_items
+    )
+
+
+def _check_ignored(el: Any, options: Options) -> None:
+    """Hold an element the schema ignores to the limits a schemaless read applies.
+
+    The element counts as a document's root (depth 1): no element below it may be
+    deeper than ``max_depth`` or have more than ``max_items`` children.
+
+    Raises:
+        InvalidValue: located by the XML path below ``el`` (the caller adds ``el``).
+    """
+    # PERF: level by level; only elements with children are visited.
+    max_depth, max_items = options.max_depth, options.max_items
+    level = [el]
+    depth = 1
+    while level:
+        below: list[Any] = []
+        for node in level:
+            if len(node) > max_items:
+                raise _too_many_children(node, options).at(*_below(node, el), style="xml")
+            if depth >= max_depth:
+                raise _too_deep(options).at(*_below(node[0], el), style="xml")
+            below.extend([child for child in node if len(child)])
+        level = below
+        depth += 1
+
+
+def _below(node: Any, top: Any) -> list[str]:
+    """The path segments (``Name[n]``) from just below ``top`` down to ``node``."""
+    segments: list[str] = []
+    while node is not top:
+        segments.append(_position(node))
+        node = node.getparent()
+    return segments[::-1]
+
+
 def _qname(
     clark: str, nsmap: dict[str | None, str], *, prefix: str | None = None, attribute: bool = False
 ) -> str:
@@ -1305,6 +1515,7 @@ def _qname(
     return f"{prefix}:{local}" if prefix else local
 
 
+_NAME_LIMIT = 50_000
 _NCNAME = r"[A-Za-z_\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*"
 _NAME = re.compile(f"{_NCNAME}(?::{_NCNAME})?")
 
@@ -1335,10 +1546,13 @@ class _PlainWriter:
         self.out: list[str] = []
 
     def element(self, name: Any, value: Any, where: str, scope: frozenset[str], depth: int) -> None:
+        # NOTE: the root is at depth 1, as the reader counts: what is written, reads back.
         if depth > self.options.max_depth:
-            raise EncodeError(f"Nested deeper than the limit of {self.options.max_depth}")
+            raise EncodeError(
+                f"Nested deeper than the limit of {self.options.max_depth}", location=where
+            )
         values = value if isinstance(value, list) else [value]
-        if depth == 0 and len(values) != 1:
+        if depth == 1 and len(values) != 1:
             raise EncodeError("An XML document has exactly one root element")
         self._name(name, where)
         for index, item in enumerate(values):
@@ -1412,13 +1626,21 @@ class _PlainWriter:
     @staticmethod
     def _name(name: Any, where: str) -> None:
         if not isinstance(name, str) or _NAME.fullmatch(name) is None:
-            raise EncodeError(f"{name!r} is not an XML name", location=where)
+            raise EncodeError(f"{excerpt(name)} is not an XML name", location=where)
+        size = len(name.encode("utf-8", "surrogatepass")) if len(name) > _NAME_LIMIT // 4 else 0
+        if size > _NAME_LIMIT:
+            # NOTE: libxml2's own limit, in UTF-8 bytes (lifted only in huge mode, for
+            # bodies over 10 MB): refused here so that the reader reads back whatever
+            # the writer writes.
+            raise EncodeError(
+                f"An XML name of {size} bytes is over the limit of {_NAME_LIMIT}", location=where
+            )
 
     @staticmethod
     def _prefix(name: str, scope: frozenset[str], where: str) -> None:
         prefix, colon, _ = name.partition(":")
         if colon and prefix != "xml" and prefix not in scope:
-            raise EncodeError(f"Namespace prefix {prefix!r} is not declared", location=where)
+            raise EncodeError(f"Namespace prefix {excerpt(prefix)} is not declared", location=where)
 
 
 def _escape_pointer(key: Any) -> str:
@@ -1453,7 +1675,12 @@ class XmlCodec(BaseCodec):
     def _decode(
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
     ) -> Any:
-        root = parse_xml(body, media_type, keep_default_namespace=schema is None)
+        root = parse_xml(
+            body,
+            media_type,
+            keep_default_namespace=schema is None,
+            max_nodes=self.options.max_nodes,
+        )
         if schema is None:
             key = _qname(root.tag, root.nsmap, prefix=root.prefix)
             try:
@@ -1463,7 +1690,7 @@ class XmlCodec(BaseCodec):
         local = _local(root.tag)
         if not _root_matches(root, schema):
             raise InvalidValue(
-                f"Expected root element <{schema.name}>, got <{local}>", location=f"/{local}"
+                f"Expected root element <{schema.name}>, got <{clip(local)}>", location=f"/{local}"
             )
         try:
             if _empty(root) and _nil(root):
@@ -1548,7 +1775,7 @@ class XmlCodec(BaseCodec):
         writer = _PlainWriter(self.options)
         key = roots[0]
         try:
-            writer.element(key, value[key], "/" + _escape_pointer(key), frozenset(), 0)
+            writer.element(key, value[key], "/" + _escape_pointer(key), frozenset(), 1)
         except RecursionError:
             raise EncodeError("Nested too deeply to write as XML") from None
         data = _utf8_xml("".join(writer.out))

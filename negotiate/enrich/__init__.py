@@ -3,7 +3,8 @@
 * :class:`EnrichmentProvider`: the protocol, ``lookup(enrich_id) -> Company | None``.
 * :class:`EmbeddedProvider`: the default, a SQLite file shipped in the package.
 * :class:`HttpProvider`: a remote service, with timeouts and bounded retries
-  (its failures are 502 and 504).
+  (its failures are 502 and 504: :class:`~negotiate.errors.BadGateway` and
+  :class:`~negotiate.errors.GatewayTimeout`, re-exported here).
 * :func:`enrich_contact` and :func:`preview_contact`: the merge rules
   (see :mod:`negotiate.enrich.merge`).
 """
@@ -24,7 +25,7 @@ from negotiate.enrich.model import (
     Location as Location,
 )
 from negotiate.enrich.remote import HttpProvider as HttpProvider
-from negotiate.http import BadGateway as BadGateway, GatewayTimeout as GatewayTimeout
+from negotiate.errors import BadGateway as BadGateway, GatewayTimeout as GatewayTimeout
 
 __all__ = [
     "BadGateway",

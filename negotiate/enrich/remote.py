@@ -37,8 +37,7 @@ from urllib.parse import quote
 import orjson
 
 from negotiate.enrich.model import Company
-from negotiate.errors import NegotiateError, excerpt
-from negotiate.http import BadGateway, GatewayTimeout
+from negotiate.errors import BadGateway, GatewayTimeout, NegotiateError, excerpt
 
 __all__ = ["HttpProvider"]
 
