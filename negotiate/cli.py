@@ -1,8 +1,10 @@
 """The command line: ``negotiate convert``.
 
 ``negotiate convert`` reads a body in one media type and writes it in
-another, through the same registry and codecs an HTTP server uses. Bad input
-is one line on stderr, with the location, and exit status 2.
+another, through the same pipeline an HTTP server runs
+(:class:`negotiate.pipeline.Pipeline`: decode, ``$select``, shaping, encode;
+the value itself stands in for a handler). Bad input is one line on stderr,
+with the location, and exit status 2.
 
 Where the command line differs from an HTTP body, on purpose:
 
@@ -17,12 +19,13 @@ Where the command line differs from an HTTP body, on purpose:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata, resources
 from typing import Any, BinaryIO, NoReturn
 
-from negotiate.codecs import JsonCodec, default_registry
+from negotiate.codecs import CodecRegistry, JsonCodec, default_registry
 from negotiate.errors import (
     EncodeError,
     InvalidValue,
@@ -34,9 +37,8 @@ from negotiate.errors import (
 )
 from negotiate.media import MEDIA_FORM, MEDIA_JSON, parse_content_type
 from negotiate.options import DEFAULT_OPTIONS, Options
+from negotiate.pipeline import Pipeline, Writer
 from negotiate.schema import SCHEMAS, Schema, get_schema
-from negotiate.select import compile_select
-from negotiate.shaping import Shaping
 
 __all__ = ["convert", "main", "sample_contact", "version"]
 
@@ -204,9 +206,9 @@ def convert(
         NegotiateError: the body is bad, or a type or option is not supported.
     """
     registry = default_registry(options)
-    reader, media_type = registry.for_content_type(source)
+    registry.for_content_type(source)  # NOTE: the input's 415 comes before the output's 406
     try:
-        writer = registry.codec(target)
+        writer = registry.writer(target)
     except UnsupportedMediaType as exc:
         # NOTE: the registry speaks of a Content-Type; for the output that reads wrong.
         raise NotAcceptable(
@@ -214,23 +216,68 @@ def convert(
             + ", ".join(registry.request_types),
             supported=list(registry.request_types),
         ) from exc
-    value: Any = reader.decode(body, schema, media_type=media_type, base=base)
-    if schema is not None:
-        if select:
-            value = compile_select(schema, select).apply(value)
-        if shaping:
-            value = Shaping.from_headers(shaping).apply(schema, value)
-    elif select or shaping:
-        raise MalformedBody("--select and shaping options need a carrier type (--type)")
-    try:
-        return writer.encode(value, schema, base=base)
-    except EncodeError as exc:
-        # NOTE: a codec's EncodeError is a 500 because in a server the value is the
-        # application's own; here it is the caller's input (a schemaless XML value
-        # with two top-level keys, say), so it is the input that is at fault.
-        raise InvalidValue(
-            f"Cannot write the input as {excerpt(target)}: {exc.message}", location=exc.location
-        ) from exc
+    given = None if base is None else lambda _: base
+    pipeline = _Convert(
+        target,
+        schema,
+        registry=registry,
+        options=options,
+        request_base=given,
+        response_base=given,
+    )
+    if schema is None:
+        plan = pipeline.plan(writer, source)
+        if select or shaping:
+            # NOTE: refused where the $select step runs: a bad body is reported first.
+            refusal = MalformedBody("--select and shaping options need a carrier type (--type)")
+            plan = dataclasses.replace(plan, projector=refusal)
+    else:
+        plan = pipeline.plan(writer, source, select=select, headers=shaping or None)
+    return pipeline.run(plan, body, None)
+
+
+class _Convert(Pipeline[None]):
+    """The pipeline of ``convert``: one carrier in and out, and no handler.
+
+    A value the output cannot carry is the input's fault here (see :meth:`encode`).
+
+    Args:
+        target: the ``--to`` media type as given (for messages).
+        schema: the carrier, or ``None``.
+        registry, options, request_base, response_base: as for :class:`Pipeline`.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        schema: Schema | None,
+        *,
+        registry: CodecRegistry,
+        options: Options,
+        request_base: Callable[[None], Any] | None,
+        response_base: Callable[[Any], Any] | None,
+    ) -> None:
+        super().__init__(
+            schema,
+            schema,
+            registry=registry,
+            options=options,
+            request_base=request_base,
+            response_base=response_base,
+        )
+        self.target = target
+
+    def encode(self, writer: Writer, value: Any, base: Any) -> bytes:
+        try:
+            return super().encode(writer, value, base)
+        except EncodeError as exc:
+            # NOTE: a codec's EncodeError is a 500 because in a server the value is the
+            # application's own; here it is the caller's input (a schemaless XML value
+            # with two top-level keys, say), so it is the input that is at fault.
+            raise InvalidValue(
+                f"Cannot write the input as {excerpt(self.target)}: {exc.message}",
+                location=exc.location,
+            ) from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:

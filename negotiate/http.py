@@ -22,18 +22,24 @@ One request, in order:
    early).
 5. The query string: ``$select`` (``%24select`` too, name case-insensitive,
    repeated values joined by commas), compiled against the response carrier;
-   unknown paths 400.
+   unknown paths 400. What the headers and the query decide (the reader, the
+   ``$select`` projector, the shaping) is resolved here, once, into the
+   request's :class:`~negotiate.pipeline.Plan`; a refusal among it is answered
+   where its step runs (below), as it always was.
 6. The body is decoded by the codec for its ``Content-Type`` (415 with the
    accepted types when none; an empty body is the carrier's default). A patch
    body (JSON Patch, merge patch) applies to the operation's ``request_base``,
    else to the request carrier's default.
 7. The handler runs; its result is projected by ``$select``, then shaped by
    the ``SO-TimeZone`` / ``SO-Language`` / ``Accept-Language`` / ``SO-Culture``
-   headers.
+   headers (with the app's resource table).
 8. The result is encoded by the negotiated codec. A patch-format response is
    the diff from the operation's ``response_base`` (for EnrichContactEntity,
    the ContactEntity the client sent) to the result, so applying it to what
    the client sent gives exactly what a JSON response would have carried.
+
+Steps 6-8 are the operation's :class:`~negotiate.pipeline.Pipeline`, the
+same one ``negotiate convert`` runs.
 
 Every response carries ``Content-Type`` (with a charset where the format has
 one), ``Content-Length`` and ``Vary: Accept``.
@@ -42,14 +48,14 @@ Errors have SuperOffice's agent shape, ``{"Message": ..., "MessageDetail": ...}`
 plus ``Status``, ``Location`` and details such as ``Supported`` (see
 :meth:`NegotiateError.to_dict`), encoded with the negotiated codec. JSON is
 used instead when nothing acceptable was negotiated (406, or a bad ``Accept``
-met before negotiation) and when the negotiated type is a patch format (an
-error is not a change to anything). In XML, the error is an ``<Error>``
+met before negotiation) and when the negotiated codec says so (a patch format:
+an error is not a change to anything). Each codec knows its error document
+(:meth:`~negotiate.codecs.base.BaseCodec.encode_error`): in XML an ``<Error>``
 element with one child per key, in the order above (``Supported`` holds
-``<string>`` items), without a namespace: the shape of ASP.NET Web API's
-``HttpError`` in XML, written by the registry's XML codec without a schema.
-Strings XML 1.0 cannot carry (C0 controls, lone surrogates, U+FFFE/U+FFFF) are
-written escaped (``\\x01``) in an XML error; an error the negotiated codec
-still cannot write is answered in JSON. Every string in an error body is cut
+``<string>`` items), without a namespace, the shape of ASP.NET Web API's
+``HttpError`` in XML, with what XML 1.0 cannot carry written escaped
+(``\\x01``). An error the negotiated codec still cannot write is answered in
+JSON. Every string in an error body is cut
 to :data:`MAX_ERROR_TEXT` characters and every list to :data:`MAX_ERROR_ITEMS`
 items (a backstop: messages quote client input through
 :func:`~negotiate.errors.excerpt` in the first place). A 415 on ``POST``
@@ -100,6 +106,8 @@ from negotiate.errors import (
 )
 from negotiate.media import MEDIA_JSON
 from negotiate.options import DEFAULT_OPTIONS, Options
+from negotiate.pipeline import Pipeline, Plan, Writer
+from negotiate.resources import DEFAULT_RESOURCES, Resources
 from negotiate.schema import Schema
 
 if TYPE_CHECKING:
@@ -140,9 +148,6 @@ MAX_ERROR_TEXT = 1024
 MAX_ERROR_ITEMS = 64
 """The most items of any one list in an error body (longer ones are cut)."""
 
-# Characters XML 1.0 cannot carry in any form (§2.2): C0 controls but tab, LF and CR,
-# lone surrogates, U+FFFE and U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -382,6 +387,8 @@ class App:
             with ``options``); every codec in it is reachable.
         options: limits and the unknown-property policy; ``max_body`` is
             enforced before a body is read.
+        resources: the resource table response shaping translates ``[SR_NAME]``
+            references with (``SO-Language``, ``Accept-Language``).
 
     Raises:
         ValueError: two operations share a path and method.
@@ -394,32 +401,45 @@ class App:
         authenticator: Authenticator,
         registry: CodecRegistry | None = None,
         options: Options = DEFAULT_OPTIONS,
+        resources: Resources = DEFAULT_RESOURCES,
     ) -> None:
         self.options = options
         self.registry = registry if registry is not None else default_registry(options)
         self.authenticator = authenticator
-        self._routes: dict[str, dict[str, Operation]] = {}
+        self.resources = resources
+        # NOTE: each operation's pipeline is built here, once, with the registry, the
+        # options and the resources given here.
+        self._routes: dict[str, dict[str, tuple[Operation, Pipeline[Context]]]] = {}
         for op in operations:
             methods = self._routes.setdefault(_route_key(op.path), {})
             method = op.method.upper()
             if method in methods:
                 raise ValueError(f"two operations for {method} {op.path}")
-            methods[method] = op
+            methods[method] = (op, self._pipeline(op))
         # PERF: the path as a client sends it -> its methods; most clients send the
         # registered spelling, so the case fold and slash strip run once per spelling.
-        self._paths: dict[str, dict[str, Operation]] = {}
-        # PERF: (codec, media type) -> the Content-Type header pair and whether the
-        # type is a patch format: both fixed per negotiated writer.
-        self._writers: dict[tuple[Codec, str], tuple[tuple[str, str], bool]] = {}
+        self._paths: dict[str, dict[str, tuple[Operation, Pipeline[Context]]]] = {}
         try:
             self._json: Codec | None = self.registry.codec(MEDIA_JSON)
         except NegotiateError:
             self._json = None
 
+    def _pipeline(self, op: Operation) -> Pipeline[Context]:
+        return Pipeline(
+            op.request,
+            op.response,
+            handler=op.handler,
+            registry=self.registry,
+            options=self.options,
+            resources=self.resources,
+            request_base=op.request_base,
+            response_base=op.response_base,
+        )
+
     @property
     def operations(self) -> list[Operation]:
         """Every operation, in registration order."""
-        return [op for methods in self._routes.values() for op in methods.values()]
+        return [op for methods in self._routes.values() for op, _ in methods.values()]
 
     @property
     def blocking(self) -> bool:
@@ -430,8 +450,8 @@ class App:
         """Whether ``path`` is one of this app's routes (any method)."""
         return self._methods(path) is not None
 
-    def _methods(self, path: str) -> dict[str, Operation] | None:
-        """The operations at ``path`` by method, or ``None`` for an unknown path."""
+    def _methods(self, path: str) -> dict[str, tuple[Operation, Pipeline[Context]]] | None:
+        """The operations (and their pipelines) at ``path`` by method, or ``None``."""
         methods = self._paths.get(path)
         if methods is None:
             methods = self._routes.get(_route_key(path))
@@ -440,16 +460,6 @@ class App:
             if methods is not None and len(self._paths) < _MEMO_LIMIT:
                 self._paths[path] = methods
         return methods
-
-    def _writer(self, writer: tuple[Codec, str]) -> tuple[tuple[str, str], bool]:
-        """The Content-Type header pair and the patch flag of a negotiated writer."""
-        found = self._writers.get(writer)
-        if found is None:
-            codec, media_type = writer
-            found = (("content-type", codec.content_type(media_type)), _is_patch(media_type))
-            if len(self._writers) < _MEMO_LIMIT:
-                self._writers[writer] = found
-        return found
 
     def handle(
         self,
@@ -484,11 +494,12 @@ class App:
         query_string: str | bytes,
         headers: Headers | Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]],
     ) -> Exchange | Response:
-        """Check everything that does not need the body (steps 1-4 of the module docs).
+        """Check everything that does not need the body (steps 1-5 of the module docs).
 
         Adapters call this before reading the body, so that a request that
         will be refused (404, 405, 401, 406, 413 by ``Content-Length``) is
-        refused without reading it.
+        refused without reading it. The request's plan (the reader, the
+        ``$select`` projector, the shaping) is resolved here, once.
 
         Returns:
             A :class:`Response` when the request is refused, else an
@@ -497,18 +508,18 @@ class App:
         if not isinstance(headers, Headers):
             headers = Headers(headers)
         method = method.upper()
-        writer: tuple[Codec, str] | None = None
+        writer: Writer | None = None
         refusal: NegotiateError | None = None
         try:
-            writer = self.registry.for_accept(headers._value(b"accept", "accept"))
+            writer = self.registry.writer_for_accept(headers._value(b"accept", "accept"))
         except NegotiateError as exc:
             refusal = exc
         try:
             methods = self._methods(path)
             if methods is None:
                 raise NotFound(f"No such resource: {excerpt(path)}")
-            op = methods.get(method)
-            if op is None:
+            found = methods.get(method)
+            if found is None:
                 allowed = sorted(methods)
                 raise MethodNotAllowed(
                     f"Method {excerpt(method)} is not allowed here; use {', '.join(allowed)}",
@@ -536,20 +547,37 @@ class App:
             ):
                 _check_length(length, self.options.max_body)
             query = _parse_query(query_string) if query_string else _EMPTY_QUERY
+            op, pipeline = found
+            try:
+                plan = pipeline.plan(
+                    writer,
+                    headers._value(b"content-type", "content-type"),
+                    select=query.get("$select") if query else None,
+                    headers=headers if _has_shaping(headers) else None,
+                )
+            except Exception:  # noqa: BLE001 - a bug met while planning is a 500, logged
+                log.exception("planning failed on %s %s", excerpt(method), excerpt(path))
+                raise _Logged("An unexpected error occurred; see the server log") from None
         except NegotiateError as exc:
             _log(exc, method, path)
             return self.error(exc, writer, method)
-        ctx = Context(method, path, headers, query, principal, None, writer[1])
-        return Exchange(self, op, ctx, writer)
+        ctx = Context(
+            method, path, headers, query, principal, plan.request_essence, writer.media_type
+        )
+        return Exchange(self, op, ctx, writer, pipeline, plan)
 
     def error(
-        self, exc: NegotiateError, writer: tuple[Codec, str] | None, method: str = "POST"
+        self,
+        exc: NegotiateError,
+        writer: Writer | tuple[Codec, str] | None,
+        method: str = "POST",
     ) -> Response:
         """The response for an error, encoded as the module docs say.
 
         Args:
             exc: the error.
-            writer: the negotiated ``(codec, media type)``, or ``None``.
+            writer: the negotiated writer (a ``(codec, media type)`` pair will do), or
+                ``None``.
             method: the request method (415 on POST lists types in ``Accept-Post``).
 
         Returns:
@@ -558,23 +586,25 @@ class App:
         value = {key: _bounded(item) for key, item in exc.to_dict().items()}
         body: bytes | None = None
         content_type = "application/json; charset=utf-8"
-        if writer is not None and not _is_patch(writer[1]):
-            codec, media_type = writer
+        if writer is not None:
+            if isinstance(writer, tuple):
+                writer = Writer.of(*writer)
             try:
-                body = codec.encode(_error_document(value, media_type), None)
-                content_type = codec.content_type(media_type)
+                body = writer.encode_error(value)  # None: the format writes errors as JSON
+                content_type = writer.content_type
             except Exception as failure:  # noqa: BLE001 - fall back to JSON rather than fail twice
                 # NOTE: one line, no traceback: the error itself is what matters, and a
                 # client can cause this on purpose, once per request.
                 (log.debug if exc.status < 500 else log.warning)(
                     "cannot write a %d error as %s (%s); answered in JSON",
                     exc.status,
-                    media_type,
+                    writer.media_type,
                     failure,
                 )
                 body = None
         if body is None:
             body = _json_error(value)
+            content_type = "application/json; charset=utf-8"
             if self._json is not None:
                 content_type = self._json.content_type(MEDIA_JSON)
         headers = [("content-type", content_type), ("content-length", str(len(body))), _VARY]
@@ -592,17 +622,34 @@ class App:
 
 
 class Exchange:
-    """A request that passed :meth:`App.start`; :meth:`finish` takes its body."""
+    """A request that passed :meth:`App.start`; :meth:`finish` takes its body.
 
-    __slots__ = ("app", "context", "operation", "writer")
+    Attributes:
+        app: the application.
+        operation: the operation it is routed to.
+        context: what its handler is given.
+        writer: the negotiated response writer.
+        pipeline: the operation's pipeline.
+        plan: what the request's headers and query decided.
+    """
+
+    __slots__ = ("app", "context", "operation", "pipeline", "plan", "writer")
 
     def __init__(
-        self, app: App, operation: Operation, context: Context, writer: tuple[Codec, str]
+        self,
+        app: App,
+        operation: Operation,
+        context: Context,
+        writer: Writer,
+        pipeline: Pipeline[Context],
+        plan: Plan,
     ) -> None:
         self.app = app
         self.operation = operation
         self.context = context
         self.writer = writer
+        self.pipeline = pipeline
+        self.plan = plan
 
     def finish(self, body: bytes) -> Response:
         """Decode the body, run the handler, project, shape and encode.
@@ -610,55 +657,17 @@ class Exchange:
         Returns:
             The response; never raises for anything a client can send.
         """
-        app, op, ctx = self.app, self.operation, self.context
-        writer = self.writer
-        content_type, patch = app._writer(writer)
+        ctx = self.context
         try:
-            value = self._decode(body)
-            base: Any = None
-            if patch and op.response_base is not None:
-                # NOTE: snapshot before the handler runs: handlers, $select and shaping
-                # may share or reuse parts of the request value.
-                base = _snapshot(op.response_base(value))
-            select = ctx.query.get("$select")
-            projector = _projector(op.response, select) if select else None
-            result = op.handler(value, ctx)
-            if projector is not None:
-                result = projector(result)
-            if op.response is not None:
-                shaper = _shaper(ctx.headers)
-                if shaper is not None:
-                    result = shaper(op.response, result)
-            if patch and base is None and op.response is not None:
-                base = op.response.default()
-            out = writer[0].encode(result, op.response, base=base)
+            out = self.pipeline.run(self.plan, body, ctx)
         except NegotiateError as exc:
             _log(exc, ctx.method, ctx.path)
-            return app.error(exc, writer, ctx.method)
+            return self.app.error(exc, self.writer, ctx.method)
         except Exception:  # noqa: BLE001 - a handler bug must not kill the server
             log.exception("unhandled error in %s %s", ctx.method, excerpt(ctx.path))
             error = _Logged("An unexpected error occurred; see the server log")
-            return app.error(error, writer, ctx.method)
-        return Response(200, [content_type, ("content-length", str(len(out))), _VARY], out)
-
-    def _decode(self, body: bytes) -> Any:
-        app, op, ctx = self.app, self.operation, self.context
-        limit = app.options.max_body
-        if len(body) > limit:
-            raise BodyTooLarge(
-                f"Body of {len(body)} bytes is over the limit of {limit}", limit=limit
-            )
-        content_type = ctx.headers._value(b"content-type", "content-type")
-        if not content_type:
-            if body.strip():
-                raise UnsupportedMediaType(
-                    "A body needs a Content-Type", supported=list(app.registry.request_types)
-                )
-            return op.request.default() if op.request is not None else None
-        reader, parsed = app.registry.for_content_type(content_type)
-        ctx.request_type = parsed.essence
-        base = op.request_base(ctx) if op.request_base is not None else None
-        return reader.decode(body, op.request, media_type=parsed, base=base)
+            return self.app.error(error, self.writer, ctx.method)
+        return Response(200, [self.writer.header, ("content-length", str(len(out))), _VARY], out)
 
 
 # -- helpers -------------------------------------------------------------------
@@ -756,10 +765,6 @@ def _escaped(item: Any, pattern: re.Pattern[str]) -> Any:
     return item
 
 
-def _xml_safe(item: Any) -> Any:
-    return _escaped(item, _NOT_XML)
-
-
 def _as_text(value: object) -> str:
     return _SURROGATE.sub(_escape, str(value))
 
@@ -776,68 +781,15 @@ def _json_error(value: dict[str, Any]) -> bytes:
     return orjson.dumps(safe, default=_as_text)
 
 
-def _error_document(value: dict[str, Any], media_type: str) -> Any:
-    """The error as the format needs it: XML wants one root and named list items."""
-    if not (media_type.endswith("/xml") or media_type.endswith("+xml")):
-        return value
-    # NOTE: the shape of ASP.NET Web API's HttpError in XML: <Error><Message>...</Error>,
-    # no namespace; lists as <string> items, as DataContractSerializer writes string[].
-    # Characters XML cannot carry are written as Python-style escapes (\x01), so
-    # the message survives readably instead of the whole document being refused.
-    return {
-        "Error": {
-            key: {"string": _xml_safe(item)} if isinstance(item, list) else _xml_safe(item)
-            for key, item in value.items()
-        }
-    }
-
-
-def _is_patch(media_type: str) -> bool:
-    # application/json-patch+json, application/merge-patch+json (RFC 6902, RFC 7396)
-    return media_type.endswith("patch+json")
-
-
-def _snapshot(value: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        return orjson.loads(orjson.dumps(value))
-    except TypeError:
-        import copy
-
-        return copy.deepcopy(value)
-
-
-def _projector(schema: Schema | None, text: str) -> Callable[[Any], Any]:
-    """The compiled ``$select`` for the response carrier (cached by the select module)."""
-    if schema is None:
-        raise MalformedBody("$select is not supported on this resource", location="$select")
-    from negotiate.select import compile_select
-
-    try:
-        projector = compile_select(schema, text)
-    except NegotiateError as exc:
-        if not exc.location:
-            exc.location = "$select"
-        raise
-    apply: Callable[[Any], Any] = projector.apply
-    return apply
-
-
 _SHAPING = frozenset(("so-timezone", "so-language", "accept-language", "so-culture"))
 _SHAPING_RAW = frozenset(name.encode("ascii") for name in _SHAPING)
 
 
-def _shaper(headers: Headers) -> Callable[[Schema, Any], Any] | None:
-    """The shaping the SO-* headers ask for, or ``None`` when none is present."""
-    # PERF: most requests carry none of the shaping headers; skip the import and the walk.
+def _has_shaping(headers: Headers) -> bool:
+    """Whether any of the shaping headers is present."""
+    # PERF: most requests carry none of them; a set test on the raw names, no decoding.
     raw = headers._raw
-    if _SHAPING_RAW.isdisjoint(raw) if raw is not None else _SHAPING.isdisjoint(headers._decoded()):
-        return None
-    from negotiate.shaping import Shaping
+    if raw is not None:
+        return not _SHAPING_RAW.isdisjoint(raw)
+    return not _SHAPING.isdisjoint(headers._decoded())
 
-    shaping = Shaping.from_headers(headers)
-    if not shaping.active:
-        return None
-    apply: Callable[[Schema, Any], Any] = shaping.apply
-    return apply

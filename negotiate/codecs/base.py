@@ -99,6 +99,8 @@ class BaseCodec:
     media_types: ClassVar[tuple[str, ...]] = ()
     offered: ClassVar[bool] = True
     charset: ClassVar[str | None] = "utf-8"
+    is_patch: ClassVar[bool] = False
+    """A patch format: a response is the diff from a base (the patch codecs say so)."""
 
     def __init__(self, options: Options = DEFAULT_OPTIONS) -> None:
         self.options = options
@@ -135,6 +137,20 @@ class BaseCodec:
 
     def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
         raise NotImplementedError
+
+    def encode_error(self, error: dict[str, Any]) -> bytes | None:
+        """An error document (``NegotiateError.to_dict()``) in this format.
+
+        The default writes the dict as plain data (``encode(error, None)``); a format
+        with its own error shape overrides this (XML's ``<Error>``).
+
+        Returns:
+            The body, or ``None``: write the error as JSON instead (patch formats).
+
+        Raises:
+            EncodeError: the document cannot be written in this format.
+        """
+        return self.encode(error, None)
 
     def content_type(self, media_type: str) -> str:
         """``media_type`` with this format's charset parameter, if it has one."""

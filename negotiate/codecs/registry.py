@@ -3,20 +3,79 @@
 Lookups are memoised by the header string and the memo is cleared whenever a
 codec is registered. Nothing matching raises the typed 415 or 406 here, with
 the supported types in the error (``to_dict()["Supported"]``).
+
+A negotiated response side is a :class:`Writer`: the codec, the media type it
+writes, and what follows from the two once (the ``Content-Type`` header,
+whether the format is a patch, how it writes an error).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from negotiate.codecs.base import Codec
 from negotiate.errors import NotAcceptable, UnsupportedMediaType, excerpt
 from negotiate.media import MediaType, best_match, parse_content_type
+from negotiate.schema import Schema
 
-__all__ = ["CodecRegistry"]
+__all__ = ["CodecRegistry", "Writer"]
 
 _MEMO_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Writer:
+    """A negotiated response writer: a codec, the type it writes, and the facts of the pair.
+
+    Build one with :meth:`of` (or get one from :meth:`CodecRegistry.writer_for_accept`);
+    the registry memoises them, so a writer is built once per Accept header, not per
+    response. Writers compare by identity.
+
+    Attributes:
+        codec: the codec that writes the body.
+        media_type: the media type written (``application/xml``).
+        content_type: the ``Content-Type`` header value (with the format's charset).
+        is_patch: the format is a patch (JSON Patch, merge patch): a response is the
+            diff from a base, and an error is written as JSON (it is not a change).
+        header: the ``("content-type", content_type)`` pair, shared by every response.
+    """
+
+    codec: Codec
+    media_type: str
+    content_type: str
+    is_patch: bool
+    header: tuple[str, str]
+
+    @classmethod
+    def of(cls, codec: Codec, media_type: str) -> Writer:
+        """The writer of ``media_type`` by ``codec``."""
+        content_type = codec.content_type(media_type)
+        # NOTE: read with a default: a codec that only follows the Codec protocol (not
+        # BaseCodec) has no is_patch, and is then a document format.
+        is_patch = bool(getattr(codec, "is_patch", False))
+        return cls(codec, media_type, content_type, is_patch, ("content-type", content_type))
+
+    def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
+        """``codec.encode``: see :meth:`negotiate.codecs.base.Codec.encode`."""
+        return self.codec.encode(value, schema, base=base)
+
+    def encode_error(self, error: dict[str, Any]) -> bytes | None:
+        """An error document (``NegotiateError.to_dict()``) in this format.
+
+        Returns:
+            The body, or ``None`` when the format writes errors as JSON (patches).
+
+        Raises:
+            Exception: whatever the codec raises for a document it cannot write (the
+                caller falls back to JSON).
+        """
+        write = getattr(self.codec, "encode_error", None)
+        if write is None:  # a Codec-protocol codec without BaseCodec: the plain document
+            return self.codec.encode(error, None)
+        body: bytes | None = write(error)
+        return body
 
 
 class CodecRegistry:
@@ -40,6 +99,7 @@ class CodecRegistry:
         self._offers: tuple[str, ...] = ()
         self._read_memo: dict[str, tuple[Codec, MediaType]] = {}
         self._write_memo: dict[str | None, tuple[Codec, str]] = {}
+        self._writer_memo: dict[str | None, Writer] = {}
         for codec in codecs:
             self.register(codec)
 
@@ -50,6 +110,7 @@ class CodecRegistry:
         self._offers = tuple(t for t, c in self._codecs.items() if c.offered)
         self._read_memo.clear()
         self._write_memo.clear()
+        self._writer_memo.clear()
 
     @property
     def request_types(self) -> tuple[str, ...]:
@@ -112,3 +173,29 @@ class CodecRegistry:
             self._write_memo.clear()
         self._write_memo[accept] = found = (self._codecs[chosen], chosen)
         return found
+
+    def writer_for_accept(self, accept: str | None) -> Writer:
+        """The :class:`Writer` for this Accept (as :meth:`for_accept`), memoised.
+
+        Raises:
+            NotAcceptable: as :meth:`for_accept`.
+        """
+        found = self._writer_memo.get(accept)
+        if found is None:
+            found = Writer.of(*self.for_accept(accept))
+            if len(self._writer_memo) >= _MEMO_LIMIT:
+                self._writer_memo.clear()
+            self._writer_memo[accept] = found
+        return found
+
+    def writer(self, media_type: str) -> Writer:
+        """The :class:`Writer` of an exact media type, offered or not (form-urlencoded too).
+
+        Args:
+            media_type: the type to write; parameters are ignored.
+
+        Raises:
+            UnsupportedMediaType: no codec for that type.
+        """
+        codec, parsed = self.for_content_type(media_type)
+        return Writer.of(codec, parsed.essence)

@@ -49,6 +49,12 @@ class _PatchCodec(BaseCodec):
     A subclass gives its two operations, ``_apply`` and ``_diff``.
     """
 
+    is_patch: ClassVar[bool] = True
+
+    def encode_error(self, error: dict[str, Any]) -> bytes | None:
+        """``None``: an error is not a change to anything; it is written as JSON."""
+        return None
+
     def _apply(self, base: Any, patch: Any, schema: Schema | None) -> Any:
         raise NotImplementedError
 

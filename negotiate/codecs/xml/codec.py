@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from negotiate._codegen import SlowPath
@@ -10,7 +11,13 @@ from negotiate.codecs.xml.names import _NIL, SERVICES88_NAMESPACE, XSI_NAMESPACE
 from negotiate.codecs.xml.parse import parse_xml
 from negotiate.codecs.xml.plain import _escape_pointer, _plain, _PlainWriter, _qname
 from negotiate.codecs.xml.read import _empty, _nil, _Readers, _root_matches, _xpath
-from negotiate.codecs.xml.write import _escape_attr, _find_invalid, _utf8_xml, _writer
+from negotiate.codecs.xml.write import (
+    _INVALID_XML,
+    _escape_attr,
+    _find_invalid,
+    _utf8_xml,
+    _writer,
+)
 from negotiate.errors import EncodeError, InvalidValue, NegotiateError
 from negotiate.media import MEDIA_TEXT_XML, MEDIA_XML, MediaType
 from negotiate.options import DEFAULT_OPTIONS, Options
@@ -113,6 +120,24 @@ class XmlCodec(BaseCodec):
         except RecursionError:
             raise EncodeError(f"Cannot write {schema.name}: nested too deeply") from None
 
+    def encode_error(self, error: dict[str, Any]) -> bytes | None:
+        """An error as ASP.NET Web API writes ``HttpError`` in XML.
+
+        ``<Error><Message>...</Message>...</Error>`` without a namespace, one child per
+        key in order, a list as ``<string>`` items (as DataContractSerializer writes a
+        ``string[]``). A character XML 1.0 cannot carry is written as a Python-style
+        escape (``\\x01``), so the message survives readably instead of the whole
+        document being refused.
+
+        Raises:
+            EncodeError: a key is not an XML name, or a value cannot be written.
+        """
+        document = {
+            key: {"string": _error_text(item)} if isinstance(item, list) else _error_text(item)
+            for key, item in error.items()
+        }
+        return self.encode({"Error": document}, None)
+
     def _encode_plain(self, value: Any) -> bytes:
         if not isinstance(value, dict):
             raise EncodeError(
@@ -137,3 +162,17 @@ class XmlCodec(BaseCodec):
                 location=_find_invalid(value) or "",
             )
         return data
+
+
+def _escaped_char(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _error_text(item: Any) -> Any:
+    """A string (or a list's strings) of an error with what XML cannot carry escaped."""
+    if isinstance(item, str):
+        return _INVALID_XML.sub(_escaped_char, item) if _INVALID_XML.search(item) else item
+    if isinstance(item, list):
+        return [_error_text(x) for x in item]
+    return item
