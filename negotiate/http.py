@@ -553,7 +553,7 @@ class App:
                     writer,
                     headers._value(b"content-type", "content-type"),
                     select=query.get("$select") if query else None,
-                    headers=headers if _has_shaping(headers) else None,
+                    headers=_shaping_headers(headers),
                 )
             except Exception:  # noqa: BLE001 - a bug met while planning is a 500, logged
                 log.exception("planning failed on %s %s", excerpt(method), excerpt(path))
@@ -781,15 +781,21 @@ def _json_error(value: dict[str, Any]) -> bytes:
     return orjson.dumps(safe, default=_as_text)
 
 
-_SHAPING = frozenset(("so-timezone", "so-language", "accept-language", "so-culture"))
+_SHAPING_NAMES = ("so-timezone", "so-language", "accept-language", "so-culture")
+_SHAPING = frozenset(_SHAPING_NAMES)
 _SHAPING_RAW = frozenset(name.encode("ascii") for name in _SHAPING)
 
 
-def _has_shaping(headers: Headers) -> bool:
-    """Whether any of the shaping headers is present."""
+def _shaping_headers(headers: Headers) -> dict[str, str] | None:
+    """The shaping headers present, by lower-case name, or ``None`` when there are none."""
     # PERF: most requests carry none of them; a set test on the raw names, no decoding.
     raw = headers._raw
-    if raw is not None:
-        return not _SHAPING_RAW.isdisjoint(raw)
-    return not _SHAPING.isdisjoint(headers._decoded())
+    if _SHAPING_RAW.isdisjoint(raw) if raw is not None else _SHAPING.isdisjoint(headers._decoded()):
+        return None
+    found = {}
+    for name in _SHAPING_NAMES:
+        value = headers.get(name)
+        if value is not None:
+            found[name] = value
+    return found
 

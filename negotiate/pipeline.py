@@ -15,8 +15,8 @@ The HTTP core (:class:`negotiate.http.App`) and ``negotiate convert``
 A :class:`Pipeline` is built once per operation. Everything a request's headers
 and query string decide is resolved once, before its body is read, into a
 frozen :class:`Plan` (:meth:`Pipeline.plan`); :meth:`Pipeline.run` then only
-runs the steps. A plan without a refusal, for a request without shaping
-headers, is memoised by (writer, Content-Type, ``$select``): the usual request
+runs the steps. A plan without a refusal is memoised by what it was resolved
+from (writer, Content-Type, ``$select``, shaping headers): the usual request
 builds none.
 
 Values are trusted downstream: a decoded value is a normalised carrier, and a
@@ -68,6 +68,7 @@ C = TypeVar("C")
 """What a handler is given besides the value (``negotiate.http.Context``; ``None`` in the CLI)."""
 
 _MEMO_LIMIT = 256
+_Key = tuple[Writer, str | None, str | None, tuple[tuple[str, str], ...] | None]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -136,11 +137,12 @@ class Pipeline(Generic[C]):
         self.resources = resources
         self.request_base = request_base
         self.response_base = response_base
-        # PERF: (writer, Content-Type, $select) -> its plan, for requests without shaping
-        # headers: a plan is immutable, so the usual request shares one. Writers are
-        # memoised by the registry and compare by identity, so a codec registered
-        # later makes new writers, and new keys.
-        self._plans: dict[tuple[Writer, str | None, str | None], Plan] = {}
+        # PERF: (writer, Content-Type, $select, shaping headers) -> its plan: a plan is
+        # immutable, so requests asking the same share one, and the shaping headers
+        # are parsed once (Shaping.from_headers is a few µs). Writers are memoised by
+        # the registry and compare by identity, so a codec registered later makes new
+        # writers, and new keys.
+        self._plans: dict[_Key, Plan] = {}
 
     def __repr__(self) -> str:
         request = self.request.name if self.request is not None else None
@@ -163,28 +165,28 @@ class Pipeline(Generic[C]):
             writer: the negotiated response writer.
             content_type: the request's Content-Type header, or ``None``.
             select: the ``$select`` text (``None`` or empty: none).
-            headers: the request headers when any shaping header may be among them
-                (``None``: none is; the caller's quick check).
+            headers: the shaping headers (``SO-TimeZone``, ``SO-Language``,
+                ``Accept-Language``, ``SO-Culture``; other names are ignored), or
+                ``None`` when there are none.
 
         Returns:
             The plan; refusals inside it (see :class:`Plan`), never raised here.
         """
-        shaped = headers is not None and self.response is not None
-        key = None
-        if not shaped:
-            key = (writer, content_type, select or None)
-            found = self._plans.get(key)
-            if found is not None:
-                return found
+        # NOTE: without a response carrier nothing is shaped: the headers are not read.
+        shaped = tuple(headers.items()) if headers and self.response is not None else None
+        key = (writer, content_type, select or None, shaped)
+        found = self._plans.get(key)
+        if found is not None:
+            return found
         reader, request_type, limit = self._reader(content_type)
         projector = self._projector(select) if select else None
-        shaping = self._shaping(headers) if shaped and headers is not None else None
+        shaping = self._shaping(headers) if shaped is not None and headers else None
         essence = request_type.essence if request_type is not None else None
         plan = Plan(writer, reader, request_type, essence, limit, projector, shaping)
-        if (
-            key is not None
-            and not isinstance(reader, NegotiateError)
-            and not isinstance(projector, NegotiateError)
+        if not (
+            isinstance(reader, NegotiateError)
+            or isinstance(projector, NegotiateError)
+            or isinstance(shaping, NegotiateError)
         ):
             # NOTE: refusals are never shared: an exception object is raised once.
             if len(self._plans) >= _MEMO_LIMIT:

@@ -91,7 +91,7 @@ def test_a_plan_names_what_the_headers_decided() -> None:
         plan.writer = json_writer()  # type: ignore[misc]
 
 
-def test_plans_without_shaping_are_shared() -> None:
+def test_plans_are_shared_by_what_they_were_resolved_from() -> None:
     pipeline = contact_pipeline()
     writer = json_writer()
     first = pipeline.plan(writer, JSON)
@@ -102,7 +102,9 @@ def test_plans_without_shaping_are_shared() -> None:
     # an empty $select selects everything: the plan without one
     assert pipeline.plan(writer, JSON, select="") is first
     shaped = pipeline.plan(writer, JSON, headers={"SO-TimeZone": "UTC"})
-    assert pipeline.plan(writer, JSON, headers={"SO-TimeZone": "UTC"}) is not shaped
+    assert pipeline.plan(writer, JSON, headers={"SO-TimeZone": "UTC"}) is shaped
+    assert pipeline.plan(writer, JSON, headers={"SO-TimeZone": "NO"}) is not shaped
+    assert pipeline.plan(writer, JSON, headers={}) is first
 
 
 def test_refusals_are_planned_not_raised_and_never_shared() -> None:
@@ -113,6 +115,9 @@ def test_refusals_are_planned_not_raised_and_never_shared() -> None:
     assert isinstance(plan.projector, InvalidValue) and plan.projector.location == "$select"
     again = pipeline.plan(writer, "text/plain", select="Nope")
     assert again is not plan and again.projector is not plan.projector
+    refused = pipeline.plan(writer, JSON, headers={"SO-TimeZone": "Mars"})
+    assert isinstance(refused.shaping, MalformedBody)
+    assert pipeline.plan(writer, JSON, headers={"SO-TimeZone": "Mars"}) is not refused
 
 
 def test_headers_without_shaping_plan_no_shaping() -> None:
