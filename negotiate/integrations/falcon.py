@@ -297,8 +297,11 @@ def negotiate_carrier(
                 headers=headers if _has_shaping(headers) else None,
             )
             req.context.negotiate = plan
-            # NOTE: one byte past the limit lets the decode step refuse an over-long body.
-            body = req.bounded_stream.read(limit + 1)
+            # NOTE: falcon's bounded_stream is empty without a Content-Length; a chunked
+            # body (the server sets wsgi.input_terminated) is read from the raw stream.
+            # One byte past the limit lets the decode step refuse an over-long body.
+            chunked = length is None and req.env.get("wsgi.input_terminated")
+            body = (req.stream if chunked else req.bounded_stream).read(limit + 1)
             out = pipeline.run(plan, body, _Call(responder, resource, req, resp, params))
             resp.data = out
             resp.content_type = writer.content_type

@@ -26,6 +26,7 @@ from conftest import (
     decode_response,
     encode_request,
 )
+from werkzeug.test import EnvironBuilder
 
 from negotiate import Options, get_schema
 from negotiate.errors import NotFound
@@ -345,6 +346,28 @@ def test_a_body_over_the_limit_is_413() -> None:
     body = orjson.dumps({"Name": "x" * 100})
     answer = client.patch("/contacts/7", data=body, headers={"Content-Type": JSON})
     assert answer.status_code == 413 and agent_error(answer)["Status"] == 413
+
+
+@pytest.mark.parametrize(("size", "status"), [(60, 200), (65, 413)])
+def test_a_body_without_content_length_is_read_when_the_server_terminates_it(
+    size: int, status: int
+) -> None:
+    """``wsgi.input_terminated`` (chunked uploads): read to its end, held to the limit."""
+    client = _limited_app(64).test_client()
+    body = b'{"Department": "' + b"x" * (size - 18) + b'"}'
+    assert len(body) == size
+    env = EnvironBuilder(
+        "/contacts/7",
+        method="PATCH",
+        data=body,
+        headers={"Content-Type": "application/merge-patch+json"},
+    ).get_environ()
+    del env["CONTENT_LENGTH"]
+    env["wsgi.input_terminated"] = True
+    answer = client.open(env)
+    assert answer.status_code == status
+    if status == 200:
+        assert orjson.loads(answer.data)["Department"] == "x" * (size - 18)
 
 
 def test_the_wrapper_schema_is_the_one_declared() -> None:
