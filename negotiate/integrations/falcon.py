@@ -57,7 +57,7 @@ from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.codecs.base import Codec
 from negotiate.errors import BodyTooLarge, NegotiateError
-from negotiate.http import App, Headers, _check_length, _has_shaping, _parse_query
+from negotiate.http import _SHAPING, App, Headers, _check_length, _parse_query
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
 from negotiate.resources import DEFAULT_RESOURCES, Resources
@@ -66,6 +66,9 @@ from negotiate.schema import Schema
 __all__ = ["MediaHandler", "Negotiate", "install", "negotiate_carrier"]
 
 Responder = Callable[..., None]
+
+_SHAPING_KEYS = frozenset("HTTP_" + name.upper().replace("-", "_") for name in _SHAPING)
+"""The WSGI environ keys of the shaping headers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,18 +286,20 @@ def negotiate_carrier(
         ) -> None:
             negotiate = _installed(req)
             pipeline = pipeline_for(negotiate)
-            headers = Headers(req.headers)
-            writer = negotiate.registry.writer_for_accept(headers.get("accept"))
+            env = req.env
+            writer = negotiate.registry.writer_for_accept(env.get("HTTP_ACCEPT"))
             limit = negotiate.options.max_body
-            length = headers.get("content-length")
+            length = env.get("CONTENT_LENGTH") or None
             if length is not None:
                 _check_length(length, limit)  # refused before the body is read, as the core does
-            query = _parse_query(req.query_string)
+            query = _parse_query(env.get("QUERY_STRING", ""))
+            # PERF: the request's headers are gathered only when a shaping header is among them.
+            shaped = not _SHAPING_KEYS.isdisjoint(env)
             plan = pipeline.plan(
                 writer,
-                headers.get("content-type"),
+                env.get("CONTENT_TYPE") or None,
                 select=query.get("$select") if query else None,
-                headers=headers if _has_shaping(headers) else None,
+                headers=Headers(req.headers) if shaped else None,
             )
             req.context.negotiate = plan
             # NOTE: falcon's bounded_stream is empty without a Content-Length; a chunked

@@ -41,7 +41,7 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
 from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError
-from negotiate.http import _VARY, App, Headers, _check_length, _has_shaping, _parse_query
+from negotiate.http import _SHAPING, _VARY, App, Headers, _check_length, _parse_query
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
 from negotiate.resources import DEFAULT_RESOURCES, Resources
@@ -51,6 +51,9 @@ __all__ = ["EXTENSION", "Negotiate"]
 
 EXTENSION = "negotiate"
 """The key of the extension in ``app.extensions``."""
+
+_SHAPING_KEYS = frozenset("HTTP_" + name.upper().replace("-", "_") for name in _SHAPING)
+"""The WSGI environ keys of the shaping headers."""
 
 View = Callable[..., Any]
 URLValues = dict[str, Any]
@@ -141,18 +144,20 @@ class Negotiate:
 
     def _answer(self, pipeline: Pipeline[URLValues], url_values: URLValues) -> flask.Response:
         request = flask.request
-        headers = Headers(request.headers.items())
-        writer = self.registry.writer_for_accept(headers.get("accept"))
+        environ = request.environ
+        writer = self.registry.writer_for_accept(environ.get("HTTP_ACCEPT"))
         limit = self.options.max_body
-        length = headers.get("content-length")
-        if length is not None:
+        length = environ.get("CONTENT_LENGTH")
+        if length:
             _check_length(length, limit)  # refused before the body is read, as the core does
-        query = _parse_query(request.query_string)
+        query = _parse_query(environ.get("QUERY_STRING", ""))
+        # PERF: the request's headers are gathered only when a shaping header is among them.
+        shaped = not _SHAPING_KEYS.isdisjoint(environ)
         plan = pipeline.plan(
             writer,
-            headers.get("content-type"),
+            environ.get("CONTENT_TYPE"),
             select=query.get("$select") if query else None,
-            headers=headers if _has_shaping(headers) else None,
+            headers=Headers(request.headers.items()) if shaped else None,
         )
         # NOTE: one byte past the limit is enough for the decode step to refuse a body
         # that came without a Content-Length (chunked), without reading all of it.
