@@ -5,3 +5,5 @@ Each maps its framework's request and response onto the pipeline, and
 framework's own extensions work; each needs its extra (``pip install
 'negotiate[flask]'``, ...) and imports its framework only when imported itself.
 """
+
+__all__ = []  # the framework modules are imported by name
