@@ -1,0 +1,1 @@
+"""Framework benches: each module serves one endpoint through negotiate and natively."""
