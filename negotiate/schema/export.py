@@ -1,0 +1,682 @@
+"""Export a compiled schema: JSON Schema 2020-12, OpenAPI 3.1 components, XSD.
+
+Each export describes exactly what our own codecs write for the carrier, so that
+our JSON output validates against :func:`json_schema` and our XML output against
+:func:`xsd` (``tests/test_export.py`` checks both, for every catalogue carrier).
+
+- **JSON Schema** (Draft 2020-12): one ``$defs`` entry per carrier and per enum,
+  nested and recursive carriers by ``$ref``. Reference types (strings, carriers,
+  arrays, dictionaries) are nullable; value types are not, and they are
+  ``required`` (a reader that meets one missing substitutes the .NET default
+  without a word; a missing reference type reads as null, which its schema allows
+  anyway). Unknown properties are allowed, as every reader ignores them. Names are
+  the declared spelling: our readers also bind other cases, the schema describes
+  the documents as written.
+- **OpenAPI 3.1** uses JSON Schema 2020-12, so its ``components.schemas`` are the
+  same ``$defs`` with ``#/components/schemas/`` references.
+- **XSD** in DataContractSerializer's shape: one ``complexType`` per carrier with an
+  ``xs:sequence`` in declaration order, ``ArrayOf...`` types for arrays (string
+  arrays in Microsoft's Arrays namespace, in a second document the first one
+  imports), ``StringDictionary`` of ``StringKeyValuePair`` items, enums as
+  ``xs:simpleType`` restrictions (flags as an ``xs:list`` of them), and a global
+  element per type. Reference types are ``minOccurs="0" nillable="true"``, which is
+  what lets an instance carry ``i:nil="true"`` (the XML Schema instance namespace
+  is built into every validator).
+
+Date-times are one grammar in all three: exactly what
+:func:`negotiate.schema.values.check_datetime` accepts (seconds and 1-7
+fractional digits optional, an optional ``Z``/``+01:00``/``-0500`` offset, years
+0001-9999, the calendar included), written as a regular expression. Neither
+``format: date-time`` (RFC 3339 requires seconds and an offset) nor
+``xs:dateTime`` (no ``-0500`` without the colon, no value without seconds, but
+24:00:00, negative and five-digit years) is that set.
+
+Adding a scalar kind to the vocabulary is one row of :data:`_SCALARS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import orjson
+from lxml import etree
+
+from negotiate.schema.compiled import FieldType, Kind, Schema
+from negotiate.schema.values import INT32_MAX, INT32_MIN, EnumSpec
+
+__all__ = [
+    "ARRAYS_NAMESPACE",
+    "JSON_SCHEMA_DIALECT",
+    "SERVICES88_NAMESPACE",
+    "ExportFormat",
+    "export",
+    "json_schema",
+    "openapi_components",
+    "openapi_document",
+    "xml_schema",
+    "xsd",
+    "xsd_documents",
+]
+
+# NOTE: the same values as negotiate.codecs.xml's constants (a test holds them
+# equal): the schema sits below the codecs and cannot import them.
+SERVICES88_NAMESPACE: Final = "http://www.superoffice.net/ws/crm/NetServer/Services88"
+"""The default namespace of the carriers, as :class:`~negotiate.codecs.xml.XmlCodec` writes it."""
+ARRAYS_NAMESPACE: Final = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
+"""Microsoft's namespace of the primitive array items (``<d2p1:string>``)."""
+JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
+
+_XS: Final = "http://www.w3.org/2001/XMLSchema"
+_SERIALIZATION: Final = "http://schemas.microsoft.com/2003/10/Serialization/"
+
+ExportFormat = Literal["json-schema", "openapi", "xsd"]
+
+# -- the date-time grammar ---------------------------------------------------------------
+#
+# NOTE: one expression in the common subset of XSD regular expressions, ECMA-262
+# (JSON Schema's dialect) and Python's re (what the jsonschema package runs): plain
+# groups only (XSD has no (?:...)), [0-9] rather than \d (Unicode digits in XSD and
+# in Python's str patterns). The calendar is spelled out: months of 30 and 31 days,
+# February 29 in the years the proleptic Gregorian calendar makes leap years (as
+# Python's calendar module does), and no year 0000.
+_YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = (
+    "((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+    "|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    "|02-(0[1-9]|1[0-9]|2[0-8]))"
+)
+_TIME = "T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,7})?)?"
+_OFFSET = "(Z|[+-](0[0-9]|1[0-4]):?[0-5][0-9])?"
+_DATETIME: Final = f"({_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29){_TIME}{_OFFSET}"
+
+
+def _anchored(expression: str) -> str:
+    """A JSON Schema ``pattern`` (unanchored by definition) that matches the whole string.
+
+    NOTE: ``(?!\\n)`` before ``$``: Python's ``$`` also matches before a final newline,
+    ECMA-262's does not; with the lookahead both mean the end of the string.
+    """
+    return f"^{expression}(?!\\n)$"
+
+
+# -- the scalar kinds --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Scalar:
+    """How one scalar kind is exported.
+
+    Attributes:
+        json: the JSON Schema of a non-null value.
+        xsd: the XML Schema built-in type (local name in the ``xs`` namespace).
+        item: the element name of an array item, in the Arrays namespace (.NET's
+            primitive contract name: ``string``, ``int``).
+        restricted: ``(name, pattern)`` when the XML type is a named restriction of
+            ``xsd`` by a pattern, defined in each document that uses it.
+    """
+
+    json: Mapping[str, Any]
+    xsd: str
+    item: str
+    restricted: tuple[str, str] | None = None
+
+
+_SCALARS: Final[Mapping[Kind, _Scalar]] = {
+    Kind.INT32: _Scalar(
+        {"type": "integer", "format": "int32", "minimum": INT32_MIN, "maximum": INT32_MAX},
+        "int",
+        "int",
+    ),
+    # NOTE: JSON cannot carry NaN or infinities and the codecs refuse them: a number.
+    Kind.DOUBLE: _Scalar({"type": "number", "format": "double"}, "double", "double"),
+    Kind.BOOL: _Scalar({"type": "boolean"}, "boolean", "boolean"),
+    Kind.STRING: _Scalar({"type": "string"}, "string", "string"),
+    Kind.DATETIME: _Scalar(
+        {"type": "string", "pattern": _anchored(_DATETIME)},
+        "string",
+        "dateTime",
+        restricted=("DateTime", _DATETIME),
+    ),
+}
+
+
+def _nullable(ftype: FieldType) -> bool:
+    """Whether a value of this type may be null (.NET reference types)."""
+    return not ftype.is_value_type
+
+
+def _item(ftype: FieldType) -> FieldType:
+    assert ftype.item is not None, ftype.spec
+    return ftype.item
+
+
+def _enum(ftype: FieldType) -> EnumSpec:
+    assert ftype.enum is not None, ftype.spec
+    return ftype.enum
+
+
+def _enum_signature(spec: EnumSpec) -> tuple[Any, ...]:
+    return ("enum", spec.name, spec.flags, tuple(spec.values.items()))
+
+
+# -- JSON Schema and OpenAPI -------------------------------------------------------------
+
+_REGEX_SYNTAX = frozenset("\\^$.|?*+()[]{}/")
+
+
+def _regex_literal(text: str) -> str:
+    """``text`` as a literal in ECMA-262 and Python regular expressions alike."""
+    return "".join("\\" + c if c in _REGEX_SYNTAX else c for c in text)
+
+
+class _JsonBuilder:
+    """Builds the ``$defs`` of one carrier and everything it reaches."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.defs: dict[str, dict[str, Any]] = {}
+        self.signatures: dict[str, Any] = {}
+
+    def define(self, name: str, signature: Any) -> dict[str, Any] | None:
+        """A new, empty definition, or ``None`` if ``name`` is defined already."""
+        known = self.signatures.get(name)
+        if known is not None:
+            if known != signature:
+                raise ValueError(f"two different types are named {name!r}")
+            return None
+        self.signatures[name] = signature
+        definition: dict[str, Any] = {}
+        self.defs[name] = definition
+        return definition
+
+    def value(self, ftype: FieldType) -> dict[str, Any]:
+        """The JSON Schema of a non-null value of ``ftype``."""
+        scalar = _SCALARS.get(ftype.kind)
+        if scalar is not None:
+            return dict(scalar.json)
+        if ftype.kind is Kind.CARRIER:
+            return self.carrier(ftype.schema)
+        if ftype.kind is Kind.ENUM:
+            return self.enum(_enum(ftype))
+        if ftype.kind is Kind.ARRAY:
+            return {"type": "array", "items": self.field(_item(ftype))}
+        if ftype.kind is Kind.DICT:
+            return {"type": "object", "additionalProperties": self.field(_item(ftype))}
+        raise TypeError(f"no JSON Schema for {ftype.spec}")
+
+    def field(self, ftype: FieldType) -> dict[str, Any]:
+        """The JSON Schema of a value of ``ftype``, null included for reference types."""
+        schema = self.value(ftype)
+        if not _nullable(ftype):
+            return schema
+        if "$ref" in schema or not isinstance(schema.get("type"), str):
+            return {"anyOf": [schema, {"type": "null"}]}
+        return {**schema, "type": [schema["type"], "null"]}
+
+    def carrier(self, schema: Schema) -> dict[str, Any]:
+        definition = self.define(schema.name, schema)
+        if definition is not None:
+            definition["type"] = "object"
+            definition["properties"] = {f.name: self.field(f.type) for f in schema.fields}
+            required = [f.name for f in schema.fields if not _nullable(f.type)]
+            if required:
+                definition["required"] = required
+        return {"$ref": self.prefix + schema.name}
+
+    def enum(self, spec: EnumSpec) -> dict[str, Any]:
+        definition = self.define(spec.name, _enum_signature(spec))
+        if definition is not None:
+            definition["type"] = "string"
+            if spec.flags:
+                # NOTE: flags are written as declared names joined by ", " (JSON
+                # "Read, Write"), in the order given; a pattern says exactly that.
+                names = "|".join(_regex_literal(n) for n in spec.values)
+                definition["pattern"] = _anchored(f"({names})(, ({names}))*")
+                definition["description"] = (
+                    f"{spec.name} flags: one or more of the names, joined by ', '"
+                )
+            else:
+                definition["enum"] = list(spec.values)
+        return {"$ref": self.prefix + spec.name}
+
+
+def json_schema(schema: Schema) -> dict[str, Any]:
+    """A JSON Schema (Draft 2020-12) of the carrier, as our JSON codec writes it.
+
+    Args:
+        schema: the root carrier.
+
+    Returns:
+        A schema document: ``$ref`` to the root carrier, ``$defs`` with every carrier
+        and enum it reaches (the root first, then in the order they are met).
+
+    Raises:
+        ValueError: two different carriers or enums have the same name.
+    """
+    builder = _JsonBuilder("#/$defs/")
+    root = builder.carrier(schema)
+    return {"$schema": JSON_SCHEMA_DIALECT, "title": schema.name, **root, "$defs": builder.defs}
+
+
+def openapi_components(schema: Schema) -> dict[str, Any]:
+    """OpenAPI 3.1 ``components`` holding the carrier's schemas.
+
+    Returns:
+        ``{"schemas": {...}}``: the definitions of :func:`json_schema`, referring to
+        each other as ``#/components/schemas/Name``.
+
+    Raises:
+        ValueError: two different carriers or enums have the same name.
+    """
+    builder = _JsonBuilder("#/components/schemas/")
+    builder.carrier(schema)
+    return {"schemas": builder.defs}
+
+
+def openapi_document(
+    schema: Schema, *, title: str | None = None, version: str = "1.0.0"
+) -> dict[str, Any]:
+    """A minimal OpenAPI 3.1 document with the carrier's components and no paths.
+
+    Args:
+        schema: the root carrier.
+        title: ``info.title`` (default: the carrier's name).
+        version: ``info.version``, the version of the document.
+    """
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title or schema.name, "version": version},
+        "components": openapi_components(schema),
+    }
+
+
+# -- XSD ---------------------------------------------------------------------------------
+
+
+def _x(tag: str) -> str:
+    return f"{{{_XS}}}{tag}"
+
+
+def _item_name(item: FieldType) -> str:
+    """The element name the XML codec gives an array item of this type.
+
+    NOTE: the XML codec's naming (negotiate.codecs.xml ``_item_name``), which .NET's
+    follows; the codecs sit above this module, so the rule is restated here and the
+    tests validate real output against it.
+    """
+    scalar = _SCALARS.get(item.kind)
+    if scalar is not None:
+        return scalar.item
+    if item.kind is Kind.CARRIER:
+        return item.carrier
+    if item.kind is Kind.ENUM:
+        return _enum(item).name
+    if item.kind is Kind.ARRAY:
+        return "ArrayOf" + _item_name(_item(item))
+    return "ArrayOf" + _pair_name(_item(item))
+
+
+def _pair_name(item: FieldType) -> str:
+    """The element name of a dictionary entry whose values are of type ``item``."""
+    if item.kind is Kind.STRING:
+        return "StringKeyValuePair"
+    if item.kind is Kind.CARRIER:
+        return f"{item.carrier}DictionaryKeyValuePair"
+    return _item_name(item).capitalize() + "KeyValuePair"
+
+
+def _dictionary_name(item: FieldType) -> str:
+    """The type name of a dictionary: ``StringDictionary``, ``FieldPropertyDictionary``."""
+    base = _pair_name(item).removesuffix("KeyValuePair")
+    return base if base.endswith("Dictionary") else base + "Dictionary"
+
+
+def _uses_arrays(schema: Schema) -> bool:
+    """Whether anything ``schema`` reaches is an array of scalars (Arrays namespace)."""
+    seen: set[str] = set()
+    stack = [schema]
+    while stack:
+        current = stack.pop()
+        for field in current.fields:
+            ftype: FieldType | None = field.type
+            while ftype is not None:
+                if ftype.kind is Kind.ARRAY and _item(ftype).kind in _SCALARS:
+                    return True
+                if ftype.kind is Kind.CARRIER and ftype.carrier not in seen:
+                    seen.add(ftype.carrier)
+                    stack.append(ftype.schema)
+                ftype = ftype.item
+    return False
+
+
+class _Document:
+    """One XSD document: the types of one target namespace."""
+
+    def __init__(self, namespace: str | None, others: Mapping[str, str]) -> None:
+        self.namespace = namespace
+        nsmap = {"xs": _XS, "ser": _SERIALIZATION}
+        if namespace is not None:
+            nsmap["tns"] = namespace
+        # prefix -> namespace of the other documents this one may refer to
+        self.others = {p: ns for p, ns in others.items() if ns != namespace}
+        nsmap.update(self.others)
+        self.root = etree.Element(_x("schema"), nsmap=nsmap)
+        if namespace is not None:
+            self.root.set("targetNamespace", namespace)
+        self.root.set("elementFormDefault", "qualified")
+        self.imports: list[str] = []
+
+    def qname(self, namespace: str | None, name: str) -> str:
+        """How this document refers to type ``name`` of ``namespace``."""
+        if namespace == _XS:
+            return "xs:" + name
+        if namespace == self.namespace:
+            return name if namespace is None else "tns:" + name
+        for prefix, uri in self.others.items():
+            if uri == namespace:
+                if uri not in self.imports:
+                    self.imports.append(uri)
+                return f"{prefix}:{name}"
+        raise AssertionError(f"no prefix for {namespace}")  # pragma: no cover
+
+
+class _XsdBuilder:
+    """Builds the XSD documents of one carrier and everything it reaches."""
+
+    def __init__(self, schema: Schema, namespace: str | None) -> None:
+        others = {"q1": ARRAYS_NAMESPACE} if _uses_arrays(schema) else {}
+        self.main = _Document(namespace, others)
+        self.documents: dict[str | None, _Document] = {namespace: self.main}
+        self.signatures: dict[tuple[str | None, str], Any] = {}
+
+    def document(self, namespace: str | None) -> _Document:
+        found = self.documents.get(namespace)
+        if found is None:
+            found = self.documents[namespace] = _Document(namespace, {})
+        return found
+
+    def define(
+        self, doc: _Document, tag: str, name: str, signature: Any, *, nillable: bool | None
+    ) -> etree._Element | None:
+        """A new named type in ``doc`` (with its global element unless ``nillable`` is
+        ``None``), or ``None`` if it is defined already."""
+        key = (doc.namespace, name)
+        known = self.signatures.get(key)
+        if known is not None:
+            if known != signature:
+                raise ValueError(f"two different types are named {name!r} in {doc.namespace}")
+            return None
+        self.signatures[key] = signature
+        definition = etree.SubElement(doc.root, _x(tag), name=name)
+        if nillable is not None:
+            # NOTE: DataContractSerializer's exporter declares one global element per
+            # type; nillable for reference types, so a null root (<X i:nil="true" />,
+            # which the XML codec writes for None) validates.
+            element = etree.SubElement(doc.root, _x("element"), name=name)
+            if nillable:
+                element.set("nillable", "true")
+            element.set("type", doc.qname(doc.namespace, name))
+        return definition
+
+    def element(
+        self, parent: etree._Element, doc: _Document, name: str, ftype: FieldType, *, many: bool
+    ) -> None:
+        """Declare child element ``name`` holding a value of ``ftype``."""
+        nullable = _nullable(ftype)
+        type_name = self.type(doc, ftype)
+        element = etree.SubElement(parent, _x("element"))
+        if nullable or many:
+            element.set("minOccurs", "0")
+        if many:
+            element.set("maxOccurs", "unbounded")
+        element.set("name", name)
+        if nullable:
+            element.set("nillable", "true")
+        element.set("type", type_name)
+
+    def type(self, doc: _Document, ftype: FieldType) -> str:
+        """The qualified name, as ``doc`` writes it, of the type of ``ftype`` values."""
+        scalar = _SCALARS.get(ftype.kind)
+        if scalar is not None:
+            if scalar.restricted is None:
+                return "xs:" + scalar.xsd
+            name, pattern = scalar.restricted
+            definition = self.define(doc, "simpleType", name, ftype.kind, nillable=None)
+            if definition is not None:
+                restriction = etree.SubElement(
+                    definition, _x("restriction"), base="xs:" + scalar.xsd
+                )
+                etree.SubElement(restriction, _x("pattern"), value=pattern)
+            return doc.qname(doc.namespace, name)
+        if ftype.kind is Kind.CARRIER:
+            return doc.qname(self.main.namespace, self.carrier(ftype.schema))
+        if ftype.kind is Kind.ENUM:
+            return doc.qname(self.main.namespace, self.enum(_enum(ftype)))
+        if ftype.kind is Kind.ARRAY:
+            namespace, name = self.array(ftype)
+            return doc.qname(namespace, name)
+        if ftype.kind is Kind.DICT:
+            return doc.qname(self.main.namespace, self.dictionary(ftype))
+        raise TypeError(f"no XSD type for {ftype.spec}")
+
+    def carrier(self, schema: Schema) -> str:
+        doc = self.main
+        definition = self.define(doc, "complexType", schema.name, schema, nillable=True)
+        if definition is not None:
+            sequence = etree.SubElement(definition, _x("sequence"))
+            for field in schema.fields:
+                self.element(sequence, doc, field.name, field.type, many=False)
+        return schema.name
+
+    def enum(self, spec: EnumSpec) -> str:
+        doc = self.main
+        definition = self.define(
+            doc, "simpleType", spec.name, _enum_signature(spec), nillable=False
+        )
+        if definition is None:
+            return spec.name
+        if spec.flags:
+            # NOTE: flags are space-separated names (<Mask>Read Write</Mask>): a list of
+            # the names, at least one (the XML codec writes "None" for no flags).
+            restriction = etree.SubElement(definition, _x("restriction"))
+            listed = etree.SubElement(etree.SubElement(restriction, _x("simpleType")), _x("list"))
+            names = etree.SubElement(listed, _x("simpleType"))
+            etree.SubElement(restriction, _x("minLength"), value="1")
+        else:
+            names = definition
+        enumerated = etree.SubElement(names, _x("restriction"), base="xs:string")
+        for name, value in spec.values.items():
+            facet = etree.SubElement(enumerated, _x("enumeration"), value=name)
+            # NOTE: as DataContractSerializer's exporter annotates enum members: the
+            # integer each name stands for.
+            info = etree.SubElement(etree.SubElement(facet, _x("annotation")), _x("appinfo"))
+            number = etree.SubElement(info, f"{{{_SERIALIZATION}}}EnumerationValue")
+            number.text = str(value)
+        return spec.name
+
+    def array(self, ftype: FieldType) -> tuple[str | None, str]:
+        item = _item(ftype)
+        item_name = _item_name(item)
+        # NOTE: the XML codec writes scalar items in the Arrays namespace
+        # (<d2p1:string>) and every other item unprefixed, in the carrier's namespace;
+        # an item element belongs to the document of its array type.
+        doc = self.document(ARRAYS_NAMESPACE) if item.kind in _SCALARS else self.main
+        name = "ArrayOf" + item_name
+        definition = self.define(doc, "complexType", name, ("array", ftype.spec), nillable=True)
+        if definition is not None:
+            sequence = etree.SubElement(definition, _x("sequence"))
+            self.element(sequence, doc, item_name, item, many=True)
+        return doc.namespace, name
+
+    def dictionary(self, ftype: FieldType) -> str:
+        item = _item(ftype)
+        doc = self.main
+        name = _dictionary_name(item)
+        definition = self.define(doc, "complexType", name, ("dict", ftype.spec), nillable=True)
+        if definition is not None:
+            pair = _pair_name(item)
+            pair_type = self.pair(item, pair)
+            sequence = etree.SubElement(definition, _x("sequence"))
+            etree.SubElement(
+                sequence,
+                _x("element"),
+                minOccurs="0",
+                maxOccurs="unbounded",
+                name=pair,
+                type=doc.qname(doc.namespace, pair_type),
+            )
+        return name
+
+    def pair(self, item: FieldType, name: str) -> str:
+        doc = self.main
+        definition = self.define(doc, "complexType", name, ("pair", item.spec), nillable=True)
+        if definition is not None:
+            sequence = etree.SubElement(definition, _x("sequence"))
+            # NOTE: a key is never nil and never missing (the XML reader refuses both).
+            etree.SubElement(sequence, _x("element"), name="Key", type="xs:string")
+            self.element(sequence, doc, "Value", item, many=False)
+        return name
+
+    def serialise(self) -> dict[str | None, tuple[str, bytes]]:
+        """Every document: namespace -> (file name, XML bytes), the main one first."""
+        locations = _locations(list(self.documents))
+        out: dict[str | None, tuple[str, bytes]] = {}
+        for namespace, doc in self.documents.items():
+            for position, imported in enumerate(doc.imports):
+                doc.root.insert(
+                    position,
+                    etree.Element(
+                        _x("import"), namespace=imported, schemaLocation=locations[imported]
+                    ),
+                )
+            keep = ["tns", *(p for p, ns in doc.others.items() if ns in doc.imports)]
+            etree.cleanup_namespaces(doc.root, keep_ns_prefixes=keep)
+            data = etree.tostring(
+                doc.root, xml_declaration=True, encoding="UTF-8", pretty_print=True
+            )
+            out[namespace] = (locations[namespace], data)
+        return out
+
+
+def _locations(namespaces: list[str | None]) -> dict[str | None, str]:
+    """A file name per document (``Services88.xsd``, ``Arrays.xsd``), unique."""
+    names: dict[str | None, str] = {}
+    taken: set[str] = set()
+    for namespace in namespaces:
+        stem = (namespace or "schema").rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "schema"
+        name, n = f"{stem}.xsd", 1
+        while name in taken:
+            n += 1
+            name = f"{stem}{n}.xsd"
+        taken.add(name)
+        names[namespace] = name
+    return names
+
+
+def _xsd_build(schema: Schema, namespace: str | None) -> dict[str | None, tuple[str, bytes]]:
+    builder = _XsdBuilder(schema, namespace)
+    builder.carrier(schema)
+    return builder.serialise()
+
+
+def xsd_documents(
+    schema: Schema, *, namespace: str | None = SERVICES88_NAMESPACE
+) -> dict[str, bytes]:
+    """Every XSD document of the carrier, one per target namespace.
+
+    Args:
+        schema: the root carrier.
+        namespace: the carriers' namespace, as given to
+            :class:`~negotiate.codecs.xml.XmlCodec` (``None``: no namespace).
+
+    Returns:
+        ``{namespace: document}``, the carriers' document first (key ``""`` when
+        ``namespace`` is ``None``). It imports the others by file name
+        (``schemaLocation="Arrays.xsd"``), so saved side by side they load as they are;
+        :func:`xml_schema` loads them from memory.
+
+    Raises:
+        ValueError: two different types have the same name in one namespace.
+    """
+    built = _xsd_build(schema, namespace)
+    return {ns or "": data for ns, (_, data) in built.items()}
+
+
+def xsd(schema: Schema, *, namespace: str | None = SERVICES88_NAMESPACE) -> bytes:
+    """The carriers' XSD document (see :func:`xsd_documents` for the ones it imports).
+
+    Raises:
+        ValueError: two different types have the same name in one namespace.
+    """
+    return xsd_documents(schema, namespace=namespace)[namespace or ""]
+
+
+class _MemoryResolver(etree.Resolver):
+    """Resolves the imports of our XSD documents from memory, and nothing else."""
+
+    def __init__(self, documents: Mapping[str, bytes]) -> None:
+        super().__init__()
+        self.documents = documents
+
+    # NOTE: lxml passes a context (lxml-stubs omit it); resolve_string needs it.
+    def resolve(  # type: ignore[override]
+        self, system_url: str | None, public_id: str | None, context: Any
+    ) -> Any:
+        name = (system_url or "").rsplit("/", 1)[-1]
+        found = self.documents.get(name)
+        if found is None:
+            raise LookupError(f"not an exported XSD document: {system_url!r}")
+        return self.resolve_string(found, context, base_url=name)
+
+
+def xml_schema(schema: Schema, *, namespace: str | None = SERVICES88_NAMESPACE) -> etree.XMLSchema:
+    """An lxml validator for the carrier's XML, built from :func:`xsd_documents`.
+
+    The imported documents are resolved from memory by a resolver that knows only
+    them: nothing is read from disk or the network.
+
+    Raises:
+        ValueError: two different types have the same name in one namespace.
+    """
+    built = _xsd_build(schema, namespace)
+    files = {location: data for location, data in built.values()}
+    main_location, main = built[namespace]
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    parser.resolvers.add(_MemoryResolver(files))
+    return etree.XMLSchema(etree.fromstring(main, parser, base_url=main_location))
+
+
+# -- one entry point ---------------------------------------------------------------------
+
+
+def export(
+    schema: Schema, format: ExportFormat, *, namespace: str | None = SERVICES88_NAMESPACE
+) -> bytes:
+    """The carrier's schema in ``format``, as a file's bytes (for ``negotiate schema``).
+
+    Args:
+        schema: the root carrier.
+        format: ``json-schema`` (a Draft 2020-12 document), ``openapi`` (a minimal
+            OpenAPI 3.1 document holding the components) or ``xsd`` (the carriers'
+            XSD document; see :func:`xsd_documents` for the Arrays one it imports).
+        namespace: the XML namespace (``xsd`` only).
+
+    Returns:
+        UTF-8 bytes ending with a newline: indented JSON, or XML with a declaration.
+
+    Raises:
+        ValueError: an unknown format, or two different types with the same name.
+    """
+    if format == "json-schema":
+        document = json_schema(schema)
+    elif format == "openapi":
+        document = openapi_document(schema)
+    elif format == "xsd":
+        return xsd(schema, namespace=namespace)
+    else:
+        raise ValueError(f"unknown schema format {format!r}; known: json-schema, openapi, xsd")
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
