@@ -261,17 +261,22 @@ class Negotiation:
 
     # -- OpenAPI -------------------------------------------------------------------
 
-    def openapi(self) -> OpenAPIExtra:
+    def openapi(self, *, body: bool = True) -> OpenAPIExtra:
         """The route's ``openapi_extra``: media types, schemas, parameters, errors.
 
         The carriers' schemas are referred to as ``#/components/schemas/<Name>``;
         :func:`install` puts them into the application's document.
 
+        Args:
+            body: whether the route reads a body (``False`` for one that depends on
+                :meth:`negotiate` only: no request body, no body errors).
+
         Returns:
             A dict for ``@app.post(..., openapi_extra=negotiation.openapi())``.
         """
         registry = self.registry
-        request, response = self.request, self.response
+        request = self.request if body else None
+        response = self.response
         components: dict[str, Any] = {_ERROR_SCHEMA: _AGENT_ERROR}
         for schema in (request, response):
             if schema is not None:
