@@ -1,0 +1,1 @@
+"""One module per framework integration: APPS, REQUEST and check() for bench_frameworks."""
