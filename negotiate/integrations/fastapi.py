@@ -29,6 +29,7 @@ request and response and the request's ``scope["state"]``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -36,7 +37,7 @@ from typing import Any, Final
 from negotiate.asgi import _raw_headers, _too_large
 from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
-from negotiate.errors import NegotiateError
+from negotiate.errors import NegotiateError, excerpt
 from negotiate.http import App, Headers, _check_length, _has_shaping, _log, _parse_query
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Plan, Writer, _snapshot
@@ -65,6 +66,8 @@ __all__ = [
     "exception_handler",
     "install",
 ]
+
+log = logging.getLogger("negotiate.integrations.fastapi")
 
 OFFLOAD_ABOVE: Final = 64 * 1024
 """Bodies larger than this many bytes are decoded and encoded in Starlette's thread pool."""
@@ -439,8 +442,11 @@ async def exception_handler(request: Request, exc: Exception) -> Response:
         The error response: ``Content-Type``, ``Content-Length``, ``Vary: Accept``,
         and ``Allow`` / ``WWW-Authenticate`` / ``Accept-Post`` where the status has one.
     """
-    if not isinstance(exc, NegotiateError):
+    if not isinstance(exc, NegotiateError):  # registered for more than NegotiateError
+        log.error("unhandled error in %s", excerpt(request.scope.get("path", "")), exc_info=exc)
         exc = NegotiateError("An unexpected error occurred; see the server log")
+    else:
+        _log(exc, request.method, request.scope.get("path", ""))
     state = request.scope.get("state")
     exchange: _Exchange | None = state.get(_STATE) if state is not None else None
     writer: Writer | None
@@ -452,7 +458,6 @@ async def exception_handler(request: Request, exc: Exception) -> Response:
             writer = negotiation.registry.writer_for_accept(request.headers.get("accept"))
         except NegotiateError:
             writer = None
-    _log(exc, request.method, request.url.path)
     answer = negotiation.errors.error(exc, writer, request.method)
     response = Response(answer.body, status_code=answer.status)
     response.raw_headers = _raw_headers(answer.headers)

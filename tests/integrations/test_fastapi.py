@@ -11,7 +11,10 @@ the README's two apps run here with the test client.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -690,3 +693,46 @@ def test_the_readme_starlette_app() -> None:
         answer = test.put("/contacts/9", json={"Name": "x"})
         assert answer.status_code == 404
         assert _error(answer)["Location"] == "id"
+
+
+def test_an_unexpected_error_is_a_500_in_the_agent_shape_without_its_text() -> None:
+    async def broken(request: Request) -> NegotiatedResponse:
+        raise RuntimeError("secret detail")
+
+    app = Starlette(
+        routes=[Route("/broken", broken)],
+        exception_handlers={NegotiateError: exception_handler, Exception: exception_handler},
+    )
+    with TestClient(app, raise_server_exceptions=False) as test:
+        answer = test.get("/broken", headers={"Accept": "application/xml"})
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/xml; charset=utf-8"
+    assert "secret" not in answer.text
+    assert set(_error(answer)) >= AGENT_SHAPE
+
+
+def test_starlette_alone_is_enough_and_a_missing_one_names_the_extra() -> None:
+    script = (
+        "import sys\n"
+        "import negotiate.integrations.fastapi\n"
+        "assert 'fastapi' not in sys.modules, 'FastAPI was imported'\n"
+        "for name in [m for m in sys.modules if m.startswith(('starlette', 'negotiate.integ'))]:\n"
+        "    del sys.modules[name]\n"
+        "sys.modules['starlette'] = None\n"
+        "try:\n"
+        "    import negotiate.integrations.fastapi\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'negotiate[fastapi]'" in done.stdout
