@@ -174,10 +174,13 @@ class Negotiation:
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(limit)
+                chunks.append(chunk)
+        # PERF: Starlette ends the stream with an empty chunk; a one-message body is
+        # then taken as it is, without a join.
         raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         pipeline = self.pipeline
         if len(raw) > self.offload_above:
@@ -395,16 +398,18 @@ class NegotiatedResponse(Response):
         if exchange is None or exchange.negotiation is not negotiation:
             writer = exchange.writer if exchange is not None else None
             exchange = negotiation._plan(scope, writer)
-        if exchange.large:
-            body = await run_in_threadpool(negotiation._encode, exchange, self.value)
-        else:
-            body = negotiation._encode(exchange, self.value)
         status = self.status_code
+        pairs: list[tuple[str, str]] = []
         if status < 200 or status in (204, 304):
-            body = b""  # no body for these, whatever the endpoint returned
-        self.body = body
+            self.body = b""  # no body, no Content-Length (RFC 9110 §8.6), whatever was returned
+        else:
+            if exchange.large:
+                body = await run_in_threadpool(negotiation._encode, exchange, self.value)
+            else:
+                body = negotiation._encode(exchange, self.value)
+            self.body = body
+            pairs += (exchange.writer.header, ("content-length", str(len(body))))
         raw = self.raw_headers
-        pairs = [exchange.writer.header, ("content-length", str(len(body)))]
         for index, (name, value) in enumerate(raw):
             if name == b"vary":
                 # NOTE: merged rather than repeated: a Vary the endpoint set keeps its names.

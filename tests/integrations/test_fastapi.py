@@ -473,6 +473,8 @@ def test_no_body_for_a_204(client: TestClient) -> None:
     answer = client.delete("/contacts/7", headers={"Accept": "application/xml"})
     assert answer.status_code == 204
     assert answer.content == b""
+    assert "content-length" not in answer.headers and "content-type" not in answer.headers
+    assert answer.headers["vary"] == "Accept"
 
 
 def test_a_response_no_dependency_planned_is_plain_data(client: TestClient) -> None:
