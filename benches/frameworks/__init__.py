@@ -1,0 +1,1 @@
+"""Framework integrations against each framework's own JSON path (see bench_frameworks.py)."""
