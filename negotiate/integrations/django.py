@@ -61,6 +61,7 @@ try:
     from rest_framework.request import Request
     from rest_framework.response import Response
     from rest_framework.settings import api_settings
+    from rest_framework.utils.mediatypes import media_type_matches
 except ModuleNotFoundError as exc:  # pragma: no cover - the extra is installed where tests run
     if (exc.name or "").partition(".")[0] not in ("django", "rest_framework"):
         raise
@@ -201,8 +202,15 @@ class NegotiateRenderer(BaseRenderer):  # type: ignore[misc]
             if data is None:
                 return b""
             return self.writer.encode(data, _pipeline(view, self.registry).response, base=None)
-        response["Content-Type"] = self.writer.content_type
-        patch_vary_headers(response, ("Accept",))
+        # PERF: DRF has set both already (Vary when a view has several renderers);
+        # Django's header setter and patch_vary_headers are costly next to a check.
+        if response.get("Content-Type") != self.writer.content_type:
+            response["Content-Type"] = self.writer.content_type
+        vary = response.get("Vary")
+        if vary is None:
+            response["Vary"] = "Accept"
+        elif "accept" not in (item.strip().lower() for item in vary.split(",")):
+            patch_vary_headers(response, ("Accept",))
         if response.exception or response.status_code >= 400:
             return self._error_document(data, response)
         if data is None:
@@ -464,8 +472,8 @@ class ContentNegotiation(BaseContentNegotiation):  # type: ignore[misc]
     view's renderer order; no Accept: the first); nothing acceptable is a 406 listing
     the renderers' types (unless the registry falls back to its default). DRF's
     ``?format=`` and format suffixes narrow the renderers first, as in DRF.
-    The parser: the one for the Content-Type's media type, parameters aside; none is
-    a 415 listing the parsers' types.
+    The parser: the one for the Content-Type's media type, parameters aside (DRF's
+    own parsers, also by their media ranges); none is a 415 listing the parsers' types.
     """
 
     def select_parser(self, request: Any, parsers: Sequence[Any]) -> Any:
@@ -481,6 +489,11 @@ class ContentNegotiation(BaseContentNegotiation):  # type: ignore[misc]
         essence = parse_content_type(content_type).essence
         for parser in parsers:
             if parser.media_type == essence:
+                return parser
+        for parser in parsers:  # DRF's own parsers may name ranges (FileUploadParser: */*)
+            if not isinstance(parser, NegotiateParser) and media_type_matches(
+                parser.media_type, content_type
+            ):
                 return parser
         raise UnsupportedMediaType(
             f"Unsupported Content-Type {excerpt(essence)}", supported=supported

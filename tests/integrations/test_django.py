@@ -8,7 +8,9 @@ socket), and a few through a real WSGI server on loopback.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import types
 import urllib.error
@@ -44,7 +46,7 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402 - after settings
 from django.test import override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
 from rest_framework import exceptions as drf  # noqa: E402
-from rest_framework.parsers import JSONParser  # noqa: E402
+from rest_framework.parsers import BaseParser, JSONParser  # noqa: E402
 from rest_framework.renderers import BaseRenderer, JSONRenderer  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
@@ -200,6 +202,24 @@ class Pieces(APIView):
         return Response(request.data)
 
 
+class TextParser(BaseParser):
+    """A parser of DRF's kind, by a media range."""
+
+    media_type = "text/*"
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        return {"text": stream.read().decode()}
+
+
+class Mixed(NegotiateMixin, APIView):
+    """Our parsers and one of DRF's kind side by side; plain data (no carriers)."""
+
+    parser_classes = [*parser_classes(), TextParser]
+
+    def post(self, request: Request) -> Response:
+        return Response(request.data)
+
+
 class Native(APIView):
     """DRF's own parser and negotiation; errors through our handler (from settings)."""
 
@@ -221,6 +241,7 @@ urlpatterns = [
     path("narrow", Narrow.as_view()),
     path("pieces", Pieces.as_view()),
     path("native", Native.as_view()),
+    path("mixed", Mixed.as_view()),
 ]
 
 
@@ -637,6 +658,41 @@ def test_another_registry(client: APIClient) -> None:
         "application/xml",
         "text/xml",
     ]
+
+
+def test_drf_parsers_beside_ours(client: APIClient) -> None:
+    text = _post(client, "/mixed", b"hello", "text/plain; charset=utf-8")
+    assert text.status_code == 200 and orjson.loads(text.content) == {"text": "hello"}
+    xml = _post(client, "/mixed", b"<a><b>1</b></a>", "application/xml")
+    assert xml.status_code == 200 and orjson.loads(xml.content) == {"a": {"b": "1"}}
+    refused = _post(client, "/mixed", b"x", "image/png")
+    assert refused.status_code == 415
+    assert _error(refused)["Supported"] == [*REQUEST_TYPES, "text/*"]
+
+
+def test_settings_may_name_the_negotiation_class(tmp_path: Path) -> None:
+    # rest_framework.views imports the class the settings name while it makes APIView;
+    # this module must then import without rest_framework.views.
+    script = tmp_path / "project.py"
+    script.write_text(
+        "import django\n"
+        "from django.conf import settings\n"
+        "settings.configure(INSTALLED_APPS=['rest_framework'], REST_FRAMEWORK={\n"
+        "    'DEFAULT_CONTENT_NEGOTIATION_CLASS':"
+        " 'negotiate.integrations.django.ContentNegotiation',\n"
+        "    'EXCEPTION_HANDLER': 'negotiate.integrations.django.exception_handler'})\n"
+        "django.setup()\n"
+        "from rest_framework.views import APIView\n"
+        "from negotiate.integrations.django import ContentNegotiation\n"
+        "assert APIView.content_negotiation_class is ContentNegotiation\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
 
 
 # -- the README's application --------------------------------------------------------------
