@@ -798,4 +798,3 @@ def _shaping_headers(headers: Headers) -> dict[str, str] | None:
         if value is not None:
             found[name] = value
     return found
-
