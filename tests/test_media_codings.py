@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from negotiate import media
 from negotiate.media import (
+    accept as accept_module,
     accept_encoding_quality,
     canonical_coding,
     clear_caches,
@@ -295,9 +295,9 @@ def test_clear_caches_empties_the_coding_and_language_caches() -> None:
     assert parse_accept_encoding.cache_info().currsize > 0
     clear_caches()
     assert parse_accept_encoding.cache_info().currsize == 0
-    assert media._encoding_index.cache_info().currsize == 0
-    assert media._language_plan.cache_info().currsize == 0
-    assert not media._codings_memo and not media._language_memo
+    assert accept_module._encoding_index.cache_info().currsize == 0
+    assert accept_module._language_plan.cache_info().currsize == 0
+    assert not accept_module._codings_memo and not accept_module._language_memo
     # and answers are the same afterwards
     assert select_coding("gzip, br", SERVER) == "br"
     assert lookup_language("nb-NO", ("en", "nb")) == "nb"
@@ -305,6 +305,6 @@ def test_clear_caches_empties_the_coding_and_language_caches() -> None:
 
 def test_memo_is_bounded() -> None:
     clear_caches()
-    for index in range(media._MEMO_SIZE + 10):
+    for index in range(accept_module._MEMO_SIZE + 10):
         select_coding(f"gzip;q=0.{index % 1000:03d}", ("gzip",))
-    assert len(media._codings_memo) <= media._MEMO_SIZE
+    assert len(accept_module._codings_memo) <= accept_module._MEMO_SIZE
