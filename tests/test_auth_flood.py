@@ -27,6 +27,7 @@ from negotiate.auth import (
     XsrfAuthenticator,
     credentials as credentials_module,
     hash_password,
+    passwords,
     token_digest,
 )
 from negotiate.errors import TooManyPasswordChecks, Unauthorized
@@ -154,7 +155,7 @@ class TestRememberedFailures:
         assert checker.authenticate(Headers(basic("ann", "pw"))) == Principal("ann", "Basic")
         refuse(checker, basic("bob", "pw"))
         assert [e.split("$")[1:4] for e in seen] == [["4096", "4", "2"], ["4096", "4", "2"]]
-        known, unknown = (credentials_module._parse_hash(e) for e in seen)
+        known, unknown = (passwords._parse_hash(e) for e in seen)
         assert known is not None and unknown is not None
         assert (len(known[3]), len(known[4])) == (len(unknown[3]), len(unknown[4]))
 
