@@ -18,7 +18,6 @@ __all__ = [
     "RequireAppToken",
 ]
 
-
 AppTokenChecker = Callable[[str], str | None]
 """``(token) -> application name``, or ``None`` for a token it does not know.
 

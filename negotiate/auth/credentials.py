@@ -25,7 +25,6 @@ __all__ = [
     "CredentialAuthenticator",
 ]
 
-
 _FAILURE_LIMIT = 4096
 _CHECK_RATE = 10.0
 _INVALID_BASIC = "Invalid user name or password"

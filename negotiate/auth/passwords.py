@@ -15,7 +15,6 @@ __all__ = [
     "verify_password",
 ]
 
-
 # scrypt cost: 2**14 x 8 x 1 is the interactive-login setting of the scrypt paper
 # (16 MiB, tens of milliseconds).
 _SCRYPT_N = 2**14

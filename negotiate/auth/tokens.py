@@ -10,7 +10,6 @@ __all__ = [
     "token_digest",
 ]
 
-
 _TOKEN_PREFIX = "sha256:"
 
 

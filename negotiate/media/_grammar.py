@@ -8,7 +8,6 @@ from typing import Final
 
 __all__ = []
 
-
 _Params = tuple[tuple[str, str], ...]
 
 

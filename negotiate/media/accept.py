@@ -32,7 +32,6 @@ __all__ = [
     "quality",
 ]
 
-
 # A list element: characters other than comma and quote, or a quoted string (an unterminated
 # one runs to the end and makes its element malformed).
 _ELEMENT_RE: Final = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\[\s\S])*"?)+')

@@ -20,7 +20,6 @@ __all__ = [
     "select_coding",
 ]
 
-
 CODING_IDENTITY: Final = "identity"
 CODING_GZIP: Final = "gzip"
 CODING_DEFLATE: Final = "deflate"

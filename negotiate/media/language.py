@@ -13,7 +13,6 @@ __all__ = [
     "lookup_language",
 ]
 
-
 # RFC 4647 basic language-range, with "_" tolerated as .NET culture names use it.
 _LANGUAGE_RANGE_RE: Final = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*|\*")
 

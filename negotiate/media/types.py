@@ -29,7 +29,6 @@ __all__ = [
     "parse_content_type",
 ]
 
-
 MEDIA_JSON: Final = "application/json"
 MEDIA_TEXT_JSON: Final = "text/json"
 MEDIA_XML: Final = "application/xml"
