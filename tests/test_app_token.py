@@ -16,7 +16,6 @@ import orjson
 import pytest
 from helpers import PASSWORD, TICKET, TOKEN, USER, UvicornThread, basic, bearer
 
-from negotiate import auth
 from negotiate.asgi import ASGIAdapter
 from negotiate.auth import (
     AppTokens,
@@ -25,6 +24,7 @@ from negotiate.auth import (
     Principal,
     RequireAppToken,
     XsrfAuthenticator,
+    app_tokens as app_tokens_module,
     hash_password,
     token_digest,
 )
@@ -358,7 +358,7 @@ class TestAppTokens:
             calls.append(b)
             return compare(a, b)
 
-        monkeypatch.setattr(auth.hmac, "compare_digest", counting)
+        monkeypatch.setattr(app_tokens_module.hmac, "compare_digest", counting)
         for name in (names[0], names[-1], None):
             calls.clear()
             assert tokens(f"token-{name}" if name else "nobody") == name

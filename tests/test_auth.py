@@ -8,7 +8,6 @@ from collections.abc import Mapping
 import pytest
 from helpers import PASSWORD, TICKET, TOKEN, USER, basic, bearer
 
-from negotiate import auth
 from negotiate.auth import (
     ANONYMOUS,
     Authenticator,
@@ -16,6 +15,7 @@ from negotiate.auth import (
     CredentialAuthenticator,
     Principal,
     XsrfAuthenticator,
+    credentials as credentials_module,
     hash_password,
     new_token,
     parse_cookies,
@@ -170,13 +170,13 @@ class TestCredentials:
     def test_a_verified_basic_header_is_remembered(self, monkeypatch: pytest.MonkeyPatch) -> None:
         checker = CredentialAuthenticator(users={USER: HASH})
         calls: list[str] = []
-        real = auth.verify_password
+        real = credentials_module.verify_password
 
         def counting(password: str, encoded: str) -> bool:
             calls.append(password)
             return real(password, encoded)
 
-        monkeypatch.setattr(auth, "verify_password", counting)
+        monkeypatch.setattr(credentials_module, "verify_password", counting)
         for _ in range(3):
             assert checker.authenticate(Headers(basic())) == Principal(USER, "Basic")
         assert calls == [PASSWORD]
@@ -210,7 +210,7 @@ class TestCredentials:
     def test_the_remembered_values_are_bounded_oldest_out(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(auth, "_CACHE_LIMIT", 3)
+        monkeypatch.setattr(credentials_module, "_CACHE_LIMIT", 3)
         checker = CredentialAuthenticator(tokens=[TOKEN])
         checks: list[str] = []
         real = checker._token
@@ -234,7 +234,9 @@ class TestCredentials:
     def test_unknown_users_still_cost_a_hash(self, monkeypatch: pytest.MonkeyPatch) -> None:
         checker = CredentialAuthenticator(users={USER: HASH})
         calls: list[str] = []
-        monkeypatch.setattr(auth, "verify_password", lambda p, e: calls.append(p) or False)
+        monkeypatch.setattr(
+            credentials_module, "verify_password", lambda p, e: calls.append(p) or False
+        )
         with pytest.raises(Unauthorized):
             checker.authenticate(Headers(basic("nobody", "pw")))
         assert calls == ["pw"]

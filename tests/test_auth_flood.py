@@ -19,14 +19,15 @@ import orjson
 import pytest
 from helpers import PASSWORD, TOKEN, USER, UvicornThread, basic, bearer
 
-from negotiate import auth
 from negotiate.asgi import ASGIAdapter
 from negotiate.auth import (
     Chain,
     CredentialAuthenticator,
     Principal,
     XsrfAuthenticator,
+    credentials as credentials_module,
     hash_password,
+    passwords,
     token_digest,
 )
 from negotiate.errors import TooManyPasswordChecks, Unauthorized
@@ -75,7 +76,7 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The budget's clock, frozen until a test moves it."""
     fake = Clock()
-    monkeypatch.setattr(auth, "_clock", fake)
+    monkeypatch.setattr(credentials_module, "_clock", fake)
     return fake
 
 
@@ -147,19 +148,21 @@ class TestRememberedFailures:
         )
         checker = CredentialAuthenticator(users={"ann": encoded})
         seen: list[str] = []
-        real = auth.verify_password
-        monkeypatch.setattr(auth, "verify_password", lambda p, e: seen.append(e) or real(p, e))
+        real = credentials_module.verify_password
+        monkeypatch.setattr(
+            credentials_module, "verify_password", lambda p, e: seen.append(e) or real(p, e)
+        )
         assert checker.authenticate(Headers(basic("ann", "pw"))) == Principal("ann", "Basic")
         refuse(checker, basic("bob", "pw"))
         assert [e.split("$")[1:4] for e in seen] == [["4096", "4", "2"], ["4096", "4", "2"]]
-        known, unknown = (auth._parse_hash(e) for e in seen)
+        known, unknown = (passwords._parse_hash(e) for e in seen)
         assert known is not None and unknown is not None
         assert (len(known[3]), len(known[4])) == (len(unknown[3]), len(unknown[4]))
 
     def test_the_failure_table_is_bounded_least_recent_out(
         self, monkeypatch: pytest.MonkeyPatch, scrypt: Counter
     ) -> None:
-        monkeypatch.setattr(auth, "_FAILURE_LIMIT", 3)
+        monkeypatch.setattr(credentials_module, "_FAILURE_LIMIT", 3)
         checker = CredentialAuthenticator(users={USER: HASH})
         for password in ("a", "b", "c"):
             refuse(checker, basic(USER, password))

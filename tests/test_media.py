@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 import pytest
 from hypothesis import given, strategies as st
 
-from negotiate import media
 from negotiate.errors import NegotiateError, UnsupportedMediaType
 from negotiate.media import (
     MEDIA_FORM,
@@ -21,6 +20,7 @@ from negotiate.media import (
     MEDIA_XML,
     MediaRange,
     MediaType,
+    accept as accept_module,
     best_match,
     clear_caches,
     parse_accept,
@@ -496,10 +496,10 @@ def test_caches_are_bounded_and_clearable() -> None:
     assert parse_content_type.cache_info().maxsize == 512
     for i in range(3000):
         best_match(f"application/x-{i}, */*;q=0.1", OFFERS)
-    assert len(media._best) <= 1024
+    assert len(accept_module._best) <= 1024
     clear_caches()
     assert parse_accept.cache_info().currsize == 0
-    assert not media._best
+    assert not accept_module._best
     assert parse_accept(CHROME) == first
 
 

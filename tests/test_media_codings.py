@@ -9,11 +9,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from negotiate import media
 from negotiate.media import (
     accept_encoding_quality,
     canonical_coding,
     clear_caches,
+    encoding as encoding_module,
+    language as language_module,
     lookup_language,
     parse_accept_encoding,
     select_coding,
@@ -295,9 +296,9 @@ def test_clear_caches_empties_the_coding_and_language_caches() -> None:
     assert parse_accept_encoding.cache_info().currsize > 0
     clear_caches()
     assert parse_accept_encoding.cache_info().currsize == 0
-    assert media._encoding_index.cache_info().currsize == 0
-    assert media._language_plan.cache_info().currsize == 0
-    assert not media._codings_memo and not media._language_memo
+    assert encoding_module._encoding_index.cache_info().currsize == 0
+    assert language_module._language_plan.cache_info().currsize == 0
+    assert not encoding_module._codings_memo and not language_module._language_memo
     # and answers are the same afterwards
     assert select_coding("gzip, br", SERVER) == "br"
     assert lookup_language("nb-NO", ("en", "nb")) == "nb"
@@ -305,6 +306,6 @@ def test_clear_caches_empties_the_coding_and_language_caches() -> None:
 
 def test_memo_is_bounded() -> None:
     clear_caches()
-    for index in range(media._MEMO_SIZE + 10):
+    for index in range(encoding_module._MEMO_SIZE + 10):
         select_coding(f"gzip;q=0.{index % 1000:03d}", ("gzip",))
-    assert len(media._codings_memo) <= media._MEMO_SIZE
+    assert len(encoding_module._codings_memo) <= encoding_module._MEMO_SIZE
