@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from negotiate._codegen import SlowPath
+from negotiate.codecs._text import text_codec
 from negotiate.codecs.base import BaseCodec
 from negotiate.codecs.form.keys import _Path
 from negotiate.codecs.form.read import _check_fields, _pairs, _plain, _read
 from negotiate.codecs.form.write import _WRITERS, _surrogate, _write_plain
-from negotiate.codecs._text import text_codec
 from negotiate.errors import EncodeError, NegotiateError, UnsupportedMediaType, excerpt
 from negotiate.media import MEDIA_FORM, MediaType
 from negotiate.options import DEFAULT_OPTIONS, Options
