@@ -13,7 +13,7 @@ import enum
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import orjson
 import pytest
@@ -24,7 +24,17 @@ from openapi_spec_validator import validate as validate_openapi
 from strategies import carriers
 
 from negotiate.codecs import JsonCodec, XmlCodec, xml as xml_codec
-from negotiate.schema import SCHEMAS, Field, FieldType, Kind, Schema, get_schema
+from negotiate.schema import (
+    DATACONTRACT_NAMESPACE,
+    SCHEMAS,
+    Field,
+    FieldType,
+    Kind,
+    Schema,
+    carriers as catalogue,
+    get_schema,
+    schema_of,
+)
 from negotiate.schema.export import (
     ARRAYS_NAMESPACE,
     SERVICES88_NAMESPACE,
@@ -322,8 +332,12 @@ def test_two_types_of_one_name_are_refused() -> None:
     )
     with pytest.raises(ValueError, match="TableRight"):
         json_schema(schema)
+    # In one namespace they clash; by carrier the carrier's type is in Services88's
+    # document and the enum in Clash's (the DataContract default namespace).
     with pytest.raises(ValueError, match="TableRight"):
-        xsd(schema)
+        xsd(schema, namespace=SERVICES88_NAMESPACE)
+    documents = xsd_documents(schema)
+    assert list(documents)[:2] == [DATACONTRACT_NAMESPACE, SERVICES88_NAMESPACE]
 
 
 # -- the date-time grammar is check_datetime's ---------------------------------------------
@@ -556,3 +570,102 @@ def test_export_writes_each_format() -> None:
     assert export(CONTACT, "json-schema").endswith(b"}\n")
     with pytest.raises(ValueError, match="unknown schema format"):
         export(CONTACT, "yaml")  # type: ignore[arg-type]
+
+
+# -- carriers of several namespaces: one document each, as the XML codec writes them -------
+
+Shade = enum.IntEnum("Shade", {"Light": 0, "Dark": 1})
+
+
+class Address(TypedDict):  # named like the catalogue's, in this module's namespace
+    __datacontract_namespace__ = "urn:example:post"
+    Street: str | None
+    Shades: list[Annotated[str, Shade]] | None
+
+
+class Depot(TypedDict):
+    __datacontract_name__ = "Lager"
+    __datacontract_namespace__ = "urn:example:depot"
+    Id: int
+    Home: Address | None
+    Homes: list[Address | None] | None
+    Theirs: catalogue.Address | None
+    Theirses: list[catalogue.Address | None] | None
+    Tags: list[str | None] | None
+    Shade: Annotated[str, Shade]
+    ByName: dict[str, Address | None] | None
+
+
+def a_depot() -> dict[str, Any]:
+    home = {"Street": "Bryggen 7", "Shades": ["Dark", "Light"]}
+    theirs = {"Street": {"Address1": "Karl Johans gate 1"}, "Formatted": "Oslo"}
+    return schema_of(Depot).normalize(
+        {
+            "Id": 3,
+            "Home": home,
+            "Homes": [home, None],
+            "Theirs": theirs,
+            "Theirses": [theirs],
+            "Tags": ["a", None],
+            "Shade": "Dark",
+            "ByName": {"x": home, "y": None},
+        }
+    )
+
+
+def test_an_xsd_document_per_carrier_namespace() -> None:
+    depot = schema_of(Depot)
+    documents = xsd_documents(depot)
+    assert list(documents)[0] == "urn:example:depot"
+    assert {"urn:example:post", SERVICES88_NAMESPACE, ARRAYS_NAMESPACE} <= set(documents)
+    main = etree.fromstring(documents["urn:example:depot"])
+    assert main.get("targetNamespace") == "urn:example:depot"
+    imported = {i.get("namespace") for i in main.iter("{http://www.w3.org/2001/XMLSchema}import")}
+    assert {"urn:example:post", SERVICES88_NAMESPACE} <= imported
+    names = {
+        ns: {e.get("name") for e in etree.fromstring(doc) if e.tag.endswith("complexType")}
+        for ns, doc in documents.items()
+    }
+    assert "Lager" in names["urn:example:depot"] and "Depot" not in names["urn:example:depot"]
+    # Two carriers named Address: one type in each namespace's document.
+    assert {"Address", "ArrayOfAddress"} <= names["urn:example:post"]
+    assert {"Address", "ArrayOfAddress"} <= names[SERVICES88_NAMESPACE]
+    assert xsd(depot) == documents["urn:example:depot"]
+
+
+def test_the_xml_of_carriers_of_several_namespaces_validates() -> None:
+    depot = schema_of(Depot)
+    value = a_depot()
+    body = XML.encode(value, depot)
+    root = etree.fromstring(body)
+    assert root.tag == "{urn:example:depot}Lager"
+    assert root.find("{urn:example:depot}Home/{urn:example:post}Street").text == "Bryggen 7"
+    homes = root.find("{urn:example:depot}Homes")
+    assert [e.tag for e in homes] == ["{urn:example:post}Address"] * 2
+    theirs = root.find(f"{{urn:example:depot}}Theirs/{{{SERVICES88_NAMESPACE}}}Formatted")
+    assert theirs is not None and theirs.text == "Oslo"
+    check_xml(xml_schema(depot), body)
+    check_xml(xml_schema(depot), XML.encode(depot.default(), depot))
+    assert XML.decode(body, depot) == value
+    # One namespace for all: both Address carriers cannot be defined in it.
+    one = XmlCodec(namespace="urn:one").encode(value, depot)
+    spaces = {etree.QName(e).namespace for e in etree.fromstring(one).iter()}
+    assert spaces == {"urn:one", ARRAYS_NAMESPACE}  # string items: <d2p1:string>
+    assert XML.decode(one, depot) == value
+    with pytest.raises(ValueError, match="Address"):
+        xsd(depot, namespace="urn:one")
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_random_depots_validate_against_the_export(data: st.DataObject) -> None:
+    depot = schema_of(Depot)
+    value = data.draw(carriers(depot, depth=2))
+    body = XML.encode(value, depot)
+    check_xml(_depot_xsd(), body)
+    assert XML.decode(body, depot) == value
+
+
+@cache
+def _depot_xsd() -> etree.XMLSchema:
+    return xml_schema(schema_of(Depot))

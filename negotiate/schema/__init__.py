@@ -16,11 +16,14 @@ from negotiate.schema.compiled import (
 from negotiate.schema.values import EnumSpec as EnumSpec
 from negotiate.schema.vocabulary import (
     DATACONTRACT_NAMESPACE as DATACONTRACT_NAMESPACE,
+    PER_CARRIER as PER_CARRIER,
     DateTime as DateTime,
+    XmlNamespaces as XmlNamespaces,
 )
 
 __all__ = [
     "DATACONTRACT_NAMESPACE",
+    "PER_CARRIER",
     "SCHEMAS",
     "VOCABULARY",
     "DateTime",
@@ -29,6 +32,7 @@ __all__ = [
     "FieldType",
     "Kind",
     "Schema",
+    "XmlNamespaces",
     "datacontract",
     "get_schema",
     "schema_of",

@@ -104,6 +104,16 @@ class FieldType:
         return None
 
     @property
+    def shape(self) -> Any:
+        """A hashable value telling types apart: like :attr:`spec`, but a carrier is
+        its Schema object and an enum its spec object (two may share one name)."""
+        if self.kind is Kind.CARRIER:
+            return self.schema
+        if self.kind is Kind.ENUM:
+            return self.enum
+        return (self.kind, None if self.item is None else self.item.shape)
+
+    @property
     def spec(self) -> str:
         """The type in ``carriers.json`` vocabulary (``array:Carrier:Person``)."""
         if self.kind is Kind.ENUM:
@@ -161,6 +171,7 @@ class Schema:
         self._generated: tuple[_Normalize, _Normalize] | None = None
         self._source: Source | None = None
         self._catalogue = False  # compiled with the built-in catalogue, as one unit
+        self._root_type: FieldType | None = None
         self._define(fields)
 
     def _define(self, fields: tuple[Field, ...]) -> None:
@@ -174,6 +185,18 @@ class Schema:
 
     def __repr__(self) -> str:
         return f"Schema({self.name}, {len(self.fields)} fields)"
+
+    @property
+    def root_type(self) -> FieldType:
+        """The ``CARRIER`` type of this schema (the type of a document of it), made once.
+
+        It holds this schema (``target``), so code walking a graph from the root
+        never looks a carrier up by name: two carriers may share one.
+        """
+        found = self._root_type
+        if found is None:
+            found = self._root_type = FieldType(Kind.CARRIER, carrier=self.name, target=self)
+        return found
 
     def __iter__(self) -> Iterator[Field]:
         return iter(self.fields)

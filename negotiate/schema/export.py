@@ -14,7 +14,9 @@ our JSON output validates against :func:`json_schema` and our XML output against
   the documents as written.
 - **OpenAPI 3.1** uses JSON Schema 2020-12, so its ``components.schemas`` are the
   same ``$defs`` with ``#/components/schemas/`` references.
-- **XSD** in DataContractSerializer's shape: one ``complexType`` per carrier with an
+- **XSD** in DataContractSerializer's shape, one document per target namespace (by
+  default each carrier's type is in its own :attr:`Schema.xml_namespace`'s, named by
+  its :attr:`Schema.xml_name`, as the XML codec writes it): one ``complexType`` per carrier with an
   ``xs:sequence`` in declaration order, ``ArrayOf...`` types for arrays (string
   arrays in Microsoft's Arrays namespace, in a second document the first one
   imports), ``StringDictionary`` of ``StringKeyValuePair`` items, enums as
@@ -45,6 +47,7 @@ from lxml import etree
 
 from negotiate.schema.compiled import FieldType, Kind, Schema
 from negotiate.schema.values import INT32_MAX, INT32_MIN, EnumSpec
+from negotiate.schema.vocabulary import PER_CARRIER, XmlNamespaces, _PerCarrier
 
 __all__ = [
     "ARRAYS_NAMESPACE",
@@ -311,7 +314,7 @@ def _item_name(item: FieldType) -> str:
     if scalar is not None:
         return scalar.item
     if item.kind is Kind.CARRIER:
-        return item.carrier
+        return item.schema.xml_name
     if item.kind is Kind.ENUM:
         return _enum(item).name
     if item.kind is Kind.ARRAY:
@@ -324,7 +327,7 @@ def _pair_name(item: FieldType) -> str:
     if item.kind is Kind.STRING:
         return "StringKeyValuePair"
     if item.kind is Kind.CARRIER:
-        return f"{item.carrier}DictionaryKeyValuePair"
+        return f"{item.schema.xml_name}DictionaryKeyValuePair"
     return _item_name(item).capitalize() + "KeyValuePair"
 
 
@@ -336,7 +339,7 @@ def _dictionary_name(item: FieldType) -> str:
 
 def _uses_arrays(schema: Schema) -> bool:
     """Whether anything ``schema`` reaches is an array of scalars (Arrays namespace)."""
-    seen: set[str] = set()
+    seen: set[Schema] = set()
     stack = [schema]
     while stack:
         current = stack.pop()
@@ -345,8 +348,8 @@ def _uses_arrays(schema: Schema) -> bool:
             while ftype is not None:
                 if ftype.kind is Kind.ARRAY and _item(ftype).kind in _SCALARS:
                     return True
-                if ftype.kind is Kind.CARRIER and ftype.carrier not in seen:
-                    seen.add(ftype.carrier)
+                if ftype.kind is Kind.CARRIER and ftype.schema not in seen:
+                    seen.add(ftype.schema)
                     stack.append(ftype.schema)
                 ftype = ftype.item
     return False
@@ -386,17 +389,31 @@ class _Document:
 class _XsdBuilder:
     """Builds the XSD documents of one carrier and everything it reaches."""
 
-    def __init__(self, schema: Schema, namespace: str | None) -> None:
-        others = {"q1": ARRAYS_NAMESPACE} if _uses_arrays(schema) else {}
-        self.main = _Document(namespace, others)
-        self.documents: dict[str | None, _Document] = {namespace: self.main}
+    def __init__(self, schema: Schema, namespace: XmlNamespaces) -> None:
+        self.per_carrier = namespace is PER_CARRIER
+        main = _main_namespace(schema, namespace)
+        # NOTE: every namespace a document may refer to has a prefix in every
+        # document (unused ones are cleaned up): q1 for Arrays, q2... for carriers'.
+        self.prefixes: dict[str, str] = {}
+        if _uses_arrays(schema):
+            self.prefixes["q1"] = ARRAYS_NAMESPACE
+        if self.per_carrier:
+            for namespace_ in _carrier_namespaces(schema):
+                if namespace_ not in self.prefixes.values():
+                    self.prefixes[f"q{len(self.prefixes) + 2}"] = namespace_
+        self.main = _Document(main, self.prefixes)
+        self.documents: dict[str | None, _Document] = {main: self.main}
         self.signatures: dict[tuple[str | None, str], Any] = {}
 
     def document(self, namespace: str | None) -> _Document:
         found = self.documents.get(namespace)
         if found is None:
-            found = self.documents[namespace] = _Document(namespace, {})
+            found = self.documents[namespace] = _Document(namespace, self.prefixes)
         return found
+
+    def home(self, schema: Schema) -> _Document:
+        """The document of a carrier's type (and of arrays of it): its namespace's."""
+        return self.document(schema.xml_namespace) if self.per_carrier else self.main
 
     def define(
         self, doc: _Document, tag: str, name: str, signature: Any, *, nillable: bool | None
@@ -452,7 +469,7 @@ class _XsdBuilder:
                 etree.SubElement(restriction, _x("pattern"), value=pattern)
             return doc.qname(doc.namespace, name)
         if ftype.kind is Kind.CARRIER:
-            return doc.qname(self.main.namespace, self.carrier(ftype.schema))
+            return doc.qname(self.home(ftype.schema).namespace, self.carrier(ftype.schema))
         if ftype.kind is Kind.ENUM:
             return doc.qname(self.main.namespace, self.enum(_enum(ftype)))
         if ftype.kind is Kind.ARRAY:
@@ -463,13 +480,14 @@ class _XsdBuilder:
         raise TypeError(f"no XSD type for {ftype.spec}")
 
     def carrier(self, schema: Schema) -> str:
-        doc = self.main
-        definition = self.define(doc, "complexType", schema.name, schema, nillable=True)
+        doc = self.home(schema)
+        name = schema.xml_name
+        definition = self.define(doc, "complexType", name, schema, nillable=True)
         if definition is not None:
             sequence = etree.SubElement(definition, _x("sequence"))
             for field in schema.fields:
                 self.element(sequence, doc, field.name, field.type, many=False)
-        return schema.name
+        return name
 
     def enum(self, spec: EnumSpec) -> str:
         doc = self.main
@@ -501,11 +519,17 @@ class _XsdBuilder:
         item = _item(ftype)
         item_name = _item_name(item)
         # NOTE: the XML codec writes scalar items in the Arrays namespace
-        # (<d2p1:string>) and every other item unprefixed, in the carrier's namespace;
-        # an item element belongs to the document of its array type.
-        doc = self.document(ARRAYS_NAMESPACE) if item.kind in _SCALARS else self.main
+        # (<d2p1:string>), carrier items in the item carrier's namespace and every
+        # other item unprefixed, in the root's; an item element belongs to the
+        # document of its array type.
+        if item.kind in _SCALARS:
+            doc = self.document(ARRAYS_NAMESPACE)
+        elif item.kind is Kind.CARRIER:
+            doc = self.home(item.schema)
+        else:
+            doc = self.main
         name = "ArrayOf" + item_name
-        definition = self.define(doc, "complexType", name, ("array", ftype.spec), nillable=True)
+        definition = self.define(doc, "complexType", name, ("array", ftype.shape), nillable=True)
         if definition is not None:
             sequence = etree.SubElement(definition, _x("sequence"))
             self.element(sequence, doc, item_name, item, many=True)
@@ -515,7 +539,7 @@ class _XsdBuilder:
         item = _item(ftype)
         doc = self.main
         name = _dictionary_name(item)
-        definition = self.define(doc, "complexType", name, ("dict", ftype.spec), nillable=True)
+        definition = self.define(doc, "complexType", name, ("dict", ftype.shape), nillable=True)
         if definition is not None:
             pair = _pair_name(item)
             pair_type = self.pair(item, pair)
@@ -532,7 +556,7 @@ class _XsdBuilder:
 
     def pair(self, item: FieldType, name: str) -> str:
         doc = self.main
-        definition = self.define(doc, "complexType", name, ("pair", item.spec), nillable=True)
+        definition = self.define(doc, "complexType", name, ("pair", item.shape), nillable=True)
         if definition is not None:
             sequence = etree.SubElement(definition, _x("sequence"))
             # NOTE: a key is never nil and never missing (the XML reader refuses both).
@@ -561,6 +585,24 @@ class _XsdBuilder:
         return out
 
 
+def _carrier_namespaces(schema: Schema) -> list[str]:
+    """The namespaces of every carrier ``schema`` reaches (itself included), in the
+    order first met."""
+    seen: set[Schema] = {schema}
+    found: dict[str, None] = {schema.xml_namespace: None}
+    stack = [schema]
+    while stack:
+        for field in stack.pop().fields:
+            ftype: FieldType | None = field.type
+            while ftype is not None:
+                if ftype.kind is Kind.CARRIER and ftype.schema not in seen:
+                    seen.add(ftype.schema)
+                    found[ftype.schema.xml_namespace] = None
+                    stack.append(ftype.schema)
+                ftype = ftype.item
+    return list(found)
+
+
 def _locations(namespaces: list[str | None]) -> dict[str | None, str]:
     """A file name per document (``Services88.xsd``, ``Arrays.xsd``), unique."""
     names: dict[str | None, str] = {}
@@ -577,24 +619,32 @@ def _locations(namespaces: list[str | None]) -> dict[str | None, str]:
     return names
 
 
-def _xsd_build(schema: Schema, namespace: str | None) -> dict[str | None, tuple[str, bytes]]:
+def _xsd_build(schema: Schema, namespace: XmlNamespaces) -> dict[str | None, tuple[str, bytes]]:
     builder = _XsdBuilder(schema, namespace)
     builder.carrier(schema)
     return builder.serialise()
 
 
-def xsd_documents(
-    schema: Schema, *, namespace: str | None = SERVICES88_NAMESPACE
-) -> dict[str, bytes]:
+def _main_namespace(schema: Schema, namespace: XmlNamespaces) -> str | None:
+    """The target namespace of the root carrier's document."""
+    if isinstance(namespace, _PerCarrier):
+        return schema.xml_namespace
+    return namespace
+
+
+def xsd_documents(schema: Schema, *, namespace: XmlNamespaces = PER_CARRIER) -> dict[str, bytes]:
     """Every XSD document of the carrier, one per target namespace.
 
     Args:
         schema: the root carrier.
-        namespace: the carriers' namespace, as given to
-            :class:`~negotiate.codecs.xml.XmlCodec` (``None``: no namespace).
+        namespace: as given to :class:`~negotiate.codecs.xml.XmlCodec`:
+            :data:`~negotiate.schema.PER_CARRIER` (each carrier's type in the
+            document of its :attr:`Schema.xml_namespace`, the documents importing
+            each other), one namespace for every carrier, or ``None`` (none). In one
+            namespace two carriers of one DataContract name cannot both be defined.
 
     Returns:
-        ``{namespace: document}``, the carriers' document first (key ``""`` when
+        ``{namespace: document}``, the root carrier's document first (key ``""`` when
         ``namespace`` is ``None``). It imports the others by file name
         (``schemaLocation="Arrays.xsd"``), so saved side by side they load as they are;
         :func:`xml_schema` loads them from memory.
@@ -606,13 +656,13 @@ def xsd_documents(
     return {ns or "": data for ns, (_, data) in built.items()}
 
 
-def xsd(schema: Schema, *, namespace: str | None = SERVICES88_NAMESPACE) -> bytes:
-    """The carriers' XSD document (see :func:`xsd_documents` for the ones it imports).
+def xsd(schema: Schema, *, namespace: XmlNamespaces = PER_CARRIER) -> bytes:
+    """The root carrier's XSD document (see :func:`xsd_documents` for the ones it imports).
 
     Raises:
         ValueError: two different types have the same name in one namespace.
     """
-    return xsd_documents(schema, namespace=namespace)[namespace or ""]
+    return xsd_documents(schema, namespace=namespace)[_main_namespace(schema, namespace) or ""]
 
 
 class _MemoryResolver(etree.Resolver):
@@ -633,7 +683,7 @@ class _MemoryResolver(etree.Resolver):
         return self.resolve_string(found, context, base_url=name)
 
 
-def xml_schema(schema: Schema, *, namespace: str | None = SERVICES88_NAMESPACE) -> etree.XMLSchema:
+def xml_schema(schema: Schema, *, namespace: XmlNamespaces = PER_CARRIER) -> etree.XMLSchema:
     """An lxml validator for the carrier's XML, built from :func:`xsd_documents`.
 
     The imported documents are resolved from memory by a resolver that knows only
@@ -644,7 +694,7 @@ def xml_schema(schema: Schema, *, namespace: str | None = SERVICES88_NAMESPACE) 
     """
     built = _xsd_build(schema, namespace)
     files = {location: data for location, data in built.values()}
-    main_location, main = built[namespace]
+    main_location, main = built[_main_namespace(schema, namespace)]
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     parser.resolvers.add(_MemoryResolver(files))
     return etree.XMLSchema(etree.fromstring(main, parser, base_url=main_location))
@@ -654,7 +704,7 @@ def xml_schema(schema: Schema, *, namespace: str | None = SERVICES88_NAMESPACE) 
 
 
 def export(
-    schema: Schema, format: ExportFormat, *, namespace: str | None = SERVICES88_NAMESPACE
+    schema: Schema, format: ExportFormat, *, namespace: XmlNamespaces = PER_CARRIER
 ) -> bytes:
     """The carrier's schema in ``format``, as a file's bytes (for ``negotiate schema``).
 
@@ -663,7 +713,7 @@ def export(
         format: ``json-schema`` (a Draft 2020-12 document), ``openapi`` (a minimal
             OpenAPI 3.1 document holding the components) or ``xsd`` (the carriers'
             XSD document; see :func:`xsd_documents` for the Arrays one it imports).
-        namespace: the XML namespace (``xsd`` only).
+        namespace: the XML namespaces (``xsd`` only; see :func:`xsd_documents`).
 
     Returns:
         UTF-8 bytes ending with a newline: indented JSON, or XML with a declaration.

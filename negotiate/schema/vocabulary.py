@@ -12,9 +12,10 @@ carrier is still a plain dict to a type checker (a ``DateTime`` field holds a
 
 from __future__ import annotations
 
-from typing import Final, NewType
+import enum
+from typing import Final, Literal, NewType, TypeAlias
 
-__all__ = ["DATACONTRACT_NAMESPACE", "DateTime"]
+__all__ = ["DATACONTRACT_NAMESPACE", "PER_CARRIER", "DateTime", "XmlNamespaces"]
 
 DateTime = NewType("DateTime", str)
 """An ISO 8601 date-time, kept as the exact text it arrived as."""
@@ -22,3 +23,16 @@ DateTime = NewType("DateTime", str)
 DATACONTRACT_NAMESPACE: Final = "http://schemas.datacontract.org/2004/07/"
 """The prefix of DataContract's default namespace; the CLR namespace (for a
 Python carrier: the dotted path of the module declaring it) follows it."""
+
+
+class _PerCarrier(enum.Enum):
+    PER_CARRIER = "per carrier"
+
+
+PER_CARRIER: Final = _PerCarrier.PER_CARRIER
+"""The XML codec's and the XSD export's default ``namespace``: each carrier's own
+(:attr:`Schema.xml_namespace`), as DataContractSerializer writes them."""
+
+XmlNamespaces: TypeAlias = str | None | Literal[_PerCarrier.PER_CARRIER]
+"""A ``namespace`` option: :data:`PER_CARRIER`, one namespace for every element, or
+``None`` for none."""

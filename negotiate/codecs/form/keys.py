@@ -73,7 +73,7 @@ def form_key(schema: Schema, pointer: str) -> str:
         The key as this codec writes it, unescaped: ``Persons[0].Rank``.
     """
     out = ""
-    ftype: FieldType | None = FieldType(Kind.CARRIER, carrier=schema.name)
+    ftype: FieldType | None = schema.root_type
     current = schema
     for raw in pointer.split("/")[1:]:
         segment = raw.replace("~1", "/").replace("~0", "~")
@@ -84,7 +84,7 @@ def form_key(schema: Schema, pointer: str) -> str:
         out += f".{segment}" if out else segment
         field = None
         if ftype is not None and ftype.kind is Kind.CARRIER:
-            current = schema if ftype.carrier == schema.name else ftype.schema
+            current = ftype.schema
             field = current.field(segment)
         ftype = field.type if field is not None else None
     return out

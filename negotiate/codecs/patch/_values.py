@@ -20,7 +20,7 @@ import orjson
 from negotiate.codecs.patch.pointer import _join, _parse
 from negotiate.errors import EncodeError, InvalidValue, NegotiateError, Unprocessable
 from negotiate.options import Options
-from negotiate.schema import SCHEMAS, Field, FieldType, Kind, Schema
+from negotiate.schema import Field, FieldType, Kind, Schema
 from negotiate.schema.limits import check_tree
 from negotiate.schema.values import (
     check_datetime,
@@ -42,14 +42,10 @@ def _copy(value: Any) -> Any:
         return copy.deepcopy(value)
 
 
-_ROOTS: dict[str, FieldType] = {}
-
-
 def _root(schema: Schema) -> FieldType:
-    found = _ROOTS.get(schema.name)
-    if found is None:
-        found = _ROOTS[schema.name] = FieldType(Kind.CARRIER, carrier=schema.name)
-    return found
+    # NOTE: the schema's own root type (it holds the schema, not only its name: two
+    # carriers of one name, a user's and the catalogue's, are two roots).
+    return schema.root_type
 
 
 def _checked(check: Callable[[Any], Any], value: Any) -> Any:
@@ -182,7 +178,8 @@ class _Target:
     nests: bool  # its values can hold a carrier that holds itself (depth matters)
 
 
-_TARGETS: dict[tuple[str, str], _Target] = {}
+# NOTE: keyed by the Schema object (identity), never its name: two carriers may share one.
+_TARGETS: dict[tuple[Schema, str], _Target] = {}
 _TARGETS_LIMIT: Final = 4096
 _TARGET_LENGTH: Final = 256  # longer paths are bound every time, never kept
 
@@ -195,7 +192,7 @@ def _target(schema: Schema, pointer: str) -> _Target:
     """
     # PERF: patches reuse a small set of paths; binding one costs more than
     # applying the operation.
-    key = (schema.name, pointer)
+    key = (schema, pointer)
     found = _TARGETS.get(key)
     if found is None:
         found = _bind(schema, _parse(pointer))
@@ -240,7 +237,8 @@ def _bind(schema: Schema, parts: list[str]) -> _Target:
     )
 
 
-_NESTING: dict[str, bool] = {}
+# Whether a carrier can hold (or is) a carrier that can hold itself, by Schema object.
+_NESTING: dict[Schema, bool] = {}
 
 
 def _nests(ftype: FieldType | None) -> bool:
@@ -253,33 +251,41 @@ def _nests(ftype: FieldType | None) -> bool:
         ftype = ftype.item
     if ftype is None:
         return False
-    if not _NESTING:
-        _NESTING.update(_nesting_carriers())
-    return _NESTING[ftype.carrier]
+    schema = ftype.schema
+    found = _NESTING.get(schema)
+    if found is None:
+        _NESTING.update(_nesting_carriers(schema))
+        found = _NESTING[schema]
+    return found
 
 
-def _nesting_carriers() -> dict[str, bool]:
-    """For every carrier: whether it can hold (or is) a carrier that can hold itself."""
+def _nesting_carriers(start: Schema) -> dict[Schema, bool]:
+    """For every carrier reachable from ``start``: whether it can hold (or is) a
+    carrier that can hold itself."""
 
-    def named(ftype: FieldType) -> str:
+    def held(ftype: FieldType) -> Schema | None:
         while ftype.item is not None:
             ftype = ftype.item
-        return ftype.carrier if ftype.kind is Kind.CARRIER else ""
+        return ftype.schema if ftype.kind is Kind.CARRIER else None
 
-    edges = {
-        name: {named(f.type) for f in schema.fields} - {""} for name, schema in SCHEMAS.items()
-    }
+    edges: dict[Schema, set[Schema]] = {}
+    stack = [start]
+    while stack:
+        schema = stack.pop()
+        if schema not in edges:
+            edges[schema] = {s for f in schema.fields if (s := held(f.type)) is not None}
+            stack.extend(edges[schema])
 
-    def reach(start: str) -> set[str]:
-        seen: set[str] = set()
-        stack = list(edges[start])
-        while stack:
-            name = stack.pop()
-            if name not in seen:
-                seen.add(name)
-                stack.extend(edges[name])
+    def reach(origin: Schema) -> set[Schema]:
+        seen: set[Schema] = set()
+        todo = list(edges[origin])
+        while todo:
+            schema = todo.pop()
+            if schema not in seen:
+                seen.add(schema)
+                todo.extend(edges[schema])
         return seen
 
-    reached = {name: reach(name) for name in edges}
-    recursive = {name for name in edges if name in reached[name]}
-    return {name: bool(({name} | reached[name]) & recursive) for name in edges}
+    reached = {schema: reach(schema) for schema in edges}
+    recursive = {schema for schema in edges if schema in reached[schema]}
+    return {schema: bool(({schema} | reached[schema]) & recursive) for schema in edges}

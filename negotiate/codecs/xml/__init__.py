@@ -22,9 +22,11 @@ from negotiate.codecs.xml.names import (
     XSI_NAMESPACE as XSI_NAMESPACE,
 )
 from negotiate.codecs.xml.parse import parse_xml as parse_xml
+from negotiate.schema.vocabulary import PER_CARRIER as PER_CARRIER
 
 __all__ = [
     "ARRAYS_NAMESPACE",
+    "PER_CARRIER",
     "SERVICES88_NAMESPACE",
     "XSI_NAMESPACE",
     "XmlCodec",

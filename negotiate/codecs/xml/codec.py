@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from negotiate._codegen import SlowPath
 from negotiate.codecs.base import BaseCodec, clip
-from negotiate.codecs.xml.names import _NIL, SERVICES88_NAMESPACE, XSI_NAMESPACE, _local
+from negotiate.codecs.xml.names import _NIL, XSI_NAMESPACE, _local
 from negotiate.codecs.xml.parse import parse_xml
 from negotiate.codecs.xml.plain import _escape_pointer, _plain, _PlainWriter, _qname
 from negotiate.codecs.xml.read import _empty, _nil, _Readers, _root_matches, _xpath
@@ -16,12 +16,12 @@ from negotiate.codecs.xml.write import (
     _escape_attr,
     _find_invalid,
     _utf8_xml,
-    _writer,
+    _written,
 )
 from negotiate.errors import EncodeError, InvalidValue, NegotiateError
 from negotiate.media import MEDIA_TEXT_XML, MEDIA_XML, MediaType
 from negotiate.options import DEFAULT_OPTIONS, Options
-from negotiate.schema import Schema
+from negotiate.schema import PER_CARRIER, Schema, XmlNamespaces
 from negotiate.schema.values import describe
 
 __all__ = ["XmlCodec"]
@@ -30,24 +30,53 @@ __all__ = ["XmlCodec"]
 class XmlCodec(BaseCodec):
     """``application/xml`` and ``text/xml`` in DataContractSerializer's shape.
 
+    The root element is named by the carrier's DataContract name
+    (:attr:`Schema.xml_name`). Namespaces, by ``namespace``:
+
+    * :data:`PER_CARRIER` (the default): as DataContractSerializer writes them. The
+      root carrier's :attr:`Schema.xml_namespace` is the default namespace (the
+      catalogue's is Services88); the properties of a nested carrier (and the items
+      of an array of carriers) declared in another namespace are in that one, by a
+      prefix ``a1``, ``a2``... declared on the root element.
+    * a string: every element in that one namespace, whatever the carriers declare
+      (one namespace for a whole service, as before carriers had their own).
+    * ``None``: no namespace at all (the docs' trimmed samples).
+
+    Decoding accepts any namespace (elements match by local name).
+
     Args:
         options: unknown-property policy and limits (decoding).
-        namespace: the default namespace written on the root element, or ``None`` to
-            write none. Decoding accepts any namespace.
+        namespace: :data:`PER_CARRIER`, one namespace for every element, or ``None``.
     """
 
     media_types: ClassVar[tuple[str, ...]] = (MEDIA_XML, MEDIA_TEXT_XML)
 
     def __init__(
-        self, options: Options = DEFAULT_OPTIONS, *, namespace: str | None = SERVICES88_NAMESPACE
+        self,
+        options: Options = DEFAULT_OPTIONS,
+        *,
+        namespace: XmlNamespaces = PER_CARRIER,
     ) -> None:
         super().__init__(options)
         self.namespace = namespace
+        self._per_carrier = namespace is PER_CARRIER
         declarations = f' xmlns:i="{XSI_NAMESPACE}"'
-        if namespace is not None:
+        if isinstance(namespace, str):
             declarations += f' xmlns="{_escape_attr(namespace)}"'
         self._declarations = declarations
+        # The root start tag's attributes, by Schema (per-carrier namespaces only).
+        self._roots: dict[Schema, str] = {}
         self._readers = _Readers(options)
+
+    def _root_declarations(self, schema: Schema, extra: str) -> str:
+        if not self._per_carrier:
+            return self._declarations
+        found = self._roots.get(schema)
+        if found is None:
+            found = self._roots[schema] = (
+                f'{self._declarations} xmlns="{_escape_attr(schema.xml_namespace)}"{extra}'
+            )
+        return found
 
     def _decode(
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
@@ -67,7 +96,8 @@ class XmlCodec(BaseCodec):
         local = _local(root.tag)
         if not _root_matches(root, schema):
             raise InvalidValue(
-                f"Expected root element <{schema.name}>, got <{clip(local)}>", location=f"/{local}"
+                f"Expected root element <{schema.xml_name}>, got <{clip(local)}>",
+                location=f"/{local}",
             )
         try:
             if _empty(root) and _nil(root):
@@ -90,10 +120,11 @@ class XmlCodec(BaseCodec):
         """
         if schema is None:
             return self._encode_plain(value)
-        name = schema.name
+        name = schema.xml_name
+        writer, extra = _written(schema, self._per_carrier)
+        declarations = self._root_declarations(schema, extra)
         if value is None:
-            return f"<{name}{self._declarations}{_NIL}".encode()
-        writer = _writer(schema)
+            return f"<{name}{declarations}{_NIL}".encode()
         try:
             content = writer(value)
         except (SlowPath, KeyError, TypeError, AttributeError, RecursionError):
@@ -102,7 +133,7 @@ class XmlCodec(BaseCodec):
                 content = writer(value)
             except (SlowPath, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 raise EncodeError(f"Cannot write {name} as XML: {exc!r}") from None
-        data = _utf8_xml(f"<{name}{self._declarations}>{content}</{name}>")
+        data = _utf8_xml(f"<{name}{declarations}>{content}</{name}>")
         if data is None:
             raise EncodeError(
                 "A string holds a character XML 1.0 cannot carry",

@@ -36,7 +36,7 @@ def _item_name(item: FieldType) -> str:
     if item.kind in _PRIMITIVE_ITEMS:
         return "d2p1:" + _PRIMITIVE_ITEMS[item.kind]
     if item.kind is Kind.CARRIER:
-        return item.carrier
+        return item.schema.xml_name
     if item.kind is Kind.ENUM:
         assert item.enum is not None
         return item.enum.name
@@ -51,5 +51,5 @@ def _pair_name(item: FieldType) -> str:
     if item.kind is Kind.STRING:
         return "StringKeyValuePair"
     if item.kind is Kind.CARRIER:
-        return f"{item.carrier}DictionaryKeyValuePair"
+        return f"{item.schema.xml_name}DictionaryKeyValuePair"
     return _item_name(item).removeprefix("d2p1:").capitalize() + "KeyValuePair"

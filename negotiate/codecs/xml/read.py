@@ -168,12 +168,13 @@ class _Readers:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.carriers: dict[Schema, _Reader] = {}
-        self.entries: dict[str, tuple[int, Any]] = {}
+        # NOTE: by type shape with carriers by Schema object (FieldType.shape), not spec.
+        self.entries: dict[Any, tuple[int, Any]] = {}
         self.sources: dict[Schema, Source] = {}  # the fast readers' code, for inspection
 
     def entry(self, ftype: FieldType) -> tuple[int, Any]:
         """``(code, reader)``: reader takes the element (``_NODE``) or the text."""
-        key = ftype.spec
+        key = ftype.shape
         found = self.entries.get(key)
         if found is None:
             found = self.entries[key] = self._entry(ftype)
@@ -516,12 +517,15 @@ def _duplicate(children: list[Any], table: dict[str, tuple[str, int, Any]], sche
 
 def _root_matches(root: Any, schema: Schema) -> bool:
     local = _local(root.tag)
-    if local == schema.name or local.casefold() == schema.name.casefold():
+    # NOTE: the DataContract name, or the class name (what the codec wrote before
+    # carriers had their own names); any case.
+    names = (schema.xml_name.casefold(), schema.name.casefold())
+    if local == schema.xml_name or local.casefold() in names:
         return True
     declared: str | None = root.get(_XSI_TYPE)
     if declared is None:
         return False
-    return declared.rpartition(":")[2].strip().casefold() == schema.name.casefold()
+    return declared.rpartition(":")[2].strip().casefold() in names
 
 
 def _xpath(schema: Schema, root: str, pointer: str, value: Any) -> str:
@@ -530,14 +534,14 @@ def _xpath(schema: Schema, root: str, pointer: str, value: Any) -> str:
     if not pointer:
         return out
     segments = [s.replace("~1", "/").replace("~0", "~") for s in pointer.split("/")[1:]]
-    ftype: FieldType | None = FieldType(Kind.CARRIER, carrier=schema.name)
+    ftype: FieldType | None = schema.root_type
     current: Any = value
     for segment in segments:
         if ftype is None:
             out += "/" + segment
             continue
         if ftype.kind is Kind.CARRIER:
-            field = (schema if ftype.carrier == schema.name else ftype.schema).field(segment)
+            field = ftype.schema.field(segment)
             out += "/" + segment
             ftype = field.type if field is not None else None
         elif ftype.kind is Kind.ARRAY and segment.isdigit():

@@ -4,10 +4,12 @@ Writing (``encode``), exactly what WIRE.md records of a real server:
 
 * one line, UTF-8, no XML declaration (DataContractSerializer writes none; UTF-8 is
   XML's default and the Content-Type says ``charset=utf-8``);
-* the root element is the carrier's name and declares ``xmlns:i`` (XML Schema
-  instance) and the default namespace, ``http://www.superoffice.net/ws/crm/NetServer/
-  Services88`` unless the codec was built with another one or ``namespace=None`` (the
-  docs' trimmed sample; ``xmlns:i`` is still declared because nulls need it);
+* the root element is the carrier's DataContract name (``Schema.xml_name``) and declares
+  ``xmlns:i`` (XML Schema instance) and the default namespace: the carrier's own
+  (``Schema.xml_namespace``; the catalogue's is ``http://www.superoffice.net/ws/crm/
+  NetServer/Services88``), the codec's one namespace, or none (``namespace=None``, the
+  docs' trimmed sample; ``xmlns:i`` is still declared because nulls need it). Nested
+  carriers of other namespaces are prefixed ``a1:``, ``a2:``... (see ``XmlCodec``);
 * every property in declaration order; null ``<X i:nil="true" />``; empty string
   ``<X></X>``; empty array or dictionary ``<X />``;
 * an array item is named by its type: ``<Emails><EntityElement>…``, the jagged
@@ -177,13 +179,19 @@ class _WriterSource:
     times faster than building an lxml tree and serialising it.
     """
 
-    def __init__(self, root: Schema) -> None:
+    def __init__(self, root: Schema, per_carrier: bool) -> None:
         self.source = Source(f"XML writers for {root.name}", _HELPERS)
         self.root = root
-        self.carriers: dict[str, str] = {}
-        self.helpers: dict[str, str] = {}
+        self.per_carrier = per_carrier
+        # NOTE: keyed by the Schema object, never its name: two carriers of one name
+        # (a user's Address and the catalogue's) are two writers.
+        self.carriers: dict[Schema, str] = {}
+        self.helpers: dict[Any, str] = {}
         self.enums: dict[int, str] = {}
         self.pending: list[Schema] = []
+        self.taken: set[str] = set()
+        # The prefix of every namespace but the root's, in the order first met.
+        self.prefixes: dict[str, str] = {}
 
     def compile(self) -> Callable[[Any], str]:
         entry = self.carrier(self.root)
@@ -191,6 +199,40 @@ class _WriterSource:
             self.write_carrier(self.pending.pop())
         writer: Callable[[Any], str] = self.source.compile()[entry]
         return writer
+
+    def unique(self, name: str) -> str:
+        """``name``, or ``name_2``, ``name_3``... if the generated code has it already."""
+        found, serial = name, 1
+        while found in self.taken:
+            serial += 1
+            found = f"{name}_{serial}"
+        self.taken.add(found)
+        return found
+
+    def prefix(self, schema: Schema) -> str:
+        """The prefix (with its colon) of the elements ``schema`` declares; ``""`` if
+        they are in the root's (default) namespace or the codec writes one namespace."""
+        if not self.per_carrier or schema.xml_namespace == self.root.xml_namespace:
+            return ""
+        found = self.prefixes.get(schema.xml_namespace)
+        if found is None:
+            # NOTE: "a<n>", never .NET's "d<n>p<m>": those are declared on property
+            # elements (the Arrays namespace's d2p1) and must not be shadowed.
+            found = self.prefixes[schema.xml_namespace] = f"a{len(self.prefixes) + 1}:"
+        return found
+
+    def declarations(self) -> str:
+        """The ``xmlns:a<n>`` declarations the root element carries."""
+        return "".join(
+            f' xmlns:{prefix[:-1]}="{_escape_attr(namespace)}"'
+            for namespace, prefix in self.prefixes.items()
+        )
+
+    def item_name(self, item: FieldType) -> str:
+        """An array item's element name: a carrier's DataContract name, in its namespace."""
+        if item.kind is Kind.CARRIER:
+            return self.prefix(item.schema) + item.schema.xml_name
+        return _item_name(item)
 
     def enum_writer(self, spec: EnumSpec) -> str:
         """The name of the (one) writer of ``spec``'s values in the generated code."""
@@ -202,28 +244,32 @@ class _WriterSource:
         return found
 
     def carrier(self, schema: Schema) -> str:
-        name = self.carriers.get(schema.name)
+        name = self.carriers.get(schema)
         if name is None:
-            name = self.carriers[schema.name] = f"carrier_{schema.name}"
+            name = self.carriers[schema] = self.unique(f"carrier_{schema.name}")
             self.pending.append(schema)
         return name
 
     def write_carrier(self, schema: Schema) -> None:
-        body = [f"def {self.carriers[schema.name]}(d):"]
+        body = [f"def {self.carriers[schema]}(d):"]
         body.append(f"    if type(d) is not dict or len(d) != {len(schema.fields)}: raise SlowPath")
         parts: list[str] = []
+        prefix = self.prefix(schema)
         for index, field in enumerate(schema.fields):
-            stmts, part = self.field(index, field.name, field.type)
+            stmts, part = self.field(index, field.name, field.type, prefix)
             body.extend("    " + s for s in stmts)
             parts.append(part)
         fstring = "".join(parts).replace("\\", "\\\\").replace("'", "\\'")
         body.append(f"    return f'{fstring}'")
         self.source.extend([*body, ""])
 
-    def field(self, index: int, name: str, ftype: FieldType) -> tuple[list[str], str]:
+    def field(
+        self, index: int, key_name: str, ftype: FieldType, prefix: str
+    ) -> tuple[list[str], str]:
         """Statements setting ``s<index>``, and the f-string part that writes it."""
         var = f"s{index}"
-        key = repr(name)
+        key = repr(key_name)
+        name = prefix + key_name
         kind = ftype.kind
         if kind is Kind.INT32:
             return [
@@ -285,7 +331,7 @@ class _WriterSource:
             assert ftype.item is not None
             attrs = (
                 _ITEMS_DECL
-                if kind is Kind.ARRAY and _item_name(ftype.item).startswith("d2p1:")
+                if kind is Kind.ARRAY and self.item_name(ftype.item).startswith("d2p1:")
                 else ""
             )
             pytype = "list" if kind is Kind.ARRAY else "dict"
@@ -305,15 +351,15 @@ class _WriterSource:
 
     def container(self, ftype: FieldType) -> str:
         """A helper ``(value) -> str`` writing the items of an array or dictionary."""
-        spec = ftype.spec
-        found = self.helpers.get(spec)
+        key = ftype.shape
+        found = self.helpers.get(key)
         if found is not None:
             return found
-        fname = self.helpers[spec] = "items_" + _NOT_NAME.sub("_", spec)
+        fname = self.helpers[key] = self.unique("items_" + _NOT_NAME.sub("_", ftype.spec))
         item = ftype.item
         assert item is not None
         if ftype.kind is Kind.ARRAY:
-            elem = _item_name(item)
+            elem = self.item_name(item)
             nil = repr(f"<{elem}{_NIL}")
             body = [
                 f"def {fname}(v):",
@@ -334,17 +380,27 @@ class _WriterSource:
         return fname
 
 
-_WRITERS: dict[Schema, Callable[[Any], str]] = {}
-_SOURCES: dict[Schema, Source] = {}  # the writers' code, for inspection
+# Writers by (root schema, per carrier namespace); the Schema object is the key.
+_WRITERS: dict[tuple[Schema, bool], tuple[Callable[[Any], str], str]] = {}
+_SOURCES: dict[Schema, Source] = {}  # the per-carrier writers' code, for inspection
 
 
-def _writer(schema: Schema) -> Callable[[Any], str]:
-    found = _WRITERS.get(schema)
+def _written(schema: Schema, per_carrier: bool = True) -> tuple[Callable[[Any], str], str]:
+    """The writer of ``schema``'s content, and the namespace declarations it needs on
+    the root element (``xmlns:a1=...``, only for a graph of several namespaces)."""
+    found = _WRITERS.get((schema, per_carrier))
     if found is None:
-        generated = _WriterSource(schema)
-        found = _WRITERS[schema] = generated.compile()
-        _SOURCES[schema] = generated.source
+        generated = _WriterSource(schema, per_carrier)
+        writer = generated.compile()
+        found = _WRITERS[(schema, per_carrier)] = (writer, generated.declarations())
+        if per_carrier:
+            _SOURCES[schema] = generated.source
     return found
+
+
+def _writer(schema: Schema, per_carrier: bool = True) -> Callable[[Any], str]:
+    """The writer of ``schema``'s content (see :func:`_written`)."""
+    return _written(schema, per_carrier)[0]
 
 
 def _find_invalid(value: Any, pointer: str = "") -> str | None:
