@@ -188,7 +188,7 @@ class TestThroughTheCore:
 
         response = asyncio.run(go())
         assert response.status_code == 200
-        assert response.headers["vary"] == "Accept"
+        assert response.headers["vary"] == "Accept, Accept-Encoding, SO-TimeZone"
         assert response.headers["content-type"] == "application/json; charset=utf-8"
         result = response.json()
         assert result["Name"] == sample["Name"] and result["Address"]["Formatted"]
