@@ -390,6 +390,9 @@ class Operation:
         response_base: ``(request value) -> value`` a patch-format response is
             the diff from; ``None``: the response carrier's default.
         blocking: the handler does I/O (the ASGI adapter runs it in a thread).
+        public: anyone may call it: the authenticator is not asked (the
+            context's ``principal`` is ``None``); for documents such as an
+            OpenAPI description.
     """
 
     path: str
@@ -400,6 +403,7 @@ class Operation:
     request_base: Callable[[Context], Any] | None = None
     response_base: Callable[[Any], Any] | None = None
     blocking: bool = False
+    public: bool = False
 
 
 # -- the application -----------------------------------------------------------
@@ -566,15 +570,19 @@ class App:
                     f"Method {excerpt(method)} is not allowed here; use {', '.join(allowed)}",
                     allowed=allowed,
                 )
-            try:
-                principal = self.authenticator.authenticate(headers)
-            except NegotiateError:
-                raise
-            except Exception:  # noqa: BLE001 - a plugged-in authenticator's bug is a 500, logged
-                log.exception("the authenticator failed on %s", excerpt(path))
-                raise _Logged("Authentication failed unexpectedly; see the server log") from None
-            if principal is None:
-                raise Unauthorized("Authentication required")
+            principal: Principal | None = None
+            if not found[0].public:
+                try:
+                    principal = self.authenticator.authenticate(headers)
+                except NegotiateError:
+                    raise
+                except Exception:  # noqa: BLE001 - an authenticator's bug is a 500, logged
+                    log.exception("the authenticator failed on %s", excerpt(path))
+                    raise _Logged(
+                        "Authentication failed unexpectedly; see the server log"
+                    ) from None
+                if principal is None:
+                    raise Unauthorized("Authentication required")
             if refusal is not None:
                 raise refusal
             assert writer is not None

@@ -109,7 +109,8 @@ class TestOperations:
 
     def test_the_operations(self, app: App) -> None:
         assert app.handles(ENRICH_PATH.lower())
-        assert [op.path for op in app.operations] == [ENRICH_PATH, PREVIEW_PATH]
+        paths = [op.path for op in app.operations]
+        assert paths == [ENRICH_PATH, PREVIEW_PATH, "/api/v1/openapi.json"]
         assert app.blocking is False  # the embedded provider: a local lookup, no thread needed
 
 
