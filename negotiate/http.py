@@ -778,19 +778,26 @@ class Exchange:
         except Exception:  # noqa: BLE001 - a handler bug must not kill the server
             log.exception("unhandled error in %s %s", ctx.method, excerpt(ctx.path))
             return self.error(_Logged("An unexpected error occurred; see the server log"))
-        headers = [self.writer.header, ("content-length", ""), self.vary]
+        # PERF: the usual answer (no language, not compressed) is the three pairs alone.
+        extra: list[tuple[str, str]] | None = None
         shaping = self.plan.shaping
         if shaping is not None and not isinstance(shaping, NegotiateError):
             language = shaping.content_language
             if language is not None:
-                headers.append(("content-language", language))
+                extra = [("content-language", language)]
         app = self.app
         if app.codings and len(out) >= _MIN_ENCODE_SIZE:
             # PERF: the header is looked up only for a body worth compressing. NOTE: a
             # smaller body is sent as it is even to "identity;q=0", which RFC 9110
             # §12.5.3 lets a server disregard: it would gain nothing.
-            out = app._compress(out, headers, _accept_encoding(ctx.headers))
-        headers[1] = ("content-length", str(len(out)))
+            accept_encoding = ctx.headers._value(b"accept-encoding", "accept-encoding")
+            if accept_encoding is not None:
+                if extra is None:
+                    extra = []
+                out = app._compress(out, extra, accept_encoding)
+        headers = [self.writer.header, ("content-length", str(len(out))), self.vary]
+        if extra:
+            headers += extra
         return Response(200, headers, out)
 
     def error(self, exc: NegotiateError) -> Response:
