@@ -14,6 +14,11 @@ seen next to gzip's; the bytes each writes are in the notes. The identity row
 is the whole response step without ``Accept-Encoding`` (``choose_coding`` +
 ``encode_body``) against gzip: what compressing costs over not compressing.
 
+Response row: the full contact answered by the reference application
+(``App.handle``, in process) with ``Accept-Encoding: gzip`` against the same
+request without the header, with ``identity`` and with ``br``: requests per
+second side by side, the bytes each answer has in the note.
+
 Checks: every decode side returns the contact's bytes; every encode side
 writes bytes that the library decodes back to them; the bomb sides report a
 413.
@@ -241,6 +246,57 @@ def _encode_rows() -> list[Row]:
     return out
 
 
+def _response_rows() -> list[Row]:
+    """The full contact through the reference app (App.handle), coded and not."""
+    from negotiate.cli import sample_contact
+    from negotiate.enrich import EmbeddedProvider
+    from negotiate.server import ENRICH_PATH, ServerConfig, create_app
+
+    token = "bench-token-0123456789"
+    app = create_app(ServerConfig(tokens={"bench": token}))
+    provider = EmbeddedProvider()
+    enrich_id = provider.ids(1, country="NO")[0]
+    provider.close()
+    body = b'{"EnrichId":"' + enrich_id.encode() + b'","ContactEntity":' + sample_contact() + b"}"
+    base = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+
+    def handle(accept_encoding: str | None) -> Callable[[], Any]:
+        headers = dict(base)
+        if accept_encoding is not None:
+            headers["Accept-Encoding"] = accept_encoding
+        return lambda: app.handle("POST", ENRICH_PATH, b"", headers, body)
+
+    plain = handle(None)().body
+    sizes = {}
+    for name in ("identity", *coding.available_codings()):
+        response = handle(name)()
+        sizes[name] = len(response.body)
+
+    def answers(name: str, result: Any) -> str | None:
+        if result.status != 200:
+            return f"{name} answered {result.status}"
+        used = result.header("content-encoding") or ""
+        if coding.decode_body(result.body, used, LIMIT) != plain:
+            return f"{name}: the {used or 'identity'} body is not the plain answer"
+        return None
+
+    peers = {"no Accept-Encoding": handle(None), "identity": handle("identity")}
+    if "br" in coding.available_codings():
+        peers["br"] = handle("br")
+    note = "response bytes: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items())
+    return [
+        Row(
+            "coding",
+            "full contact via App.handle: gzip vs identity, br",
+            handle("gzip"),
+            peers,
+            answers,
+            note=note + f" (request {len(body):,} bytes)",
+        )
+    ]
+
+
 def rows() -> list[Row]:
-    """Decode rows (gzip, br, zstd, incremental, a bomb), encode rows (gzip, identity, br, zstd)."""
-    return _decode_rows() + _encode_rows()
+    """Decode rows (gzip, br, zstd, incremental, a bomb), encode rows (gzip, identity, br,
+    zstd), and the full contact answered by the reference app gzip, br and identity."""
+    return _decode_rows() + _encode_rows() + _response_rows()

@@ -20,6 +20,14 @@ already tell (404, 405, 401, 406, or a ``Content-Length`` over the limit); a
 body that grows past ``Options.max_body`` while it streams in is answered
 413 without reading the rest.
 
+A body with ``Content-Encoding`` is decoded while it streams in, a message at
+a time (:meth:`Exchange.decoder`), in the worker pool (how much a few coded
+bytes decode to is not known until they are decoded: 1 KiB of zstd can be
+32 MiB), and answered 413 as soon as the decoded bytes pass
+``Options.max_body``, without reading the rest: a gzip bomb of 1 GiB of
+zeros (1 MB on the wire) costs ``max_body`` of memory and the time to
+inflate it. The bytes received are held to ``max_body`` too.
+
 The event loop never does CPU-heavy work. A request whose body is over
 ``offload_above`` bytes (64 KiB by default) is decoded, handled and encoded
 in the adapter's own bounded thread pool, and so is every password check
@@ -53,8 +61,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from negotiate.errors import BodyTooLarge
-from negotiate.http import App, Exchange, Headers
+from negotiate.coding import Decoder
+from negotiate.errors import BodyTooLarge, NegotiateError
+from negotiate.http import App, Exchange, Headers, Response
 
 __all__ = ["OFFLOAD_ABOVE", "ASGIAdapter", "NegotiateMiddleware"]
 
@@ -133,7 +142,11 @@ class ASGIAdapter:
             started = app.start(
                 scope["method"], scope["path"], scope.get("query_string", b""), headers
             )
-        if isinstance(started, Exchange):
+        if isinstance(started, Exchange) and started.content_encoding is not None:
+            response = await self._coded(started, receive)
+            if response is None:
+                return  # the client went away
+        elif isinstance(started, Exchange):
             limit = app.options.max_body
             message = await receive()
             body: bytes | BodyTooLarge | None
@@ -147,7 +160,7 @@ class ASGIAdapter:
             if body is None:
                 return  # the client went away
             if isinstance(body, BodyTooLarge):
-                response = app.error(body, started.writer, started.context.method)
+                response = started.error(body)
             elif len(body) > self.offload_above:
                 response = await self._in_pool(started.finish, body)
             elif self.threaded:
@@ -165,6 +178,45 @@ class ASGIAdapter:
             }
         )
         await send({"type": "http.response.body", "body": response.body})
+
+    async def _coded(self, started: Exchange, receive: Receive) -> Response | None:
+        """Serve a request whose body has a ``Content-Encoding``: decoded as it arrives.
+
+        Returns:
+            The response, or ``None`` when the client went away.
+        """
+        decoder = started.decoder()
+        assert decoder is not None
+        limit = self.app.options.max_body
+        parts: list[bytes] = []
+        received = 0
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                more = message.get("more_body", False)
+                received += len(chunk)
+                if received > limit:
+                    return started.error(_too_large(limit))
+                if more:
+                    if chunk:
+                        parts.append(await self._in_pool(decoder.feed, chunk))
+                    continue
+                # the last message: its chunk and the end of the coded data, one trip
+                parts.append(await self._in_pool(_feed_last, decoder, chunk))
+                break
+        except NegotiateError as exc:
+            return started.error(exc)
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        del parts
+        finish = functools.partial(started.finish, decoded=True)
+        if len(body) > self.offload_above:
+            return await self._in_pool(finish, body)
+        if self.threaded:
+            return await asyncio.to_thread(finish, body)
+        return finish(body)
 
     async def _in_pool(self, func: Callable[..., _T], *args: Any) -> _T:
         """``func(*args)`` in the worker pool (with the caller's context variables)."""
@@ -229,6 +281,12 @@ async def _read_body(receive: Receive, message: Message, limit: int) -> bytes | 
             break
         message = await receive()
     return b"".join(chunks)
+
+
+def _feed_last(decoder: Decoder, chunk: bytes) -> bytes:
+    head = decoder.feed(chunk)
+    tail = decoder.finish()
+    return head + tail if tail else head
 
 
 def _too_large(limit: int) -> BodyTooLarge:

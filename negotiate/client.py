@@ -21,6 +21,15 @@ subclass of its status (404 :class:`~negotiate.errors.NotFound`, 401
 :class:`~negotiate.errors.Unauthorized`, ...) with the server's message,
 location and details (``Supported``).
 
+Content codings: every request says ``Accept-Encoding`` with the codings this
+installation reads (:func:`negotiate.coding.decodable_codings`: gzip and
+deflate, br and zstd with their packages), and the answer is decoded here, not
+by httpx, with :class:`negotiate.coding.Decoder` while it streams in, bounded
+by ``options.max_body`` of decoded bytes (a server's decompression bomb is a
+:class:`~negotiate.errors.BodyTooLarge`, not a full memory). ``compress``
+(``"gzip"``, ``"br"``, ...) compresses request bodies of at least
+:data:`negotiate.coding.MIN_ENCODE_SIZE` bytes, with ``Content-Encoding``.
+
 Authentication (``auth``): a ``(user, password)`` pair for Basic, a string
 for a Bearer token, :class:`Ticket` for ``SOTicket``, or any ``httpx.Auth``.
 A partner application adds its ``SO-AppToken`` with ``app_token``, sent on
@@ -40,8 +49,15 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("negotiate.client needs httpx: pip install 'negotiate[client]'") from exc
 
 from negotiate.codecs import CodecRegistry, default_registry
-from negotiate.errors import NegotiateError, UnsupportedMediaType, error_class
-from negotiate.media import MEDIA_JSON
+from negotiate.coding import (
+    MIN_ENCODE_SIZE,
+    Decoder,
+    available_codings,
+    decodable_codings,
+    encode_body,
+)
+from negotiate.errors import BodyTooLarge, NegotiateError, UnsupportedMediaType, error_class
+from negotiate.media import CODING_IDENTITY, MEDIA_JSON, canonical_coding
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import Schema, get_schema
 from negotiate.superoffice import (
@@ -101,7 +117,13 @@ def _auth(auth: Auth) -> httpx.Auth | tuple[str, str] | None:
 
 
 def _headers(headers: Mapping[str, str] | None, app_token: str | None) -> dict[str, str]:
-    found = dict(headers or {})
+    # NOTE: the codings this package decodes (the answer is decoded here, not by httpx);
+    # an Accept-Encoding in ``headers`` wins.
+    found = {"Accept-Encoding": ", ".join(decodable_codings())}
+    given = dict(headers or {})
+    if any(k.lower() == "accept-encoding" for k in given):
+        found = {}
+    found.update(given)
     if app_token is None:
         return found
     if not app_token or app_token != app_token.strip():
@@ -136,12 +158,56 @@ class _Call:
         self.sent = sent
 
 
+def _compression(compress: str | None) -> str | None:
+    """The ``compress`` argument as a canonical coding name, checked."""
+    if compress is None:
+        return None
+    name = canonical_coding(compress)
+    if name == CODING_IDENTITY:
+        return None
+    if name not in available_codings():
+        encode_body(b"", name)  # ImportError for br/zstd without the package, else ValueError
+    return name
+
+
+class _Answer:
+    """Reads a streamed answer: its content codings undone, bounded (see the module docs).
+
+    NOTE: an answer made in memory (``httpx.Response(content=...)`` from an
+    ``httpx.MockTransport`` handler) is read, and decoded, when it is made; its
+    ``content`` is taken as it is.
+    """
+
+    __slots__ = ("_decoder", "_parts", "_received", "_wire_limit")
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        self._decoder = Decoder(response.headers.get("content-encoding", ""), limit)
+        self._parts: list[bytes] = []
+        self._received = 0
+        # NOTE: coded bytes of a body within the limit are at most a little more than it.
+        self._wire_limit = limit + (limit >> 8) + 4096
+
+    def feed(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._received > self._wire_limit:
+            limit = self._decoder.limit
+            raise BodyTooLarge(f"The answer is over the limit of {limit} bytes", limit=limit)
+        self._parts.append(self._decoder.feed(chunk))
+
+    def content(self) -> bytes:
+        self._parts.append(self._decoder.finish())
+        return b"".join(self._parts)
+
+
 class _Base:
     """Encoding requests and decoding answers, shared by both clients."""
 
-    def __init__(self, registry: CodecRegistry | None, options: Options) -> None:
+    def __init__(
+        self, registry: CodecRegistry | None, options: Options, compress: str | None = None
+    ) -> None:
         self.options = options
         self.registry = registry if registry is not None else default_registry(options)
+        self.compress = _compression(compress)
 
     def _enrich_call(
         self,
@@ -222,6 +288,9 @@ class _Base:
         body = codec.encode(value, request_schema, base=patch_base)
         content_type = send_as if media_type.params else codec.content_type(media_type.essence)
         headers = {"Content-Type": content_type, "Accept": accept}
+        if self.compress is not None and len(body) >= MIN_ENCODE_SIZE:
+            body = encode_body(body, self.compress)
+            headers["Content-Encoding"] = self.compress
         if timezone is not None:
             headers[TIMEZONE_HEADER] = timezone
         if language is not None:
@@ -231,10 +300,10 @@ class _Base:
         params = {"$select": select} if select else {}
         return _Call(path, body, headers, params, response_schema, sent)
 
-    def _answer(self, call: _Call, response: httpx.Response) -> dict[str, Any]:
+    def _answer(self, call: _Call, response: httpx.Response, content: bytes) -> dict[str, Any]:
         content_type = response.headers.get("content-type")
         if response.status_code >= 400:
-            raise self._error(response, content_type)
+            raise self._error(response, content_type, content)
         if response.status_code != 200:
             unexpected = NegotiateError(
                 f"Unexpected status {response.status_code} from {call.path}"
@@ -247,20 +316,23 @@ class _Base:
         # NOTE: a patch-format answer is the diff from what was sent; patch codecs apply it
         # to ``base`` and the others ignore ``base``.
         result: dict[str, Any] = codec.decode(
-            response.content, call.schema, media_type=media_type, base=call.sent
+            content, call.schema, media_type=media_type, base=call.sent
         )
         return result
 
-    def _error(self, response: httpx.Response, content_type: str | None) -> NegotiateError:
+    def _error(
+        self, response: httpx.Response, content_type: str | None, content: bytes
+    ) -> NegotiateError:
         status = response.status_code
         data: Any = None
         if content_type:
             try:
                 codec, media_type = self.registry.for_content_type(content_type)
-                data = codec.decode(response.content, None, media_type=media_type)
+                data = codec.decode(content, None, media_type=media_type)
             except NegotiateError:
                 data = None
-        return error_from_body(status, data, response.text[:200] or response.reason_phrase)
+        text = content[:800].decode("utf-8", "replace")[:200]
+        return error_from_body(status, data, text or response.reason_phrase)
 
 
 def error_from_body(status: int, data: Any, fallback: str = "") -> NegotiateError:
@@ -318,9 +390,13 @@ class Client(_Base):
         registry: the codecs (default: :func:`negotiate.codecs.default_registry`).
         options: limits for encoding and decoding.
         transport: an httpx transport (``httpx.MockTransport``, a WSGI app's).
+        compress: the content coding request bodies are compressed with
+            (``"gzip"``, ``"deflate"``, ``"br"``, ``"zstd"``), or ``None``.
 
     Raises:
-        ValueError: ``app_token`` is empty or has surrounding spaces.
+        ValueError: ``app_token`` is empty or has surrounding spaces, or
+            ``compress`` is not a content coding.
+        ImportError: ``compress`` is ``br`` or ``zstd`` without its package.
     """
 
     def __init__(
@@ -334,8 +410,9 @@ class Client(_Base):
         registry: CodecRegistry | None = None,
         options: Options = DEFAULT_OPTIONS,
         transport: httpx.BaseTransport | None = None,
+        compress: str | None = None,
     ) -> None:
-        super().__init__(registry, options)
+        super().__init__(registry, options, compress)
         self.http = httpx.Client(
             base_url=base_url,
             auth=_auth(auth),
@@ -429,10 +506,15 @@ class Client(_Base):
         return self._send(call)
 
     def _send(self, call: _Call) -> dict[str, Any]:
-        response = self.http.post(
-            call.path, content=call.body, headers=call.headers, params=call.params
-        )
-        return self._answer(call, response)
+        with self.http.stream(
+            "POST", call.path, content=call.body, headers=call.headers, params=call.params
+        ) as response:
+            if response.is_stream_consumed:
+                return self._answer(call, response, response.content)  # see _Answer
+            answer = _Answer(response, self.options.max_body)
+            for chunk in response.iter_raw():
+                answer.feed(chunk)
+        return self._answer(call, response, answer.content())
 
     def close(self) -> None:
         """Close the connections."""
@@ -464,8 +546,9 @@ class AsyncClient(_Base):
         registry: CodecRegistry | None = None,
         options: Options = DEFAULT_OPTIONS,
         transport: httpx.AsyncBaseTransport | None = None,
+        compress: str | None = None,
     ) -> None:
-        super().__init__(registry, options)
+        super().__init__(registry, options, compress)
         self.http = httpx.AsyncClient(
             base_url=base_url,
             auth=_auth(auth),
@@ -525,10 +608,15 @@ class AsyncClient(_Base):
         return await self._send(call)
 
     async def _send(self, call: _Call) -> dict[str, Any]:
-        response = await self.http.post(
-            call.path, content=call.body, headers=call.headers, params=call.params
-        )
-        return self._answer(call, response)
+        async with self.http.stream(
+            "POST", call.path, content=call.body, headers=call.headers, params=call.params
+        ) as response:
+            if response.is_stream_consumed:
+                return self._answer(call, response, response.content)  # see _Answer
+            answer = _Answer(response, self.options.max_body)
+            async for chunk in response.aiter_raw():
+                answer.feed(chunk)
+        return self._answer(call, response, answer.content())
 
     async def aclose(self) -> None:
         """Close the connections."""

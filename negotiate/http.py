@@ -42,7 +42,31 @@ Steps 6-8 are the operation's :class:`~negotiate.pipeline.Pipeline`, the
 same one ``negotiate convert`` runs.
 
 Every response carries ``Content-Type`` (with a charset where the format has
-one), ``Content-Length`` and ``Vary: Accept``.
+one), ``Content-Length`` and ``Vary``.
+
+Content codings (RFC 9110 §8.4; :mod:`negotiate.coding`), unless the app is
+built with ``codings=False``:
+
+- A response body (errors and patch documents too) of at least
+  :data:`~negotiate.coding.MIN_ENCODE_SIZE` bytes is compressed with the
+  coding ``Accept-Encoding`` prefers among the app's (``br``, ``zstd``,
+  ``gzip``, ``deflate``: those installed, in that order on a tie), with
+  ``Content-Encoding``; without ``Accept-Encoding`` it is sent as it is.
+- ``Vary`` names the request headers that shaped the response: ``Accept``;
+  ``Accept-Encoding`` (always with codings on: it may have); and the shaping
+  headers the request carried that were read: ``SO-TimeZone``,
+  ``SO-Language``, ``Accept-Language`` (unless ``SO-Language`` overrode it).
+- ``Content-Language`` is the language shaping translated to (the tag
+  RFC 4647 lookup chose, :attr:`~negotiate.shaping.Shaping.content_language`).
+
+A request body with ``Content-Encoding`` (``gzip``, ``deflate``, ``br``,
+``zstd``, stacked too) is decoded before its codec reads it, bounded by
+``Options.max_body`` of decoded bytes (:func:`~negotiate.coding.decode_body`;
+the ASGI adapter decodes while the body streams in). ``Content-Length`` is the
+wire size and is held to ``max_body`` too. An unknown coding is a 415 whose
+``Accept-Encoding`` header lists the codings this installation reads
+(RFC 9110 §15.5.16), answered before the body is read. Request bodies are
+decoded whatever ``codings`` says: that option is about responses.
 
 Errors have SuperOffice's agent shape, ``{"Message": ..., "MessageDetail": ...}``
 plus ``Status``, ``Location`` and details such as ``Supported`` (see
@@ -89,6 +113,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from negotiate import coding as _coding
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.codecs.base import Codec
 from negotiate.errors import (
@@ -104,7 +129,7 @@ from negotiate.errors import (
     error_class as error_class,
     excerpt,
 )
-from negotiate.media import MEDIA_JSON
+from negotiate.media import CODING_IDENTITY, MEDIA_JSON, canonical_coding
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Plan, Writer
 from negotiate.resources import DEFAULT_RESOURCES, Resources
@@ -141,6 +166,8 @@ _MEMO_LIMIT = 256
 # PERF: the header pairs every response shares are built once; a Response's header
 # list is fresh per response (callers may append to it) but its tuples are shared.
 _VARY = ("vary", "Accept")
+_VARY_CODED = ("vary", "Accept, Accept-Encoding")
+_MIN_ENCODE_SIZE = _coding.MIN_ENCODE_SIZE
 
 MAX_ERROR_TEXT = 1024
 """The most characters of any one string in an error body (longer ones are cut)."""
@@ -258,8 +285,10 @@ _RAW_NAMES = {
     name: name.encode("ascii")
     for name in (
         "accept",
+        "accept-encoding",
         "accept-language",
         "authorization",
+        "content-encoding",
         "content-length",
         "content-type",
         "cookie",
@@ -361,6 +390,9 @@ class Operation:
         response_base: ``(request value) -> value`` a patch-format response is
             the diff from; ``None``: the response carrier's default.
         blocking: the handler does I/O (the ASGI adapter runs it in a thread).
+        public: anyone may call it: the authenticator is not asked (the
+            context's ``principal`` is ``None``); for documents such as an
+            OpenAPI description.
     """
 
     path: str
@@ -371,6 +403,7 @@ class Operation:
     request_base: Callable[[Context], Any] | None = None
     response_base: Callable[[Any], Any] | None = None
     blocking: bool = False
+    public: bool = False
 
 
 # -- the application -----------------------------------------------------------
@@ -389,9 +422,17 @@ class App:
             enforced before a body is read.
         resources: the resource table response shaping translates ``[SR_NAME]``
             references with (``SO-Language``, ``Accept-Language``).
+        codings: the content codings responses may be compressed with, preferred
+            first: ``True`` (every one installed,
+            :func:`negotiate.coding.available_codings`), ``False`` or ``()``
+            (none: no ``Content-Encoding``, no ``Accept-Encoding`` in ``Vary``;
+            for a server or middleware that compresses itself), or names
+            (``("gzip",)``).
 
     Raises:
-        ValueError: two operations share a path and method.
+        ValueError: two operations share a path and method, or ``codings`` names
+            an unknown coding.
+        ImportError: ``codings`` names ``br`` or ``zstd`` without its package.
     """
 
     def __init__(
@@ -402,8 +443,12 @@ class App:
         registry: CodecRegistry | None = None,
         options: Options = DEFAULT_OPTIONS,
         resources: Resources = DEFAULT_RESOURCES,
+        codings: bool | Iterable[str] = True,
     ) -> None:
         self.options = options
+        self.codings: tuple[str, ...] = _response_codings(codings)
+        """The codings responses may be compressed with, preferred first."""
+        self._vary = _VARY_CODED if self.codings else _VARY
         self.registry = registry if registry is not None else default_registry(options)
         self.authenticator = authenticator
         self.resources = resources
@@ -525,15 +570,19 @@ class App:
                     f"Method {excerpt(method)} is not allowed here; use {', '.join(allowed)}",
                     allowed=allowed,
                 )
-            try:
-                principal = self.authenticator.authenticate(headers)
-            except NegotiateError:
-                raise
-            except Exception:  # noqa: BLE001 - a plugged-in authenticator's bug is a 500, logged
-                log.exception("the authenticator failed on %s", excerpt(path))
-                raise _Logged("Authentication failed unexpectedly; see the server log") from None
-            if principal is None:
-                raise Unauthorized("Authentication required")
+            principal: Principal | None = None
+            if not found[0].public:
+                try:
+                    principal = self.authenticator.authenticate(headers)
+                except NegotiateError:
+                    raise
+                except Exception:  # noqa: BLE001 - an authenticator's bug is a 500, logged
+                    log.exception("the authenticator failed on %s", excerpt(path))
+                    raise _Logged(
+                        "Authentication failed unexpectedly; see the server log"
+                    ) from None
+                if principal is None:
+                    raise Unauthorized("Authentication required")
             if refusal is not None:
                 raise refusal
             assert writer is not None
@@ -546,31 +595,39 @@ class App:
                 and int(length) <= self.options.max_body
             ):
                 _check_length(length, self.options.max_body)
+            coded = headers._value(b"content-encoding", "content-encoding")
+            if coded is not None and not _coding.parse_content_encoding(coded):
+                coded = None  # identity: nothing to undo
             query = _parse_query(query_string) if query_string else _EMPTY_QUERY
             op, pipeline = found
+            shaped = _has_shaping(headers)
             try:
                 plan = pipeline.plan(
                     writer,
                     headers._value(b"content-type", "content-type"),
                     select=query.get("$select") if query else None,
-                    headers=_shaping_headers(headers),
+                    headers=_shaping_headers(headers) if shaped else None,
                 )
             except Exception:  # noqa: BLE001 - a bug met while planning is a 500, logged
                 log.exception("planning failed on %s %s", excerpt(method), excerpt(path))
                 raise _Logged("An unexpected error occurred; see the server log") from None
         except NegotiateError as exc:
             _log(exc, method, path)
-            return self.error(exc, writer, method)
+            return self.error(exc, writer, method, _accept_encoding(headers))
         ctx = Context(
             method, path, headers, query, principal, plan.request_essence, writer.media_type
         )
-        return Exchange(self, op, ctx, writer, pipeline, plan)
+        vary = self._vary
+        if shaped and op.response is not None:
+            vary = _shaped_vary(vary, headers)
+        return Exchange(self, op, ctx, writer, pipeline, plan, coded, vary)
 
     def error(
         self,
         exc: NegotiateError,
         writer: Writer | tuple[Codec, str] | None,
         method: str = "POST",
+        accept_encoding: str | None = None,
     ) -> Response:
         """The response for an error, encoded as the module docs say.
 
@@ -579,6 +636,8 @@ class App:
             writer: the negotiated writer (a ``(codec, media type)`` pair will do), or
                 ``None``.
             method: the request method (415 on POST lists types in ``Accept-Post``).
+            accept_encoding: the request's ``Accept-Encoding`` (the body is compressed
+                as a successful one would be), or ``None``.
 
         Returns:
             The error response.
@@ -607,11 +666,18 @@ class App:
             content_type = "application/json; charset=utf-8"
             if self._json is not None:
                 content_type = self._json.content_type(MEDIA_JSON)
-        headers = [("content-type", content_type), ("content-length", str(len(body))), _VARY]
+        headers = [("content-type", content_type), ("content-length", ""), self._vary]
+        body = self._compress(body, headers, accept_encoding)
+        headers[1] = ("content-length", str(len(body)))
         if isinstance(exc, Unauthorized):
             headers.append(("www-authenticate", _CHALLENGE))
         elif isinstance(exc, MethodNotAllowed):
             headers.append(("allow", ", ".join(exc.detail.get("allowed", ()))))
+        elif isinstance(exc, UnsupportedMediaType) and exc.location == "Content-Encoding":
+            # NOTE: RFC 9110 §15.5.16: a 415 for a content coding lists the codings
+            # that would do in Accept-Encoding (and says nothing of media types).
+            supported = exc.detail.get("supported") or _coding.decodable_codings()
+            headers.append(("accept-encoding", ", ".join(supported)))
         elif isinstance(exc, UnsupportedMediaType) and method == "POST":
             # NOTE: Accept-Post lists media ranges (RFC 9110 §15.5.16, the Accept-Post
             # registration), never the charsets a charset 415 may list in Supported.
@@ -619,6 +685,21 @@ class App:
             if types:
                 headers.append(("accept-post", ", ".join(types)))
         return Response(exc.status, headers, body)
+
+    def _compress(
+        self, body: bytes, headers: list[tuple[str, str]], accept_encoding: str | None
+    ) -> bytes:
+        """``body`` in the coding ``Accept-Encoding`` prefers (``Content-Encoding`` added)."""
+        # PERF: no header (the usual request), codings off or a small body: no lookup.
+        if accept_encoding is None or not self.codings or len(body) < _MIN_ENCODE_SIZE:
+            return body
+        chosen = _coding.choose_coding(accept_encoding, len(body), self.codings)
+        # NOTE: None (even identity refused): sent as it is, as coding.choose_coding's
+        # policy says; a 406 over compression would hide the response itself.
+        if chosen is None or chosen == CODING_IDENTITY:
+            return body
+        headers.append(("content-encoding", chosen))
+        return _coding.encode_body(body, chosen)
 
 
 class Exchange:
@@ -631,9 +712,21 @@ class Exchange:
         writer: the negotiated response writer.
         pipeline: the operation's pipeline.
         plan: what the request's headers and query decided.
+        content_encoding: the request's ``Content-Encoding`` when it names a coding
+            to undo (checked: every one is readable), else ``None``.
+        vary: the response's ``Vary`` header pair.
     """
 
-    __slots__ = ("app", "context", "operation", "pipeline", "plan", "writer")
+    __slots__ = (
+        "app",
+        "content_encoding",
+        "context",
+        "operation",
+        "pipeline",
+        "plan",
+        "vary",
+        "writer",
+    )
 
     def __init__(
         self,
@@ -643,6 +736,8 @@ class Exchange:
         writer: Writer,
         pipeline: Pipeline[Context],
         plan: Plan,
+        content_encoding: str | None = None,
+        vary: tuple[str, str] = _VARY,
     ) -> None:
         self.app = app
         self.operation = operation
@@ -650,27 +745,119 @@ class Exchange:
         self.writer = writer
         self.pipeline = pipeline
         self.plan = plan
+        self.content_encoding = content_encoding
+        self.vary = vary
 
-    def finish(self, body: bytes) -> Response:
-        """Decode the body, run the handler, project, shape and encode.
+    def decoder(self) -> _coding.Decoder | None:
+        """An incremental decoder of the body's ``Content-Encoding`` bounded by
+        ``max_body``, for adapters that decode while the body streams in (then
+        ``finish(body, decoded=True)``); ``None`` when the body is not coded."""
+        if self.content_encoding is None:
+            return None
+        return _coding.Decoder(self.content_encoding, self.app.options.max_body)
+
+    def finish(self, body: bytes, *, decoded: bool = False) -> Response:
+        """Undo the body's content coding, decode it, run the handler, project,
+        shape and encode (and compress).
+
+        Args:
+            body: the whole body as received.
+            decoded: its ``Content-Encoding`` is already undone (by :meth:`decoder`).
 
         Returns:
             The response; never raises for anything a client can send.
         """
         ctx = self.context
         try:
+            if self.content_encoding is not None and not decoded:
+                body = _coding.decode_body(body, self.content_encoding, self.app.options.max_body)
             out = self.pipeline.run(self.plan, body, ctx)
         except NegotiateError as exc:
             _log(exc, ctx.method, ctx.path)
-            return self.app.error(exc, self.writer, ctx.method)
+            return self.error(exc)
         except Exception:  # noqa: BLE001 - a handler bug must not kill the server
             log.exception("unhandled error in %s %s", ctx.method, excerpt(ctx.path))
-            error = _Logged("An unexpected error occurred; see the server log")
-            return self.app.error(error, self.writer, ctx.method)
-        return Response(200, [self.writer.header, ("content-length", str(len(out))), _VARY], out)
+            return self.error(_Logged("An unexpected error occurred; see the server log"))
+        # PERF: the usual answer (no language, not compressed) is the three pairs alone.
+        extra: list[tuple[str, str]] | None = None
+        shaping = self.plan.shaping
+        if shaping is not None and not isinstance(shaping, NegotiateError):
+            language = shaping.content_language
+            if language is not None:
+                extra = [("content-language", language)]
+        app = self.app
+        if app.codings and len(out) >= _MIN_ENCODE_SIZE:
+            # PERF: the header is looked up only for a body worth compressing. NOTE: a
+            # smaller body is sent as it is even to "identity;q=0", which RFC 9110
+            # §12.5.3 lets a server disregard: it would gain nothing.
+            accept_encoding = ctx.headers._value(b"accept-encoding", "accept-encoding")
+            if accept_encoding is not None:
+                if extra is None:
+                    extra = []
+                out = app._compress(out, extra, accept_encoding)
+        headers = [self.writer.header, ("content-length", str(len(out))), self.vary]
+        if extra:
+            headers += extra
+        return Response(200, headers, out)
+
+    def error(self, exc: NegotiateError) -> Response:
+        """The error response to this request (see :meth:`App.error`)."""
+        ctx = self.context
+        return self.app.error(exc, self.writer, ctx.method, _accept_encoding(ctx.headers))
 
 
 # -- helpers -------------------------------------------------------------------
+
+
+def _response_codings(codings: bool | Iterable[str]) -> tuple[str, ...]:
+    """The ``codings`` argument of :class:`App` as canonical names, checked."""
+    if codings is True:
+        return _coding.available_codings()
+    if codings is False:
+        return ()
+    if isinstance(codings, str):
+        codings = (codings,)
+    found: list[str] = []
+    for name in codings:
+        canonical = canonical_coding(name)
+        if canonical == CODING_IDENTITY:
+            continue  # always possible; listing it changes nothing
+        if canonical not in _coding.available_codings():
+            _coding.encode_body(b"", canonical)  # ImportError (br, zstd) or ValueError
+        if canonical not in found:
+            found.append(canonical)
+    return tuple(found)
+
+
+def _accept_encoding(headers: Headers) -> str | None:
+    value: str | None = headers._value(b"accept-encoding", "accept-encoding")
+    return value
+
+
+# The Vary pair for (the codings' pair, the shaping headers read), made once each.
+_VARIES: dict[tuple[tuple[str, str], tuple[str, ...]], tuple[str, str]] = {}
+
+
+def _shaped_vary(base: tuple[str, str], headers: Headers) -> tuple[str, str]:
+    """``base`` with the shaping headers the request carried that shaping reads.
+
+    ``SO-Language`` overrides ``Accept-Language`` (not read then); ``SO-Culture``
+    changes nothing in these carriers (see :mod:`negotiate.shaping`).
+    """
+    names: list[str] = []
+    zone = headers._value(b"so-timezone", "so-timezone")
+    if zone is not None and zone.strip():
+        names.append("SO-TimeZone")
+    language = headers._value(b"so-language", "so-language")
+    if language is not None and language.strip():
+        names.append("SO-Language")
+    elif headers._value(b"accept-language", "accept-language") is not None:
+        names.append("Accept-Language")
+    key = (base, tuple(names))
+    found = _VARIES.get(key)
+    if found is None:
+        found = _VARIES[key] = ("vary", ", ".join((base[1], *names)))
+    return found
 
 
 def _route_key(path: str) -> str:
@@ -798,3 +985,12 @@ def _shaping_headers(headers: Headers) -> dict[str, str] | None:
         if value is not None:
             found[name] = value
     return found
+
+
+def _has_shaping(headers: Headers) -> bool:
+    """Whether any of the shaping headers is present."""
+    # PERF: most requests carry none of them; a set test on the raw names, no decoding.
+    raw = headers._raw
+    if raw is not None:
+        return not _SHAPING_RAW.isdisjoint(raw)
+    return not _SHAPING.isdisjoint(headers._decoded())

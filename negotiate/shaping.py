@@ -32,14 +32,22 @@ Time zone (``SO-TimeZone: US-NY, includeTZOffset``)
 Language (``SO-Language: nb-no``, ``Accept-Language: en;q=0.8, de``)
     ``SO-Language`` (one tag) overrides ``Accept-Language`` (a list with
     q-values, RFC 9110 §12.5.4; malformed items are dropped, ``q=0``
-    excludes). ``*`` or ``x`` turns translation off. Tags map to SuperOffice's
-    two-letter codes through :data:`LANGUAGE_CODES` (``en``→``US``,
+    excludes). ``*`` or ``x`` turns translation off. Languages are chosen by
+    RFC 4647 §3.4 lookup (:func:`negotiate.media.lookup_language`) among the
+    ones the server has: the tags of :data:`LANGUAGE_CODES` (``en``→``US``,
     ``nb``/``nn``/``no``→``NO``, ``de``→``GE``, ``sv``→``SW``, ``nl``→``DU``,
-    ...); any other primary subtag is upper-cased (``it``→``IT``, so
-    SuperOffice codes such as ``US`` or ``GE`` given directly also work;
-    ``sw`` is read as SuperOffice's Swedish, not ISO Swahili). Every string
-    in the carrier (fields, array items, dictionary values; dictionary keys
-    are left alone) is translated:
+    ...), SuperOffice's codes themselves (``US`` or ``GE`` given directly
+    also work; ``sw`` is read as SuperOffice's Swedish, not ISO Swahili) and
+    the languages of the resource table when it lists them
+    (:attr:`~negotiate.resources.ResourceTable.languages`; ``IT`` there makes
+    ``it`` available). A range is truncated until it names one (``de-CH``
+    finds ``de``, never the reverse), and a language a ``q=0`` range covers
+    is never chosen (``de;q=0, de-CH`` chooses no German). Each wanted range
+    in preference order adds its language: the first is the response's
+    (:attr:`Shaping.content_language`, the ``Content-Language``), the others
+    are fallbacks for texts it lacks. A range that finds nothing is skipped.
+    Every string in the carrier (fields, array items, dictionary values;
+    dictionary keys are left alone) is translated:
 
     - a multi-language value in the strict form ``US:"Supplier";NO:"Leverandør";``
       (two upper-case letters, a colon, text in double quotes without
@@ -76,6 +84,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from negotiate._codegen import Source
 from negotiate.errors import EncodeError, MalformedBody, excerpt
+from negotiate.media import lookup_language
 from negotiate.resources import DEFAULT_RESOURCES, Resources
 from negotiate.schema import SCHEMAS, FieldType, Kind, Schema
 from negotiate.schema.values import DATETIME_DEFAULT
@@ -392,7 +401,11 @@ class Shaping:
         base_zone: the zone of date-times written without an offset.
         languages: SuperOffice language codes, most preferred first; empty
             means no translation.
-        language_tag: the tag the most preferred language came from (``nb-NO``).
+        language_tag: the tag the most preferred language came from (``nb-NO``),
+            as the client wrote it (in BCP 47 case).
+        content_language: the tag of the language the response is translated
+            to, the one RFC 4647 lookup found (``nb`` for ``nb-NO``), for
+            ``Content-Language``; ``None`` without a language.
         culture: the formatting culture (``SO-Culture``, else the language
             tag); ``None`` without a language.
         resources: where ``[SR_NAME]`` references are looked up.
@@ -405,6 +418,7 @@ class Shaping:
     languages: tuple[str, ...] = ()
     language_tag: str | None = None
     culture: str | None = None
+    content_language: str | None = None
     resources: Resources = DEFAULT_RESOURCES
 
     @property
@@ -458,7 +472,9 @@ class Shaping:
         else:
             base_tz = base_zone
         zone, zone_name, include_offset = _timezone_header(found.get("so-timezone"))
-        languages, tag = _language_headers(found.get("so-language"), found.get("accept-language"))
+        languages, tag, content_language = _language_headers(
+            found.get("so-language"), found.get("accept-language"), _language_offers(resources)
+        )
         culture = _culture_header(found.get("so-culture"))
         if not languages:
             culture = None
@@ -472,6 +488,7 @@ class Shaping:
             languages=languages,
             language_tag=tag,
             culture=culture,
+            content_language=content_language,
             resources=resources,
         )
 
@@ -562,32 +579,91 @@ def _timezone_header(value: str | None) -> tuple[tzinfo | None, str | None, bool
     return zone, name, include
 
 
+# The tag Content-Language names for a SuperOffice code (the ISO 639-1 code of its
+# language); a code without one here is named by itself in lower case.
+_CODE_TAGS: Final[Mapping[str, str]] = {
+    "US": "en",
+    "NO": "no",
+    "GE": "de",
+    "SW": "sv",
+    "DA": "da",
+    "FR": "fr",
+    "FI": "fi",
+    "DU": "nl",
+}
+_KNOWN_OFFERS: Final = tuple(dict.fromkeys((*LANGUAGE_CODES, *(c.lower() for c in _CODE_TAGS))))
+
+
+def _language_offers(resources: Resources) -> tuple[str, ...]:
+    """The language tags this server has, for RFC 4647 lookup (see the module docs)."""
+    listed = getattr(resources, "languages", ())
+    if not listed:
+        return _KNOWN_OFFERS
+    extra = []
+    for code in listed:
+        if isinstance(code, str) and _TAG.fullmatch(code) is not None:
+            tag = code.lower()
+            if tag not in _KNOWN_OFFERS and tag not in extra:
+                extra.append(tag)
+    return (*_KNOWN_OFFERS, *extra) if extra else _KNOWN_OFFERS
+
+
+def _offer_code(offer: str) -> str:
+    # an ISO tag maps through LANGUAGE_CODES; a SuperOffice code is itself
+    return LANGUAGE_CODES.get(offer) or offer.upper()
+
+
+def _offer_tag(offer: str) -> str:
+    if offer in LANGUAGE_CODES:
+        return offer
+    code = offer.upper()
+    return _CODE_TAGS.get(code, offer)
+
+
 def _language_headers(
-    so_language: str | None, accept_language: str | None
-) -> tuple[tuple[str, ...], str | None]:
+    so_language: str | None, accept_language: str | None, offers: tuple[str, ...]
+) -> tuple[tuple[str, ...], str | None, str | None]:
+    """(SuperOffice codes, most preferred first; the client's tag; the Content-Language)."""
     if so_language is not None and so_language.strip():
         tag = so_language.strip()
         if tag in _OFF:
-            return (), None
+            return (), None, None
         if _TAG.fullmatch(tag) is None:
             raise MalformedBody(
                 f"Expected a language tag (such as 'nb-NO') or '*' or 'x', got {excerpt(tag)}",
                 location="SO-Language",
             )
-        return (superoffice_language(tag),), _canonical_tag(tag)
+        found = lookup_language(tag, offers)
+        if found is None:
+            return (), None, None
+        return (_offer_code(found),), _canonical_tag(tag), _offer_tag(found)
     if accept_language is None:
-        return (), None
+        return (), None, None
+    return _accepted_languages(accept_language, offers)
+
+
+@functools.lru_cache(maxsize=256)
+def _accepted_languages(
+    header: str, offers: tuple[str, ...]
+) -> tuple[tuple[str, ...], str | None, str | None]:
     codes: list[str] = []
     first: str | None = None
-    for tag in parse_accept_language(accept_language):
-        if tag in _OFF:
+    content: str | None = None
+    for wanted in parse_accept_language(header):
+        if wanted in _OFF:
             continue
-        code = superoffice_language(tag)
-        if code not in codes:
-            codes.append(code)
-            if first is None:
-                first = _canonical_tag(tag)
-    return tuple(codes), first
+        # NOTE: RFC 4647 lookup of this range alone, then of the whole header over
+        # what it found: the second says whether a q=0 range excludes it.
+        found = lookup_language(wanted, offers)
+        if found is None:
+            continue
+        code = _offer_code(found)
+        if code in codes or lookup_language(header, (found,)) is None:
+            continue
+        codes.append(code)
+        if first is None:
+            first, content = _canonical_tag(wanted), _offer_tag(found)
+    return tuple(codes), first, content
 
 
 def _culture_header(value: str | None) -> str | None:

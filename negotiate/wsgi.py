@@ -14,7 +14,9 @@ The request is refused before its body is read when :meth:`App.start` can
 already tell (404, 405, 401, 406, or a ``Content-Length`` over the limit).
 The body is read up to ``CONTENT_LENGTH``; without one it is empty unless the
 server sets ``wsgi.input_terminated`` (chunked uploads), in which case it is
-read to its end, and a body past ``Options.max_body`` is a 413.
+read to its end, and a body past ``Options.max_body`` is a 413. A body with
+``Content-Encoding`` is decoded by the core (:meth:`Exchange.finish`), bounded
+by ``max_body`` of decoded bytes; the limit above is on the bytes received.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class WSGIAdapter:
         if isinstance(started, Exchange):
             body = _read_body(environ, app.options.max_body)
             if isinstance(body, BodyTooLarge):
-                response = app.error(body, started.writer, started.context.method)
+                response = started.error(body)
             else:
                 response = started.finish(body)
         else:

@@ -109,7 +109,8 @@ class TestOperations:
 
     def test_the_operations(self, app: App) -> None:
         assert app.handles(ENRICH_PATH.lower())
-        assert [op.path for op in app.operations] == [ENRICH_PATH, PREVIEW_PATH]
+        paths = [op.path for op in app.operations]
+        assert paths == [ENRICH_PATH, PREVIEW_PATH, "/api/v1/openapi.json"]
         assert app.blocking is False  # the embedded provider: a local lookup, no thread needed
 
 
@@ -188,7 +189,7 @@ class TestThroughTheCore:
 
         response = asyncio.run(go())
         assert response.status_code == 200
-        assert response.headers["vary"] == "Accept"
+        assert response.headers["vary"] == "Accept, Accept-Encoding, SO-TimeZone"
         assert response.headers["content-type"] == "application/json; charset=utf-8"
         result = response.json()
         assert result["Name"] == sample["Name"] and result["Address"]["Formatted"]

@@ -16,12 +16,17 @@ Two operations, as SuperOffice's WebAPI has them:
   ``{"EnrichId": ...}``, answer a ``PreviewContact``. A patch-format answer
   is the diff from PreviewContact's default.
 
+:func:`create_app` adds ``GET /api/v1/openapi.json``, the OpenAPI 3.1
+document of the two (:mod:`negotiate.server.openapi`), served without
+credentials.
+
 A missing ``EnrichId`` is a 400, an unknown one a 404; the remote provider's
 failures are 502 and 504.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +38,7 @@ from negotiate.errors import InvalidValue, NotFound
 from negotiate.http import App, Context, Operation
 from negotiate.schema import get_schema
 from negotiate.server.config import ServerConfig
+from negotiate.server.openapi import EXAMPLE_ENRICH_ID, openapi_document, openapi_operation
 from negotiate.superoffice import (
     ENRICH_PATH,
     ENRICH_REQUEST,
@@ -125,12 +131,32 @@ def create_app(
             ``insecure_no_auth``); a malformed configuration value.
     """
     config = config if config is not None else ServerConfig()
+    provider = provider if provider is not None else config.provider()
+    operations = enrich_operations(provider)
+    # NOTE: the OpenAPI document describes the enrichment operations with the codecs
+    # this app serves, its examples with an EnrichId the provider knows when it can
+    # list one (the embedded one); it is served to anyone.
+    document = functools.partial(
+        openapi_document, operations, registry=registry, enrich_id=_example_id(provider)
+    )
     return App(
-        enrich_operations(provider if provider is not None else config.provider()),
+        [*operations, openapi_operation(document)],
         authenticator=authenticator if authenticator is not None else config.authenticator(),
         registry=registry,
         options=config.options(),
     )
+
+
+def _example_id(provider: EnrichmentProvider) -> str:
+    ids = getattr(provider, "ids", None)
+    if ids is not None:
+        try:
+            found = ids(1, country="NO")
+        except Exception:  # noqa: BLE001 - only an example; the documented one will do
+            found = []
+        if found:
+            return str(found[0])
+    return EXAMPLE_ENRICH_ID
 
 
 def asgi_app(config: ServerConfig | None = None, **kwargs: Any) -> ASGIAdapter:
