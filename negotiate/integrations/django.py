@@ -556,7 +556,7 @@ def _error_app(registry: CodecRegistry) -> App:
     if found is None:
         found = _ERROR_APPS[id(registry)] = (
             registry,
-            App((), authenticator=ANONYMOUS, registry=registry),
+            App((), authenticator=ANONYMOUS, registry=registry, codings=False),
         )
     return found[1]
 

@@ -106,7 +106,9 @@ class Negotiate:
         self.resources = resources
         # NOTE: the core writes error bodies (agent shape, JSON fallback, Accept-Post);
         # an App without operations is that writer, with this registry.
-        self._core = App((), authenticator=ANONYMOUS, registry=self.registry, options=self.options)
+        self._core = App(
+            (), authenticator=ANONYMOUS, registry=self.registry, options=self.options, codings=False
+        )
 
     def media_handlers(self) -> dict[str, MediaHandler]:
         """A handler for every media type of the registry, keyed by that type."""

@@ -134,7 +134,9 @@ class Negotiation:
         )
         # NOTE: an App without routes is the error writer: the agent shape, the
         # negotiated codec or JSON, Accept-Post on a 415, exactly as the core answers.
-        self.errors = App((), authenticator=ANONYMOUS, registry=self.registry, options=options)
+        self.errors = App(
+            (), authenticator=ANONYMOUS, registry=self.registry, options=options, codings=False
+        )
 
     @property
     def request(self) -> Schema | None:

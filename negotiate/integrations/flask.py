@@ -84,7 +84,9 @@ class Negotiate:
         self.resources = resources
         # NOTE: the core writes error bodies (agent shape, JSON fallback, Accept-Post);
         # an App without operations is that writer, with this registry.
-        self._core = App((), authenticator=ANONYMOUS, registry=self.registry, options=self.options)
+        self._core = App(
+            (), authenticator=ANONYMOUS, registry=self.registry, options=self.options, codings=False
+        )
         if app is not None:
             self.init_app(app)
 

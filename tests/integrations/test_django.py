@@ -45,6 +45,7 @@ if not settings.configured:
 from django.core.wsgi import get_wsgi_application  # noqa: E402 - after settings
 from django.test import override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
+from helpers import WsgirefThread  # noqa: E402
 from rest_framework import exceptions as drf  # noqa: E402
 from rest_framework.parsers import BaseParser, JSONParser  # noqa: E402
 from rest_framework.renderers import BaseRenderer, JSONRenderer  # noqa: E402
@@ -67,11 +68,6 @@ from negotiate.integrations.django import (  # noqa: E402
 )
 from negotiate.options import Options  # noqa: E402
 from negotiate.schema import get_schema  # noqa: E402
-
-try:  # NOTE: the loopback servers live in tests/helpers.py on main, in conftest.py before
-    from helpers import WsgirefThread
-except ImportError:
-    from conftest import WsgirefThread
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SAMPLE = ROOT / "negotiate" / "data" / "contact-sample.json"

@@ -19,7 +19,7 @@ import falcon.testing
 import httpx
 import orjson
 import pytest
-from conftest import (
+from helpers import (
     CONTACT,
     REQUEST_TYPES,
     RESPONSE_TYPES,

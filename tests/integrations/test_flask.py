@@ -16,7 +16,7 @@ import flask
 import httpx
 import orjson
 import pytest
-from conftest import (
+from helpers import (
     CONTACT,
     REQUEST_TYPES,
     RESPONSE_TYPES,
