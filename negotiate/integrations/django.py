@@ -80,9 +80,10 @@ from negotiate.errors import (
     NotAcceptable,
     NotFound,
     UnsupportedMediaType,
+    error_class,
     excerpt,
 )
-from negotiate.http import App, error_class
+from negotiate.http import App
 from negotiate.media import best_match, parse_content_type
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Plan, Writer, _snapshot
