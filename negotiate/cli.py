@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata, resources
@@ -38,9 +40,9 @@ from negotiate.errors import (
 from negotiate.media import MEDIA_FORM, MEDIA_JSON, parse_content_type
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
-from negotiate.schema import SCHEMAS, Schema, get_schema
+from negotiate.schema import SCHEMAS, Schema, get_schema, schema_of
 
-__all__ = ["convert", "main", "sample_contact", "version"]
+__all__ = ["convert", "main", "resolve_type", "sample_contact", "version"]
 
 EXIT_BAD_INPUT = 2
 
@@ -111,8 +113,9 @@ def _parser() -> argparse.ArgumentParser:
         dest="carrier",
         default="ContactEntity",
         metavar="CARRIER",
-        help="carrier to read: " + ", ".join(SCHEMAS) + ", or none for plain data "
-        "(default: ContactEntity)",
+        help="carrier to read: " + ", ".join(SCHEMAS) + ", a TypedDict of your own as "
+        "module:Name (imported from sys.path and the current directory), or none for "
+        "plain data (default: ContactEntity)",
     )
     convert.add_argument(
         "--sample",
@@ -147,6 +150,26 @@ def _parser() -> argparse.ArgumentParser:
         choices=("ignore", "error"),
         default="ignore",
         help="what to do with properties the carrier does not declare (default: ignore)",
+    )
+    schema = commands.add_parser(
+        "schema",
+        help="write a carrier's JSON Schema, OpenAPI components or XSD to stdout",
+        description="Export a carrier's schema: JSON Schema (Draft 2020-12), an OpenAPI 3.1 "
+        "document with its components, or an XSD in DataContractSerializer's shape.",
+    )
+    schema.add_argument(
+        "--type",
+        dest="carrier",
+        default="ContactEntity",
+        metavar="CARRIER",
+        help="a catalogue carrier or module:Name (default: ContactEntity)",
+    )
+    schema.add_argument(
+        "--format",
+        dest="format",
+        choices=("json-schema", "openapi", "xsd"),
+        default="json-schema",
+        help="what to write (default: json-schema)",
     )
     serve = commands.add_parser(
         "serve",
@@ -280,6 +303,36 @@ class _Convert(Pipeline[None]):
             ) from exc
 
 
+def resolve_type(text: str, *, allow_none: bool = True) -> Schema | None:
+    """The schema ``--type`` names: a catalogue carrier, ``module:Name``, or ``none``.
+
+    Raises:
+        KeyError: no catalogue carrier of that name.
+        ImportError: the module of ``module:Name`` cannot be imported.
+        AttributeError: the module has no such name.
+        TypeError: the name is not a carrier in the vocabulary (from ``schema_of``).
+    """
+    if text.lower() == "none" and allow_none:
+        return None
+    module_name, colon, name = text.partition(":")
+    if not colon:
+        return get_schema(text)
+    if not module_name or not name:
+        raise KeyError(f"--type {text!r}: give module:Name, such as myapp.carriers:Order")
+    # NOTE: as `python -m` does, so that a module beside the user imports.
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ImportError(f"--type {text!r}: cannot import {module_name!r}: {exc}") from None
+    try:
+        declared = getattr(module, name)
+    except AttributeError:
+        raise AttributeError(f"--type {text!r}: {module_name!r} has no {name!r}") from None
+    return schema_of(declared)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -288,10 +341,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args)
     try:
-        schema = None if args.carrier.lower() == "none" else get_schema(args.carrier)
-    except KeyError as exc:
-        print(f"negotiate: {exc.args[0]}", file=sys.stderr)
+        schema = resolve_type(args.carrier, allow_none=args.command == "convert")
+    except (KeyError, TypeError, ImportError, AttributeError) as exc:
+        print(f"negotiate: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.command == "schema":
+        from negotiate.schema.export import export
+
+        assert schema is not None
+        sys.stdout.buffer.write(export(schema, args.format))
+        sys.stdout.buffer.flush()
+        return 0
     try:
         if args.sample:
             body = sample_contact()

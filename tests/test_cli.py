@@ -218,3 +218,82 @@ def test_reading_from_a_terminal_says_so(
     captured = capsysbinary.readouterr()
     assert b"reading the body from stdin" in captured.err
     assert orjson.loads(captured.out)["Name"] == "Nordvik"
+
+
+# -- your own carriers: --type module:Name, and negotiate schema -------------------------
+
+CARRIERS = """
+from typing import TypedDict
+
+from negotiate import DateTime
+
+
+class Line(TypedDict):
+    Sku: str | None
+    Count: int
+
+
+class Order(TypedDict):
+    Id: int
+    Placed: DateTime
+    Lines: list[Line | None] | None
+
+
+class Bad(TypedDict):
+    Tags: set[int]
+"""
+
+
+def run_in(folder: Path, args: list[str], stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    command = [sys.executable, "-m", "negotiate.cli", *args]
+    return subprocess.run(command, input=stdin, capture_output=True, cwd=folder, timeout=60)
+
+
+@pytest.fixture
+def carriers(tmp_path: Path) -> Path:
+    (tmp_path / "shop_carriers.py").write_text(CARRIERS)
+    return tmp_path
+
+
+def test_convert_takes_a_carrier_of_your_own(carriers: Path) -> None:
+    body = b'{"id": 7, "placed": "2024-03-01T12:00:00.5+01:00", "lines": [{"sku": "A-1"}]}'
+    done = run_in(carriers, ["convert", "--type", "shop_carriers:Order", "--to", MEDIA_XML], body)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        b'<Order xmlns:i="http://www.w3.org/2001/XMLSchema-instance" '
+        b'xmlns="http://schemas.datacontract.org/2004/07/shop_carriers"><Id>7</Id>'
+        b"<Placed>2024-03-01T12:00:00.5+01:00</Placed><Lines><Line><Sku>A-1</Sku>"
+        b"<Count>0</Count></Line></Lines></Order>\n"
+    )
+    bad = run_in(carriers, ["convert", "--type", "shop_carriers:Order"], b'{"Id": "x"}')
+    assert bad.returncode == 2
+    assert bad.stderr.decode().strip() == "negotiate: 400 Expected int32, got str 'x' - at /Id"
+
+
+@pytest.mark.parametrize(
+    ("carrier", "message"),
+    [
+        ("shop_carriers:Bad", "carrier Bad.Tags (module shop_carriers): set[int] is not in"),
+        ("no_such_module:Order", "cannot import 'no_such_module'"),
+        ("shop_carriers:Nothing", "'shop_carriers' has no 'Nothing'"),
+        ("shop_carriers:", "give module:Name"),
+        ("NoSuchCarrier", "unknown carrier 'NoSuchCarrier'"),
+    ],
+)
+def test_a_bad_type_is_one_line_and_exit_2(carriers: Path, carrier: str, message: str) -> None:
+    done = run_in(carriers, ["convert", "--type", carrier], b"{}")
+    assert done.returncode == 2
+    lines = done.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
+
+
+@pytest.mark.parametrize("fmt", ["json-schema", "openapi", "xsd"])
+def test_schema_writes_the_export(carriers: Path, fmt: str) -> None:
+    from negotiate.schema.export import export
+
+    done = run_in(carriers, ["schema", "--type", "ContactEntity", "--format", fmt])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == export(get_schema("ContactEntity"), fmt)  # type: ignore[arg-type]
+    own = run_in(carriers, ["schema", "--type", "shop_carriers:Order", "--format", fmt])
+    assert own.returncode == 0, own.stderr
+    assert b"Order" in own.stdout and b"Line" in own.stdout
