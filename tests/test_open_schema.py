@@ -59,8 +59,8 @@ from negotiate.schema import (
     Kind,
     Schema,
     carriers as catalogue,
-    compiled,
     datacontract,
+    declare,
 )
 from negotiate.schema.compiled import normalizer_source
 
@@ -206,7 +206,7 @@ def test_schema_of_compiles_once_per_class(shop: types.ModuleType) -> None:
     first = schema_of(shop.Order)
     assert schema_of(shop.Order) is first
     assert schema_of(shop.Item) is first.fields[7].type.item.schema
-    assert shop.Order in compiled._CACHE
+    assert shop.Order in declare._CACHE
 
 
 def test_a_carrier_normalises_with_defaults_and_located_errors(shop: types.ModuleType) -> None:
@@ -269,7 +269,7 @@ def test_two_threads_asking_at_once_get_one_compile(monkeypatch: pytest.MonkeyPa
     inner: Any = TypedDict("FreshInner", {"Id": int})
     fresh: Any = TypedDict("Fresh", {"Id": int, "Inner": inner | None})
     runs: list[str] = []
-    real_run = compiled._Reader.run
+    real_run = declare._Reader.run
     barrier = threading.Barrier(2)
 
     def counted(reader: Any) -> None:
@@ -278,7 +278,7 @@ def test_two_threads_asking_at_once_get_one_compile(monkeypatch: pytest.MonkeyPa
         time.sleep(0.05)
         real_run(reader)
 
-    monkeypatch.setattr(compiled._Reader, "run", counted)
+    monkeypatch.setattr(declare._Reader, "run", counted)
     got: dict[int, Schema] = {}
     normalizers: dict[int, Any] = {}
 
@@ -338,7 +338,7 @@ def test_a_declaration_outside_the_vocabulary_is_a_type_error(
     assert f"carrier Bad.Field (module {__name__})" in message
     assert shown in message and why in message
     assert "allowed: int, float, bool, str, DateTime, Annotated[str, SomeEnum]" in message
-    assert bad not in compiled._CACHE
+    assert bad not in declare._CACHE
 
 
 def test_a_bad_nested_carrier_fails_the_whole_graph() -> None:
@@ -346,7 +346,7 @@ def test_a_bad_nested_carrier_fails_the_whole_graph() -> None:
     outer: Any = TypedDict("Outer", {"Inner": inner | None})
     with pytest.raises(TypeError, match=r"carrier Inner\.When .*datetime\.date"):
         schema_of(outer)
-    assert outer not in compiled._CACHE and inner not in compiled._CACHE
+    assert outer not in declare._CACHE and inner not in declare._CACHE
 
 
 def test_a_class_that_is_not_a_typeddict_is_a_type_error() -> None:

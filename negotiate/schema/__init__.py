@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from negotiate.schema.compiled import (
-    SCHEMAS as SCHEMAS,
-    VOCABULARY as VOCABULARY,
     Field as Field,
     FieldType as FieldType,
     Kind as Kind,
     Schema as Schema,
+)
+from negotiate.schema.declare import (
+    SCHEMAS as SCHEMAS,
+    VOCABULARY as VOCABULARY,
     datacontract as datacontract,
     get_schema as get_schema,
     schema_of as schema_of,

@@ -1,63 +1,29 @@
-"""Export a compiled schema: JSON Schema 2020-12, OpenAPI 3.1 components, XSD.
+"""XSD exports of a compiled schema, in DataContractSerializer's shape.
 
-Each export describes exactly what our own codecs write for the carrier, so that
-our JSON output validates against :func:`json_schema` and our XML output against
-:func:`xsd` (``tests/test_export.py`` checks both, for every catalogue carrier).
-
-- **JSON Schema** (Draft 2020-12): one ``$defs`` entry per carrier and per enum,
-  nested and recursive carriers by ``$ref``. Reference types (strings, carriers,
-  arrays, dictionaries) are nullable; value types are not, and they are
-  ``required`` (a reader that meets one missing substitutes the .NET default
-  without a word; a missing reference type reads as null, which its schema allows
-  anyway). Unknown properties are allowed, as every reader ignores them. Names are
-  the declared spelling: our readers also bind other cases, the schema describes
-  the documents as written.
-- **OpenAPI 3.1** uses JSON Schema 2020-12, so its ``components.schemas`` are the
-  same ``$defs`` with ``#/components/schemas/`` references.
-- **XSD** in DataContractSerializer's shape, one document per target namespace (by
-  default each carrier's type is in its own :attr:`Schema.xml_namespace`'s, named by
-  its :attr:`Schema.xml_name`, as the XML codec writes it): one ``complexType`` per carrier with an
-  ``xs:sequence`` in declaration order, ``ArrayOf...`` types for arrays (string
-  arrays in Microsoft's Arrays namespace, in a second document the first one
-  imports), ``StringDictionary`` of ``StringKeyValuePair`` items, enums as
-  ``xs:simpleType`` restrictions (flags as an ``xs:list`` of them), and a global
-  element per type. Reference types are ``minOccurs="0" nillable="true"``, which is
-  what lets an instance carry ``i:nil="true"`` (the XML Schema instance namespace
-  is built into every validator).
-
-Date-times are one grammar in all three: exactly what
-:func:`negotiate.schema.values.check_datetime` accepts (seconds and 1-7
-fractional digits optional, an optional ``Z``/``+01:00``/``-0500`` offset, years
-0001-9999, the calendar included), written as a regular expression. Neither
-``format: date-time`` (RFC 3339 requires seconds and an offset) nor
-``xs:dateTime`` (no ``-0500`` without the colon, no value without seconds, but
-24:00:00, negative and five-digit years) is that set.
-
-Adding a scalar kind to the vocabulary is one row of :data:`_SCALARS`.
+See :mod:`negotiate.schema.export` for what they describe.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-import orjson
 from lxml import etree
 
 from negotiate.schema.compiled import FieldType, Kind, Schema
-from negotiate.schema.values import INT32_MAX, INT32_MIN, EnumSpec
+from negotiate.schema.export._shared import (
+    _SCALARS,
+    _enum,
+    _enum_signature,
+    _item,
+    _nullable,
+)
+from negotiate.schema.values import EnumSpec
 from negotiate.schema.vocabulary import PER_CARRIER, XmlNamespaces, _PerCarrier
 
 __all__ = [
     "ARRAYS_NAMESPACE",
-    "JSON_SCHEMA_DIALECT",
     "SERVICES88_NAMESPACE",
-    "ExportFormat",
-    "export",
-    "json_schema",
-    "openapi_components",
-    "openapi_document",
     "xml_schema",
     "xsd",
     "xsd_documents",
@@ -69,232 +35,9 @@ SERVICES88_NAMESPACE: Final = "http://www.superoffice.net/ws/crm/NetServer/Servi
 """The default namespace of the carriers, as :class:`~negotiate.codecs.xml.XmlCodec` writes it."""
 ARRAYS_NAMESPACE: Final = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 """Microsoft's namespace of the primitive array items (``<d2p1:string>``)."""
-JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 
 _XS: Final = "http://www.w3.org/2001/XMLSchema"
 _SERIALIZATION: Final = "http://schemas.microsoft.com/2003/10/Serialization/"
-
-ExportFormat = Literal["json-schema", "openapi", "xsd"]
-
-# -- the date-time grammar ---------------------------------------------------------------
-#
-# NOTE: one expression in the common subset of XSD regular expressions, ECMA-262
-# (JSON Schema's dialect) and Python's re (what the jsonschema package runs): plain
-# groups only (XSD has no (?:...)), [0-9] rather than \d (Unicode digits in XSD and
-# in Python's str patterns). The calendar is spelled out: months of 30 and 31 days,
-# February 29 in the years the proleptic Gregorian calendar makes leap years (as
-# Python's calendar module does), and no year 0000.
-_YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
-_LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
-_MONTH_DAY = (
-    "((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
-    "|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
-    "|02-(0[1-9]|1[0-9]|2[0-8]))"
-)
-_TIME = "T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,7})?)?"
-_OFFSET = "(Z|[+-](0[0-9]|1[0-4]):?[0-5][0-9])?"
-_DATETIME: Final = f"({_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29){_TIME}{_OFFSET}"
-
-
-def _anchored(expression: str) -> str:
-    """A JSON Schema ``pattern`` (unanchored by definition) that matches the whole string.
-
-    NOTE: ``(?!\\n)`` before ``$``: Python's ``$`` also matches before a final newline,
-    ECMA-262's does not; with the lookahead both mean the end of the string.
-    """
-    return f"^{expression}(?!\\n)$"
-
-
-# -- the scalar kinds --------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Scalar:
-    """How one scalar kind is exported.
-
-    Attributes:
-        json: the JSON Schema of a non-null value.
-        xsd: the XML Schema built-in type (local name in the ``xs`` namespace).
-        item: the element name of an array item, in the Arrays namespace (.NET's
-            primitive contract name: ``string``, ``int``).
-        restricted: ``(name, pattern)`` when the XML type is a named restriction of
-            ``xsd`` by a pattern, defined in each document that uses it.
-    """
-
-    json: Mapping[str, Any]
-    xsd: str
-    item: str
-    restricted: tuple[str, str] | None = None
-
-
-_SCALARS: Final[Mapping[Kind, _Scalar]] = {
-    Kind.INT32: _Scalar(
-        {"type": "integer", "format": "int32", "minimum": INT32_MIN, "maximum": INT32_MAX},
-        "int",
-        "int",
-    ),
-    # NOTE: JSON cannot carry NaN or infinities and the codecs refuse them: a number.
-    Kind.DOUBLE: _Scalar({"type": "number", "format": "double"}, "double", "double"),
-    Kind.BOOL: _Scalar({"type": "boolean"}, "boolean", "boolean"),
-    Kind.STRING: _Scalar({"type": "string"}, "string", "string"),
-    Kind.DATETIME: _Scalar(
-        {"type": "string", "pattern": _anchored(_DATETIME)},
-        "string",
-        "dateTime",
-        restricted=("DateTime", _DATETIME),
-    ),
-}
-
-
-def _nullable(ftype: FieldType) -> bool:
-    """Whether a value of this type may be null (.NET reference types)."""
-    return not ftype.is_value_type
-
-
-def _item(ftype: FieldType) -> FieldType:
-    assert ftype.item is not None, ftype.spec
-    return ftype.item
-
-
-def _enum(ftype: FieldType) -> EnumSpec:
-    assert ftype.enum is not None, ftype.spec
-    return ftype.enum
-
-
-def _enum_signature(spec: EnumSpec) -> tuple[Any, ...]:
-    return ("enum", spec.name, spec.flags, tuple(spec.values.items()))
-
-
-# -- JSON Schema and OpenAPI -------------------------------------------------------------
-
-_REGEX_SYNTAX = frozenset("\\^$.|?*+()[]{}/")
-
-
-def _regex_literal(text: str) -> str:
-    """``text`` as a literal in ECMA-262 and Python regular expressions alike."""
-    return "".join("\\" + c if c in _REGEX_SYNTAX else c for c in text)
-
-
-class _JsonBuilder:
-    """Builds the ``$defs`` of one carrier and everything it reaches."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.defs: dict[str, dict[str, Any]] = {}
-        self.signatures: dict[str, Any] = {}
-
-    def define(self, name: str, signature: Any) -> dict[str, Any] | None:
-        """A new, empty definition, or ``None`` if ``name`` is defined already."""
-        known = self.signatures.get(name)
-        if known is not None:
-            if known != signature:
-                raise ValueError(f"two different types are named {name!r}")
-            return None
-        self.signatures[name] = signature
-        definition: dict[str, Any] = {}
-        self.defs[name] = definition
-        return definition
-
-    def value(self, ftype: FieldType) -> dict[str, Any]:
-        """The JSON Schema of a non-null value of ``ftype``."""
-        scalar = _SCALARS.get(ftype.kind)
-        if scalar is not None:
-            return dict(scalar.json)
-        if ftype.kind is Kind.CARRIER:
-            return self.carrier(ftype.schema)
-        if ftype.kind is Kind.ENUM:
-            return self.enum(_enum(ftype))
-        if ftype.kind is Kind.ARRAY:
-            return {"type": "array", "items": self.field(_item(ftype))}
-        if ftype.kind is Kind.DICT:
-            return {"type": "object", "additionalProperties": self.field(_item(ftype))}
-        raise TypeError(f"no JSON Schema for {ftype.spec}")
-
-    def field(self, ftype: FieldType) -> dict[str, Any]:
-        """The JSON Schema of a value of ``ftype``, null included for reference types."""
-        schema = self.value(ftype)
-        if not _nullable(ftype):
-            return schema
-        if "$ref" in schema or not isinstance(schema.get("type"), str):
-            return {"anyOf": [schema, {"type": "null"}]}
-        return {**schema, "type": [schema["type"], "null"]}
-
-    def carrier(self, schema: Schema) -> dict[str, Any]:
-        definition = self.define(schema.name, schema)
-        if definition is not None:
-            definition["type"] = "object"
-            definition["properties"] = {f.name: self.field(f.type) for f in schema.fields}
-            required = [f.name for f in schema.fields if not _nullable(f.type)]
-            if required:
-                definition["required"] = required
-        return {"$ref": self.prefix + schema.name}
-
-    def enum(self, spec: EnumSpec) -> dict[str, Any]:
-        definition = self.define(spec.name, _enum_signature(spec))
-        if definition is not None:
-            definition["type"] = "string"
-            if spec.flags:
-                # NOTE: flags are written as declared names joined by ", " (JSON
-                # "Read, Write"), in the order given; a pattern says exactly that.
-                names = "|".join(_regex_literal(n) for n in spec.values)
-                definition["pattern"] = _anchored(f"({names})(, ({names}))*")
-                definition["description"] = (
-                    f"{spec.name} flags: one or more of the names, joined by ', '"
-                )
-            else:
-                definition["enum"] = list(spec.values)
-        return {"$ref": self.prefix + spec.name}
-
-
-def json_schema(schema: Schema) -> dict[str, Any]:
-    """A JSON Schema (Draft 2020-12) of the carrier, as our JSON codec writes it.
-
-    Args:
-        schema: the root carrier.
-
-    Returns:
-        A schema document: ``$ref`` to the root carrier, ``$defs`` with every carrier
-        and enum it reaches (the root first, then in the order they are met).
-
-    Raises:
-        ValueError: two different carriers or enums have the same name.
-    """
-    builder = _JsonBuilder("#/$defs/")
-    root = builder.carrier(schema)
-    return {"$schema": JSON_SCHEMA_DIALECT, "title": schema.name, **root, "$defs": builder.defs}
-
-
-def openapi_components(schema: Schema) -> dict[str, Any]:
-    """OpenAPI 3.1 ``components`` holding the carrier's schemas.
-
-    Returns:
-        ``{"schemas": {...}}``: the definitions of :func:`json_schema`, referring to
-        each other as ``#/components/schemas/Name``.
-
-    Raises:
-        ValueError: two different carriers or enums have the same name.
-    """
-    builder = _JsonBuilder("#/components/schemas/")
-    builder.carrier(schema)
-    return {"schemas": builder.defs}
-
-
-def openapi_document(
-    schema: Schema, *, title: str | None = None, version: str = "1.0.0"
-) -> dict[str, Any]:
-    """A minimal OpenAPI 3.1 document with the carrier's components and no paths.
-
-    Args:
-        schema: the root carrier.
-        title: ``info.title`` (default: the carrier's name).
-        version: ``info.version``, the version of the document.
-    """
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title or schema.name, "version": version},
-        "components": openapi_components(schema),
-    }
-
 
 # -- XSD ---------------------------------------------------------------------------------
 
@@ -698,35 +441,3 @@ def xml_schema(schema: Schema, *, namespace: XmlNamespaces = PER_CARRIER) -> etr
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     parser.resolvers.add(_MemoryResolver(files))
     return etree.XMLSchema(etree.fromstring(main, parser, base_url=main_location))
-
-
-# -- one entry point ---------------------------------------------------------------------
-
-
-def export(
-    schema: Schema, format: ExportFormat, *, namespace: XmlNamespaces = PER_CARRIER
-) -> bytes:
-    """The carrier's schema in ``format``, as a file's bytes (for ``negotiate schema``).
-
-    Args:
-        schema: the root carrier.
-        format: ``json-schema`` (a Draft 2020-12 document), ``openapi`` (a minimal
-            OpenAPI 3.1 document holding the components) or ``xsd`` (the carriers'
-            XSD document; see :func:`xsd_documents` for the Arrays one it imports).
-        namespace: the XML namespaces (``xsd`` only; see :func:`xsd_documents`).
-
-    Returns:
-        UTF-8 bytes ending with a newline: indented JSON, or XML with a declaration.
-
-    Raises:
-        ValueError: an unknown format, or two different types with the same name.
-    """
-    if format == "json-schema":
-        document = json_schema(schema)
-    elif format == "openapi":
-        document = openapi_document(schema)
-    elif format == "xsd":
-        return xsd(schema, namespace=namespace)
-    else:
-        raise ValueError(f"unknown schema format {format!r}; known: json-schema, openapi, xsd")
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
