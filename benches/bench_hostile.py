@@ -112,25 +112,28 @@ def _filled(unit: bytes, head: bytes, tail: bytes, size: int = 16 * MIB - 4096) 
     return head + unit * count + tail
 
 
-def _move_patch() -> bytes:
+def _move_patch(source: str, target: str) -> bytes:
     phones = [{"Value": f"+47 2{i:07d}"} for i in range(10_000)]
     ops: list[dict[str, object]] = [
         {"op": "add", "path": "/EnrichId", "value": "NO-800099668"},
         {"op": "add", "path": "/ContactEntity", "value": {"Name": "Moves", "Phones": phones}},
     ]
-    ops += [
-        {"op": "move", "from": "/ContactEntity/Phones/0", "path": "/ContactEntity/Phones/-"}
-        for _ in range(300)
-    ]
+    ops += [{"op": "move", "from": source, "path": target} for _ in range(300)]
     return json.dumps(ops).encode()
 
 
 def _rows() -> Iterator[Hostile]:
-    move = _move_patch()
+    move = _move_patch("/ContactEntity/Phones/0", "/ContactEntity/Phones/-")
     yield Hostile(
         "patch-moves",
-        f"JSON Patch: 300 `move` on a 10,000-item array ({len(move) // 1024} KB)",
+        f"JSON Patch: 300 item `move`s in a 10,000-item array ({len(move) // 1024} KB)",
         lambda port: _post(port, move, "application/json-patch+json"),
+    )
+    whole = _move_patch("/ContactEntity/Phones", "/ContactEntity/Phones")
+    yield Hostile(
+        "patch-moves-whole",
+        f"JSON Patch: 300 `move`s of a 10,000-item array onto itself ({len(whole) // 1024} KB)",
+        lambda port: _post(port, whole, "application/json-patch+json"),
     )
 
     def basic_flood(port: int) -> tuple[int, int]:
