@@ -76,8 +76,10 @@ itself: the package's ``__init__`` only, the public surface)."""
 
 TYPE_ONLY_UPWARD: dict[tuple[str, str], str] = {
     ("negotiate.http.app", "negotiate.auth"): (
-        "App and Context annotate with auth's Authenticator protocol and Principal; "
-        "http never loads auth"
+        "App annotates with auth's Authenticator protocol and Principal; http never loads auth"
+    ),
+    ("negotiate.http.messages", "negotiate.auth"): (
+        "Context annotates with auth's Principal; http never loads auth"
     ),
 }
 """``typing`` edges allowed to point to a higher layer, each with its reason."""

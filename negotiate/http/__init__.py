@@ -110,17 +110,14 @@ from negotiate.errors import (
     Unauthorized as Unauthorized,
     error_class as error_class,
 )
-from negotiate.http.app import (
+from negotiate.http.app import App as App, Exchange as Exchange
+from negotiate.http.errors import (
     MAX_ERROR_ITEMS as MAX_ERROR_ITEMS,
     MAX_ERROR_TEXT as MAX_ERROR_TEXT,
     REALM as REALM,
-    App as App,
-    Context as Context,
-    Exchange as Exchange,
-    Headers as Headers,
-    Operation as Operation,
-    Response as Response,
 )
+from negotiate.http.headers import Headers as Headers
+from negotiate.http.messages import Context as Context, Operation as Operation, Response as Response
 
 __all__ = [
     "MAX_ERROR_ITEMS",
