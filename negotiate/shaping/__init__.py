@@ -73,16 +73,17 @@ Errors: a malformed or unknown header value is a 400
 
 from __future__ import annotations
 
-from negotiate.shaping.core import (
+from negotiate.shaping.core import NO_SHAPING as NO_SHAPING, Shaping as Shaping
+from negotiate.shaping.languages import (
     LANGUAGE_CODES as LANGUAGE_CODES,
-    NO_SHAPING as NO_SHAPING,
-    TIME_ZONES as TIME_ZONES,
-    Shaping as Shaping,
-    convert_datetime as convert_datetime,
     parse_accept_language as parse_accept_language,
-    resolve_zone as resolve_zone,
     superoffice_language as superoffice_language,
     translate as translate,
+)
+from negotiate.shaping.zones import (
+    TIME_ZONES as TIME_ZONES,
+    convert_datetime as convert_datetime,
+    resolve_zone as resolve_zone,
 )
 
 __all__ = [
