@@ -22,7 +22,7 @@ from negotiate.shaping import Shaping
 
 # NOTE: ``negotiate.select`` the module, not the function the package re-exports.
 select_module = importlib.import_module("negotiate.select")
-shaping_module = importlib.import_module("negotiate.shaping")
+shaping_module = importlib.import_module("negotiate.shaping.walkers")
 
 CONTACT = get_schema("ContactEntity")
 NUMBERED = re.compile(r"\b[pThCX]\d+\b")  # the names the generators used to number

@@ -57,7 +57,9 @@ from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.codecs.base import Codec
 from negotiate.errors import BodyTooLarge, NegotiateError
-from negotiate.http import _SHAPING, App, Headers, _check_length, _parse_query
+from negotiate.http import App, Headers
+from negotiate.http.headers import _SHAPING
+from negotiate.http.messages import _check_length, _parse_query
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
 from negotiate.resources import DEFAULT_RESOURCES, Resources

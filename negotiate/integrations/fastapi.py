@@ -38,7 +38,10 @@ from negotiate.asgi import _raw_headers, _too_large
 from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError, excerpt
-from negotiate.http import App, Headers, _check_length, _has_shaping, _log, _parse_query
+from negotiate.http import App, Headers
+from negotiate.http.errors import _log
+from negotiate.http.headers import _has_shaping
+from negotiate.http.messages import _check_length, _parse_query
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Plan, Writer, _snapshot
 from negotiate.resources import DEFAULT_RESOURCES, Resources

@@ -41,7 +41,10 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
 from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError
-from negotiate.http import _SHAPING, _VARY, App, Headers, _check_length, _parse_query
+from negotiate.http import App, Headers
+from negotiate.http.app import _VARY
+from negotiate.http.headers import _SHAPING
+from negotiate.http.messages import _check_length, _parse_query
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
 from negotiate.resources import DEFAULT_RESOURCES, Resources

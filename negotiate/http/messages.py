@@ -1,0 +1,160 @@
+"""What an operation is and what a handler sees: Operation, Context, Response, query and length.
+
+Part of :mod:`negotiate.http` (see its docstring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from negotiate.errors import BodyTooLarge, MalformedBody, excerpt
+from negotiate.http.headers import Headers
+from negotiate.media import MEDIA_JSON
+from negotiate.schema import Schema
+
+if TYPE_CHECKING:
+    from negotiate.auth import Principal
+
+__all__ = ["Context", "Handler", "Operation", "Response"]
+
+_MAX_QUERY_FIELDS = 64
+
+
+@dataclass(slots=True)
+class Response:
+    """What :meth:`App.handle` returns.
+
+    Attributes:
+        status: the HTTP status code.
+        headers: ``(name, value)`` pairs, names lower case.
+        body: the encoded body.
+    """
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase of the status (``"OK"``)."""
+        try:
+            return HTTPStatus(self.status).phrase
+        except ValueError:
+            return ""
+
+    def header(self, name: str) -> str | None:
+        """The value of a response header (case-insensitive), or ``None``."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class Context:
+    """What a handler learns about its request besides the decoded body.
+
+    Attributes:
+        method: the request method, upper case.
+        path: the request path.
+        headers: the request headers.
+        query: the decoded query parameters (the last value of each name).
+        principal: who the authenticator says is calling.
+        request_type: the essence of the request's Content-Type, or ``None``.
+        response_type: the negotiated response media type.
+    """
+
+    method: str
+    path: str
+    headers: Headers
+    query: Mapping[str, str]
+    principal: Principal | None
+    request_type: str | None = None
+    response_type: str = MEDIA_JSON
+
+
+Handler = Callable[[Any, Context], Any]
+"""An operation's function: ``(decoded request value, context) -> response value``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One endpoint.
+
+    Attributes:
+        path: the path, such as ``/api/v1/Agents/Contact/EnrichContactEntity``.
+        handler: ``(request value, context) -> response value``; the response
+            value must be a normalised ``response`` carrier. It may raise any
+            :class:`NegotiateError` (answered with its status).
+        request: the request body's carrier (``None``: plain data).
+        response: the response carrier (``None``: plain data; no ``$select``).
+        method: the HTTP method.
+        request_base: ``(context) -> value`` a patch request body applies to
+            (a stored entity, say); ``None``: the request carrier's default.
+        response_base: ``(request value) -> value`` a patch-format response is
+            the diff from; ``None``: the response carrier's default.
+        blocking: the handler does I/O (the ASGI adapter runs it in a thread).
+        public: anyone may call it: the authenticator is not asked (the
+            context's ``principal`` is ``None``); for documents such as an
+            OpenAPI description.
+    """
+
+    path: str
+    handler: Handler
+    request: Schema | None
+    response: Schema | None
+    method: str = "POST"
+    request_base: Callable[[Context], Any] | None = None
+    response_base: Callable[[Any], Any] | None = None
+    blocking: bool = False
+    public: bool = False
+
+
+# -- reading a request ---------------------------------------------------------
+
+
+def _check_length(value: str, limit: int) -> None:
+    text = value.strip()
+    if not text.isdigit() or not text.isascii():
+        raise MalformedBody(f"Expected a number in Content-Length, got {excerpt(value)}")
+    digits = text.lstrip("0")
+    # NOTE: int() refuses strings of more than 4300 digits; a number that long is over
+    # any limit anyway.
+    if len(digits) > len(str(limit)) or int(digits or "0") > limit:
+        shown = text if len(text) <= 40 else text[:20] + "..."
+        raise BodyTooLarge(f"Body of {shown} bytes is over the limit of {limit}", limit=limit)
+
+
+_EMPTY_QUERY: Mapping[str, str] = {}
+
+
+def _parse_query(query_string: str | bytes) -> Mapping[str, str]:
+    if not query_string:
+        return _EMPTY_QUERY
+    if isinstance(query_string, bytes):
+        query_string = query_string.decode("latin-1")
+    try:
+        pairs = parse_qsl(
+            query_string,
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="replace",
+            max_num_fields=_MAX_QUERY_FIELDS,
+        )
+    except ValueError:
+        raise MalformedBody(
+            f"Too many query parameters (limit {_MAX_QUERY_FIELDS})", location="?"
+        ) from None
+    query: dict[str, str] = {}
+    for name, value in pairs:
+        if name.casefold() == "$select":
+            name = "$select"
+            if name in query and value:
+                value = query[name] + "," + value if query[name] else value
+        query[name] = value
+    return query

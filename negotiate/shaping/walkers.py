@@ -1,0 +1,258 @@
+"""The walkers that shape carriers, generated per carrier and mode on :mod:`negotiate._codegen`.
+
+Part of :mod:`negotiate.shaping` (see its docstring).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from negotiate._codegen import Source
+from negotiate.schema import SCHEMAS, FieldType, Kind, Schema
+from negotiate.schema.values import DATETIME_DEFAULT
+
+__all__ = []
+
+
+# -- walking carriers by schema ------------------------------------------------
+#
+# One walker per (carrier, what is converted), generated as Python source per
+# mode (time zone, language, both) and graph of carriers the first time a carrier
+# of the graph is shaped in the mode, as the schema's normalisers are: the
+# built-in catalogue is one graph, a user's carrier is the carriers it reaches
+# that have no walker yet (those that have are called). Walkers are keyed by the
+# Schema object, never by carrier name: two carriers may share a name.
+# A walker visits only the fields that can hold something to convert (the
+# schema says which), tests each leaf inline and calls the leaf function only
+# when there may be work (a date-time that is not the default; a string with
+# ``:"`` or ``[SR_``), and copies a container only when a child changed. A
+# carrier with nothing relevant is not entered.
+# PERF: straight-line code per carrier; no per-field dispatch or calls.
+
+_Ops = tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]
+_Walk = Callable[[Any, _Ops], Any]
+_TIMES, _CREATED, _TEXTS = 0, 1, 2
+_OP_NAMES: Final = ("times", "created", "texts")  # the ops as the generated code names them
+_UTC_FIELDS = frozenset({"CreatedDate", "UpdatedDate"})
+# Per mode: schema -> its walker, or None when it holds nothing the mode converts.
+# NOTE: a plain dict (keyed by identity), as it is read once per shaped response;
+# it holds a schema for good, as the compiled schema cache does not.
+_WALKERS: dict[tuple[bool, bool], dict[Schema, _Walk | None]] = {}
+_SOURCES: dict[tuple[bool, bool], Source] = {}
+"""The built-in catalogue's walkers of each mode, for reading
+(``print(_SOURCES[mode].source)``)."""
+_COMPILE_LOCK = threading.Lock()
+
+
+def _walker(schema: Schema, times: bool, texts: bool) -> _Walk | None:
+    mode = (times, texts)
+    walkers = _WALKERS.get(mode)
+    if walkers is not None:
+        try:
+            return walkers[schema]
+        except KeyError:
+            pass
+    with _COMPILE_LOCK:
+        walkers = _WALKERS.setdefault(mode, {})
+        if schema not in walkers:
+            # NOTE: the catalogue first, as one graph (one text), when the schema reaches it.
+            graph = _graph([schema])
+            if any(s._catalogue and s not in walkers for s in graph):
+                catalogue = [SCHEMAS[name] for name in SCHEMAS]
+                generator = _Generator(times, texts, catalogue, walkers)
+                walkers.update(generator.compile())
+                _SOURCES[mode] = generator.source
+            if schema not in walkers:
+                generator = _Generator(times, texts, [schema], walkers)
+                walkers.update(generator.compile())
+        return walkers[schema]
+
+
+def _graph(roots: list[Schema]) -> list[Schema]:
+    """The roots and every carrier they reach, each once, in the order met."""
+    seen = set(roots)
+    order = list(roots)
+    for schema in order:
+        for field in schema.fields:
+            ftype: FieldType | None = field.type
+            while ftype is not None:
+                if ftype.kind is Kind.CARRIER and ftype.schema not in seen:
+                    seen.add(ftype.schema)
+                    order.append(ftype.schema)
+                ftype = ftype.item
+    return order
+
+
+def _label(ftype: FieldType) -> str:
+    """A container type as part of a function name: ``list_EntityElement``, ``dict_string``."""
+    if ftype.kind is Kind.CARRIER:
+        return ftype.carrier
+    if ftype.item is None:
+        return ftype.spec
+    return f"{'list' if ftype.kind is Kind.ARRAY else 'dict'}_{_label(ftype.item)}"
+
+
+def _type_key(ftype: FieldType) -> tuple[Any, ...]:
+    """What makes two container types the same: kinds and carrier schemas."""
+    if ftype.kind is Kind.CARRIER:
+        return (ftype.kind, id(ftype.schema))
+    if ftype.item is not None:
+        return (ftype.kind, _type_key(ftype.item))
+    return (ftype.kind,)
+
+
+class _Generator:
+    """Writes and compiles the walkers of one mode for one graph of carriers.
+
+    Args:
+        roots: the carriers to write walkers for (with those they reach).
+        known: the walkers already compiled in this mode (called, not written).
+    """
+
+    def __init__(
+        self, times: bool, texts: bool, roots: list[Schema], known: Mapping[Schema, _Walk | None]
+    ) -> None:
+        self.times = times
+        self.texts = texts
+        mode = "+".join(m for m, on in (("times", self.times), ("texts", self.texts)) if on)
+        title = f"shaping walkers: {mode}"
+        if not roots[0]._catalogue:
+            title += f" for {roots[0].name}"
+        self.source = Source(title)
+        self.default = self.source.constant(DATETIME_DEFAULT, "DATETIME_DEFAULT")
+        self.functions: list[list[str]] = []
+        self.graph = _graph(roots)
+        self.known = known
+        self.walkers: dict[Schema, str] = {}
+        self.helpers: dict[tuple[Any, ...], str] = {}
+        self.relevant: set[Schema] = set()
+
+    def compile(self) -> dict[Schema, _Walk | None]:
+        self.relevant = self.find_relevant()
+        # NOTE: sorted by name (then declaration order) so that the text reads the same
+        # on every run; every walker's name is fixed first: walkers call each other
+        # (recursive carriers too) before all of them are written.
+        order = {schema: index for index, schema in enumerate(self.graph)}
+        written = sorted(
+            (s for s in self.relevant if s not in self.known), key=lambda s: (s.name, order[s])
+        )
+        for schema in self.relevant:
+            if schema in self.known:
+                self.walkers[schema] = self.source.constant(
+                    self.known[schema], f"walk_{schema.name}"
+                )
+        for schema in written:
+            self.walkers[schema] = self.source.name(f"walk_{schema.name}")
+        for schema in written:
+            self.carrier(schema)
+        for index, function in enumerate(self.functions):
+            if index:
+                self.source.add("")
+            self.source.extend(function)
+        namespace = self.source.compile()
+        compiled: dict[Schema, _Walk | None] = {
+            schema: None for schema in self.graph if schema not in self.known
+        }
+        for schema in written:
+            compiled[schema] = namespace[self.walkers[schema]]
+        return compiled
+
+    def leaf(self, ftype: FieldType, name: str = "") -> int | None:
+        if ftype.kind is Kind.DATETIME and self.times:
+            return _CREATED if name in _UTC_FIELDS else _TIMES
+        if ftype.kind is Kind.STRING and self.texts:
+            return _TEXTS
+        return None
+
+    def find_relevant(self) -> set[Schema]:
+        """Carriers of the graph that (transitively) hold something to convert."""
+        found: set[Schema] = {s for s in self.graph if self.known.get(s) is not None}
+        changed = True
+        while changed:
+            changed = False
+            for schema in self.graph:
+                if schema in found or schema in self.known:
+                    continue
+                if any(self.reaches(f.type, found) for f in schema.fields):
+                    found.add(schema)
+                    changed = True
+        return found
+
+    def reaches(self, ftype: FieldType, found: set[Schema]) -> bool:
+        if ftype.kind is Kind.CARRIER:
+            return ftype.schema in found
+        if ftype.item is not None:
+            return self.reaches(ftype.item, found)
+        return self.leaf(ftype) is not None
+
+    def test(self, var: str, slot: int) -> str:
+        """The inline test: might the leaf function change this value?"""
+        if slot == _TEXTS:
+            return f"type({var}) is str and (':\"' in {var} or '[SR_' in {var})"
+        return f"type({var}) is str and {var} != {self.default}"
+
+    def carrier(self, schema: Schema) -> None:
+        head = [f"def {self.walkers[schema]}(d, ops):", "    if type(d) is not dict: return d"]
+        body = ["    out = None"]
+        self.functions.append(head)  # before the helpers it brings: reads top-down
+        uses_ops = False
+        for field in schema.fields:
+            slot = self.leaf(field.type, field.name)
+            key = repr(field.name)
+            if slot is not None:
+                call = f"{_OP_NAMES[slot]}(v)"
+                body += [f"    v = d.get({key})", f"    if {self.test('v', slot)}:"]
+                uses_ops = True
+            elif self.reaches(field.type, self.relevant):
+                call = f"{self.container(field.type)}(v, ops)"
+                body += [f"    v = d.get({key})", "    if v is not None:"]
+            else:
+                continue
+            body += [
+                f"        n = {call}",
+                "        if n is not v:",
+                "            if out is None: out = d.copy()",
+                f"            out[{key}] = n",
+            ]
+        body.append("    return d if out is None else out")
+        if uses_ops:
+            head.append(f"    {', '.join(_OP_NAMES)} = ops")
+        head += body
+
+    def container(self, ftype: FieldType) -> str:
+        """The function walking a non-null value of a relevant carrier, array or dict."""
+        if ftype.kind is Kind.CARRIER:
+            return self.walkers[ftype.schema]
+        key = _type_key(ftype)
+        if key in self.helpers:
+            return self.helpers[key]
+        name = self.helpers[key] = self.source.name(f"walk_{_label(ftype)}")
+        lines: list[str] = []
+        self.functions.append(lines)
+        item = ftype.item
+        assert item is not None
+        slot = self.leaf(item)
+        if slot is not None:
+            test, call = self.test("x", slot), f"{_OP_NAMES[slot]}(x)"
+        else:
+            test, call = "x is not None", f"{self.container(item)}(x, ops)"
+        if ftype.kind is Kind.ARRAY:
+            kind, loop = "list", "for k, x in enumerate(v):"
+        else:
+            kind, loop = "dict", "for k, x in v.items():"
+        lines += [
+            f"def {name}(v, ops):",
+            f"    if type(v) is not {kind}: return v",
+            *([f"    {', '.join(_OP_NAMES)} = ops"] if slot is not None else []),
+            "    out = None",
+            f"    {loop}",
+            f"        if {test}:",
+            f"            n = {call}",
+            "            if n is not x:",
+            "                if out is None: out = v.copy()",
+            "                out[k] = n",
+            "    return v if out is None else out",
+        ]
+        return name
