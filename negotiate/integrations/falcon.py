@@ -53,13 +53,13 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
         "negotiate.integrations.falcon needs Falcon: pip install 'negotiate[falcon]'"
     ) from exc
 
-from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.codecs.base import Codec
 from negotiate.errors import BodyTooLarge, NegotiateError
-from negotiate.http import App, Headers
+from negotiate.http import Headers
 from negotiate.http.headers import _SHAPING
 from negotiate.http.messages import _check_length, _parse_query
+from negotiate.integrations._common import error_writer
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
 from negotiate.resources import DEFAULT_RESOURCES, Resources
@@ -108,9 +108,7 @@ class Negotiate:
         self.resources = resources
         # NOTE: the core writes error bodies (agent shape, JSON fallback, Accept-Post);
         # an App without operations is that writer, with this registry.
-        self._core = App(
-            (), authenticator=ANONYMOUS, registry=self.registry, options=self.options, codings=False
-        )
+        self._core = error_writer(self.registry, self.options)
 
     def media_handlers(self) -> dict[str, MediaHandler]:
         """A handler for every media type of the registry, keyed by that type."""

@@ -35,13 +35,13 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from negotiate.asgi import _raw_headers, _too_large
-from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError, excerpt
-from negotiate.http import App, Headers
+from negotiate.http import Headers
 from negotiate.http.errors import _log
 from negotiate.http.headers import _has_shaping
 from negotiate.http.messages import _check_length, _parse_query
+from negotiate.integrations._common import error_writer
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Plan, Writer, _snapshot
 from negotiate.resources import DEFAULT_RESOURCES, Resources
@@ -137,9 +137,7 @@ class Negotiation:
         )
         # NOTE: an App without routes is the error writer: the agent shape, the
         # negotiated codec or JSON, Accept-Post on a 415, exactly as the core answers.
-        self.errors = App(
-            (), authenticator=ANONYMOUS, registry=self.registry, options=options, codings=False
-        )
+        self.errors = error_writer(self.registry, options)
 
     @property
     def request(self) -> Schema | None:

@@ -38,13 +38,13 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
         "negotiate.integrations.flask needs Flask: pip install 'negotiate[flask]'"
     ) from exc
 
-from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError
-from negotiate.http import App, Headers
+from negotiate.http import Headers
 from negotiate.http.app import _VARY
 from negotiate.http.headers import _SHAPING
 from negotiate.http.messages import _check_length, _parse_query
+from negotiate.integrations._common import error_writer
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
 from negotiate.resources import DEFAULT_RESOURCES, Resources
@@ -87,9 +87,7 @@ class Negotiate:
         self.resources = resources
         # NOTE: the core writes error bodies (agent shape, JSON fallback, Accept-Post);
         # an App without operations is that writer, with this registry.
-        self._core = App(
-            (), authenticator=ANONYMOUS, registry=self.registry, options=self.options, codings=False
-        )
+        self._core = error_writer(self.registry, self.options)
         if app is not None:
             self.init_app(app)
 

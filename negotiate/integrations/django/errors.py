@@ -11,7 +11,6 @@ from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry
 from negotiate.errors import (
     MalformedBody,
@@ -24,6 +23,7 @@ from negotiate.errors import (
     excerpt,
 )
 from negotiate.http import App
+from negotiate.integrations._common import error_writer
 
 __all__ = ["as_negotiate_error", "exception_handler"]
 
@@ -54,7 +54,7 @@ def _error_app(registry: CodecRegistry) -> App:
     if found is None:
         found = _ERROR_APPS[id(registry)] = (
             registry,
-            App((), authenticator=ANONYMOUS, registry=registry, codings=False),
+            error_writer(registry),
         )
     return found[1]
 
