@@ -308,9 +308,11 @@ def resolve_type(text: str, *, allow_none: bool = True) -> Schema | None:
 
     Raises:
         KeyError: no catalogue carrier of that name.
-        ImportError: the module of ``module:Name`` cannot be imported.
+        ImportError: the module of ``module:Name`` cannot be imported, or
+            importing it raised (a ``SyntaxError``, any error of its own code).
         AttributeError: the module has no such name.
         TypeError: the name is not a carrier in the vocabulary (from ``schema_of``).
+        ValueError: its DataContract name is not an XML name (from ``schema_of``).
     """
     if text.lower() == "none" and allow_none:
         return None
@@ -324,8 +326,10 @@ def resolve_type(text: str, *, allow_none: bool = True) -> Schema | None:
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ImportError(f"--type {text!r}: cannot import {module_name!r}: {exc}") from None
+    except Exception as exc:  # NOTE: the user's module may raise anything while it loads.
+        raise ImportError(
+            f"--type {text!r}: cannot import {module_name!r}: {type(exc).__name__}: {exc}"
+        ) from None
     try:
         declared = getattr(module, name)
     except AttributeError:
@@ -342,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     try:
         schema = resolve_type(args.carrier, allow_none=args.command == "convert")
-    except (KeyError, TypeError, ImportError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, ImportError, AttributeError) as exc:
         print(f"negotiate: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.command == "schema":

@@ -241,6 +241,13 @@ class Order(TypedDict):
 
 class Bad(TypedDict):
     Tags: set[int]
+
+
+class Misnamed(TypedDict):
+    Id: int
+
+
+Misnamed.__datacontract_name__ = "not a name"  # type: ignore[attr-defined]
 """
 
 
@@ -252,6 +259,8 @@ def run_in(folder: Path, args: list[str], stdin: bytes = b"") -> subprocess.Comp
 @pytest.fixture
 def carriers(tmp_path: Path) -> Path:
     (tmp_path / "shop_carriers.py").write_text(CARRIERS)
+    (tmp_path / "broken_carriers.py").write_text("class Order(TypedDict:\n")
+    (tmp_path / "failing_carriers.py").write_text("raise RuntimeError('no database')\n")
     return tmp_path
 
 
@@ -277,6 +286,9 @@ def test_convert_takes_a_carrier_of_your_own(carriers: Path) -> None:
         ("no_such_module:Order", "cannot import 'no_such_module'"),
         ("shop_carriers:Nothing", "'shop_carriers' has no 'Nothing'"),
         ("shop_carriers:", "give module:Name"),
+        ("shop_carriers:Misnamed", "the DataContract name 'not a name' is not an XML name"),
+        ("broken_carriers:Order", "cannot import 'broken_carriers': SyntaxError"),
+        ("failing_carriers:Order", "cannot import 'failing_carriers': RuntimeError: no database"),
         ("NoSuchCarrier", "unknown carrier 'NoSuchCarrier'"),
     ],
 )
