@@ -29,7 +29,7 @@ def _type_name(ftype: FieldType) -> str:
         return f"{'an array' if ftype.kind is Kind.ARRAY else 'a dictionary'} of " + _type_name(
             ftype.item
         )
-    name = ftype.kind.value
+    name = str(ftype.kind.value)
     return ("An " if name[0] in "aeiou" else "A ") + name
 
 
