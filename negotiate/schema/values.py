@@ -8,7 +8,6 @@ and what came; the schema adds the location.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import calendar
 import math
@@ -310,7 +309,7 @@ def parse_bytes(text: str) -> bytes:
         data = binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         raise ValueError(f"Expected base64, got {excerpt(text)}") from None
-    if base64.b64encode(data) != text.encode("ascii"):
+    if binascii.b2a_base64(data, newline=False) != text.encode("ascii"):
         raise ValueError(f"Expected base64, got {excerpt(text)} (not canonical)")
     return data
 
@@ -328,7 +327,7 @@ def check_bytes(value: Any) -> bytes:
 
 def format_bytes(value: bytes) -> str:
     """Bytes as base64 text (standard alphabet, padded): JSON, XML and form alike."""
-    return base64.b64encode(value).decode("ascii")
+    return binascii.b2a_base64(value, newline=False).decode("ascii")
 
 
 def check_datetime(value: Any) -> str:
