@@ -210,6 +210,8 @@ def fit_decimal(value: Decimal) -> Decimal:
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     if value.is_zero():
+        if -DECIMAL_MAX_SCALE <= exponent <= 0:
+            return value
         return Decimal((sign, (0,), min(max(exponent, -DECIMAL_MAX_SCALE), 0)))
     # NOTE: the magnitude first, from the exponent alone: "1E+999999999" costs nothing.
     if value.adjusted() > 28:
