@@ -674,3 +674,24 @@ def test_random_carriers_round_trip_through_every_codec(
 def test_uuid_text_is_what_python_writes_too() -> None:
     made = uuid.uuid4()
     assert JSON.decode(orjson.dumps({"Key": made.hex.upper()}), LEDGER)["Key"] == str(made)
+
+
+class Readings(TypedDict):
+    Values: list[Int64 | None] | None
+    ByName: dict[str, Decimal | None] | None
+
+
+def test_null_items_of_nullable_value_types_travel_as_null_and_nil() -> None:
+    readings = schema_of(Readings)
+    value = readings.normalize({"Values": [1, None, INT64_MAX], "ByName": {"a": None, "b": 1}})
+    assert same(through("json", value, readings), value)
+    written = XML.encode(value, readings)
+    assert b'<d2p1:long i:nil="true" />' in written and b'<Value i:nil="true" />' in written
+    assert same(XML.decode(written, readings), value)
+    assert xml_schema(readings).validate(etree.fromstring(written))
+    plain = XML.decode(b"<Ledger><Amounts><decimal>1</decimal></Amounts></Ledger>", LEDGER)
+    assert same(plain["Amounts"], [Decimal(1)])
+    nil = b'<decimal xmlns:i="http://www.w3.org/2001/XMLSchema-instance" i:nil="true"/>'
+    with pytest.raises(NegotiateError) as info:
+        XML.decode(b"<Ledger><Amounts>" + nil + b"</Amounts></Ledger>", LEDGER)
+    assert info.value.status == 400 and "nil" in info.value.message

@@ -59,6 +59,7 @@ from negotiate.schema.values import (
     datetime_ok,
     describe,
     fit_decimal,
+    parse_decimal,
     parse_guid,
 )
 
@@ -112,14 +113,14 @@ def _fast(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _fast_decimal(value: Any) -> Any:
-    if type(value) is Decimal:
-        try:
-            return fit_decimal(value)
-        except ValueError:
-            raise SlowPath from None
     if type(value) is int and -(2**96) < value < 2**96:
         return Decimal(value)
-    raise SlowPath
+    if type(value) is not Decimal and type(value) is not str:
+        raise SlowPath
+    try:
+        return fit_decimal(value) if type(value) is Decimal else parse_decimal(value)
+    except ValueError:
+        raise SlowPath from None
 
 
 def _fast_guid(value: Any) -> str:
@@ -196,6 +197,7 @@ _NAMESPACE: dict[str, Any] = {
     "fast_bytes": _fast(check_bytes),
     "describe": describe,
     "SlowPath": SlowPath,
+    "Decimal": Decimal,
 }
 
 _SCALAR_CHECKS = {
@@ -454,6 +456,12 @@ class _Generator:
         converted = _CONVERTED.get(kind)
         if converted is not None:
             assert assign, ftype.spec
+            if kind is Kind.DECIMAL:
+                # PERF: fit_decimal's first test inline: a short plain Decimal fits as it is
+                return [
+                    f"{pad}if type({var}) is not Decimal or len(tx := str({var})) > 28 "
+                    f"or 'E' in tx or not tx[-1].isdigit(): {assign} = {converted}({var})"
+                ]
             return [f"{pad}{assign} = {converted}({var})"]
         if kind is Kind.STRING:
             test = f"type({var}) is not str"

@@ -205,8 +205,15 @@ def fit_decimal(value: Decimal) -> Decimal:
     place or the 96 bits are dropped; NaN, infinities, more places or more digits
     than that, and magnitudes of 2^96 and beyond are refused.
     """
+    # PERF: most decimals are short plain text ("12.50"): at most 28 characters, so at
+    # most 28 digits (under 2^96) and 27 places, and no exponent: they fit as they are.
+    # Only the others take the exact path below (as_tuple() builds a tuple of digits:
+    # several times the cost of this test).
+    text = str(value)
+    if len(text) <= 28 and "E" not in text and text[-1].isdigit():
+        return value
     if not value.is_finite():
-        raise ValueError(f"Expected decimal, got {excerpt(str(value))} (not a number)")
+        raise ValueError(f"Expected decimal, got {excerpt(text)} (not a number)")
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     if value.is_zero():
@@ -417,6 +424,11 @@ def parse_decimal(text: str) -> Decimal:
     The grammar is :func:`parse_double`'s: no ``NaN``, no ``Infinity``, no digits
     other than ASCII ones.
     """
+    # PERF: plain short text ("-12.50": ASCII digits, one point, a sign) is a decimal
+    # that fits (see fit_decimal); only the rest costs the grammar and the fitting.
+    if len(text) <= 28 and text.isascii() and text.replace(".", "", 1).lstrip("-").isdigit():
+        if text[0] != "-" or text[1:2].isdigit() or text[1:2] == ".":
+            return Decimal(text)
     text = text.strip()
     if _DOUBLE_TEXT.fullmatch(text) is None:
         raise ValueError(f"Expected decimal, got {excerpt(text)}")
