@@ -115,12 +115,14 @@ def _fast(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _fast_decimal(value: Any) -> Any:
     if type(value) is int and -(2**96) < value < 2**96:
         return Decimal(value)
-    if type(value) is not Decimal and type(value) is not str:
-        raise SlowPath
     try:
-        return fit_decimal(value) if type(value) is Decimal else parse_decimal(value)
+        if type(value) is Decimal:
+            return fit_decimal(value)
+        if type(value) is str:
+            return parse_decimal(value)
     except ValueError:
         raise SlowPath from None
+    raise SlowPath
 
 
 def _fast_guid(value: Any) -> str:
