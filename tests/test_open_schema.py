@@ -722,7 +722,8 @@ def declarations(draw: st.DrawFn) -> Any:
 
 
 def has_null_dict_item(value: Any, ftype: FieldType) -> bool:
-    """Whether ``value`` holds a null dictionary as an array item (a form cannot say that)."""
+    """Whether ``value`` holds a null dictionary as an array item or a dictionary value
+    (a form cannot say that)."""
     if value is None:
         return False
     if ftype.kind is Kind.CARRIER:
@@ -731,7 +732,7 @@ def has_null_dict_item(value: Any, ftype: FieldType) -> bool:
     if item is None:
         return False
     items = value if ftype.kind is Kind.ARRAY else list(value.values())
-    if ftype.kind is Kind.ARRAY and item.kind is Kind.DICT and None in items:
+    if item.kind is Kind.DICT and None in items:
         return True
     return any(has_null_dict_item(x, item) for x in items)
 
