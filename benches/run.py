@@ -38,6 +38,7 @@ GROUPS: dict[str, str] = {
     "patch": "benches.bench_patch",
     "select": "benches.bench_select",
     "coding": "benches.bench_coding",
+    "schema": "benches.bench_schema",
 }
 """Group name -> the module whose ``rows()`` builds it, in report order."""
 

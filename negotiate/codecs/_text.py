@@ -12,9 +12,11 @@ another one; DESIGN.md):
   encodings, as written (see :func:`json_text`).
 * **JSON text** (JSON and the two patch formats, which are JSON): :func:`json_text`
   (JSON's charset rule), :func:`loads` (orjson, with the node budget of
-  :func:`check_nodes`), :func:`dumps`, and :func:`check_depth`.
+  :func:`check_nodes`; exact numbers for schemas with decimals), :func:`dumps`
+  (decimals as numbers, bytes as base64), and :func:`check_depth`.
 * **Scalar text** (XML elements and form fields): one set of parsers for int32,
-  double, bool, date-time and enum text, chosen by :func:`scalar_parser`. Where the
+  int64, double, decimal, bool, date-time, Guid, base64 and enum text, chosen by
+  :func:`scalar_parser`. Where the
   formats read differently the difference is a named field of :class:`ScalarText`,
   and each format has its instance: :data:`XML_SCALARS`, :data:`FORM_SCALARS`.
 """
@@ -22,9 +24,11 @@ another one; DESIGN.md):
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 import orjson
@@ -42,9 +46,15 @@ from negotiate.schema import FieldType, Kind
 from negotiate.schema.values import (
     EnumSpec,
     check_datetime,
+    format_bytes,
+    format_decimal,
     parse_bool,
+    parse_bytes,
+    parse_decimal,
     parse_double,
+    parse_guid,
     parse_int32,
+    parse_int64,
 )
 
 __all__ = [
@@ -59,6 +69,7 @@ __all__ = [
     "decode_text",
     "dumps",
     "enum_parser",
+    "json_default",
     "json_text",
     "known_datetime",
     "loads",
@@ -204,13 +215,15 @@ def json_text(body: bytes, media_type: MediaType | None) -> bytes | str:
     )
 
 
-def loads(body: bytes | str, *, max_nodes: int | None = None) -> Any:
+def loads(body: bytes | str, *, max_nodes: int | None = None, decimals: bool = False) -> Any:
     """``orjson.loads`` with its error turned into a located 400.
 
     Args:
         body: the JSON text.
         max_nodes: if given, the body is first held to this many nodes
             (:func:`check_nodes`).
+        decimals: keep every number exactly: one with a fraction or an exponent
+            is a ``Decimal`` (for a schema with decimals, :attr:`Schema.decimals`).
 
     Raises:
         MalformedBody: not JSON; the message gives line, column and offset. Or
@@ -219,19 +232,56 @@ def loads(body: bytes | str, *, max_nodes: int | None = None) -> Any:
     if max_nodes is not None:
         check_nodes(body, max_nodes)
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise _malformed(exc) from None
+    return _exact(body) if decimals else value
+
+
+# NOTE: the decimal path. orjson reads every number with a fraction or an exponent as a
+# float, and a float has lost the digits of 0.1 before anyone sees it; a .NET decimal
+# must keep them. So for a schema that has decimals (and only then: the rest keep the
+# one orjson parse), the body is parsed twice: orjson first, which alone decides whether
+# it is JSON (the same errors, locations and budgets as every other body: NaN, lone
+# surrogates and numbers past a double's range are refused there), then the stdlib's
+# C parser with parse_float=Decimal, which builds the value with every number's text
+# kept (ints are exact in both). The second parse cannot fail on what the first
+# accepted, but for nesting past Python's recursion limit (orjson's own is deeper).
+# A number then reaches the normaliser as a Decimal, which the decimal check keeps and
+# the int32/int64/double checks read exactly as they read orjson's float.
+_EXACT_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
+def _exact(body: bytes | str) -> Any:
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    try:
+        return _EXACT_DECODER.decode(text)
+    except RecursionError:
+        raise MalformedBody("Malformed JSON: nested too deeply") from None
+
+
+def json_default(value: Any) -> Any:
+    """orjson's ``default``: a decimal as a JSON number (its exact digits, as Json.NET
+    writes one), bytes as base64 text (as .NET writes ``byte[]``).
+
+    Raises:
+        TypeError: anything else, or a decimal that is NaN or infinite.
+    """
+    if type(value) is Decimal and value.is_finite():
+        return orjson.Fragment(format_decimal(value))
+    if type(value) is bytes:
+        return format_bytes(value)
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
 def dumps(value: Any) -> bytes:
-    """``orjson.dumps``, its error an :class:`EncodeError`.
+    """``orjson.dumps`` (with :func:`json_default`), its error an :class:`EncodeError`.
 
     Raises:
         EncodeError: a value orjson cannot write (a set, an int beyond 64 bits).
     """
     try:
-        return orjson.dumps(value)
+        return orjson.dumps(value, default=json_default)
     except TypeError as exc:
         raise EncodeError(f"Cannot write JSON: {exc}") from None
 
@@ -490,7 +540,8 @@ _Parse = Callable[[str], Any]
 
 
 def scalar_parser(ftype: FieldType, rules: ScalarText) -> _Parse:
-    """The parser of a value type's text (int32, double, bool, date-time, enum).
+    """The parser of a scalar's text (int32, int64, double, decimal, bool, date-time,
+    Guid, enum; bytes as base64).
 
     Args:
         ftype: the type; a string, carrier or container has no text parser.
@@ -500,10 +551,9 @@ def scalar_parser(ftype: FieldType, rules: ScalarText) -> _Parse:
         A function of the text; it raises :class:`ValueError` (unlocated) on bad text.
     """
     kind = ftype.kind
-    if kind is Kind.INT32:
-        return parse_int32_text
-    if kind is Kind.DOUBLE:
-        return parse_double
+    found = _SCALAR_PARSERS.get(kind)
+    if found is not None:
+        return found
     if kind is Kind.BOOL:
         return parse_checkbox if rules.checkbox else parse_bool_text
     if kind is Kind.DATETIME:
@@ -519,6 +569,18 @@ def parse_int32_text(text: str) -> int:
     if len(text) < 10 and text.isdigit() and text.isascii():
         return int(text)
     return parse_int32(text)
+
+
+_SCALAR_PARSERS: Final[dict[Kind, _Parse]] = {
+    Kind.INT32: parse_int32_text,
+    Kind.INT64: parse_int64,
+    Kind.DOUBLE: parse_double,
+    Kind.DECIMAL: parse_decimal,
+    Kind.GUID: parse_guid,
+    Kind.BYTES: parse_bytes,
+}
+"""The parsers every format shares as they are (bool, date-time and enum depend on
+the format's :class:`ScalarText`)."""
 
 
 def parse_bool_text(text: str) -> bool:

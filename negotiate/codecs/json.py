@@ -16,6 +16,12 @@ against :attr:`Options.max_nodes` before orjson builds anything (see
 value of an unknown property, is held to :attr:`Options.max_depth` and
 :attr:`Options.max_items`.
 
+Decimals (.NET ``decimal``): a schema with a ``Decimal`` anywhere
+(:attr:`Schema.decimals`) is read by :func:`loads` with ``decimals=True``, which keeps
+every number's digits (orjson would make them floats; see the NOTE there); every
+other schema keeps the one orjson parse. A decimal is written as a JSON number with
+its exact digits, bytes as base64 text (:func:`~negotiate.codecs._text.json_default`).
+
 NOTE: JSON text itself (the charset rule, the parser with its node budget, the
 depth check) lives in :mod:`negotiate.codecs._text`, shared with the patch
 formats, which are JSON too; this module re-exports those names.
@@ -27,7 +33,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from negotiate.codecs._text import check_depth, check_nodes, json_text, loads
+from negotiate.codecs._text import check_depth, check_nodes, json_default, json_text, loads
 from negotiate.codecs.base import BaseCodec
 from negotiate.errors import EncodeError
 from negotiate.media import MEDIA_JSON, MEDIA_TEXT_JSON, MediaType
@@ -47,10 +53,11 @@ class JsonCodec(BaseCodec):
     ) -> Any:
         text = json_text(body, media_type)
         check_nodes(text, self.options.max_nodes)
-        value = loads(text)
         if schema is None:
+            value = loads(text)
             check_tree(value, self.options)
             return value
+        value = loads(text, decimals=True) if schema.decimals else loads(text)
         return schema.normalizer(value, 0, self.options)
 
     def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
@@ -59,5 +66,11 @@ class JsonCodec(BaseCodec):
         # one call fewer on the hottest path there is.
         try:
             return orjson.dumps(value)
+        except TypeError:
+            pass
+        # PERF: a decimal or bytes (a carrier with them) costs a second attempt; every
+        # other value keeps one orjson call without a default hook.
+        try:
+            return orjson.dumps(value, default=json_default)
         except TypeError as exc:
             raise EncodeError(f"Cannot write JSON: {exc}") from None

@@ -20,6 +20,8 @@ from negotiate.schema.vocabulary import (
     DATACONTRACT_NAMESPACE as DATACONTRACT_NAMESPACE,
     PER_CARRIER as PER_CARRIER,
     DateTime as DateTime,
+    Guid as Guid,
+    Int64 as Int64,
     XmlNamespaces as XmlNamespaces,
 )
 
@@ -32,6 +34,8 @@ __all__ = [
     "EnumSpec",
     "Field",
     "FieldType",
+    "Guid",
+    "Int64",
     "Kind",
     "Schema",
     "XmlNamespaces",

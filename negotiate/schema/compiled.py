@@ -28,7 +28,7 @@ from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema.kinds import VALUE_KINDS, Kind as Kind
 from negotiate.schema.limits import check_tree
 from negotiate.schema.normalizer import compile_normalizers
-from negotiate.schema.values import DATETIME_DEFAULT, EnumSpec
+from negotiate.schema.values import DATETIME_DEFAULT, DECIMAL_DEFAULT, GUID_DEFAULT, EnumSpec
 from negotiate.schema.vocabulary import DATACONTRACT_NAMESPACE
 
 __all__ = [
@@ -53,6 +53,9 @@ class FieldType:
         carrier: the carrier's name (``CARRIER``), as its schema has it.
         target: the carrier's schema; ``None`` in a type built by hand with
             only ``carrier`` (then the built-in catalogue's of that name).
+        nullable: a value type declared ``X | None`` (.NET ``int?``): null is one
+            of its values, and its default. Reference types are null-able anyway
+            and never set it.
     """
 
     kind: Kind
@@ -60,11 +63,17 @@ class FieldType:
     enum: EnumSpec | None = None
     carrier: str = ""
     target: Schema | None = dataclass_field(default=None, repr=False)
+    nullable: bool = False
 
     @property
     def is_value_type(self) -> bool:
-        """True for .NET value types, which are never null."""
+        """True for .NET value types (nullable ones included: ``int?`` is ``int``'s kind)."""
         return self.kind in VALUE_KINDS
+
+    @property
+    def may_be_null(self) -> bool:
+        """Whether null is a value of this type: reference types and nullable value types."""
+        return self.nullable or self.kind not in VALUE_KINDS
 
     @property
     def schema(self) -> Schema:
@@ -75,20 +84,15 @@ class FieldType:
         return target
 
     def default(self) -> Any:
-        """The .NET default: ``0``, ``0.0``, ``False``, the zero date, the
-        enum's zero name, or ``None`` for reference types."""
-        if self.kind is Kind.INT32:
-            return 0
-        if self.kind is Kind.DOUBLE:
-            return 0.0
-        if self.kind is Kind.BOOL:
-            return False
-        if self.kind is Kind.DATETIME:
-            return DATETIME_DEFAULT
+        """The .NET default: ``0``, ``0.0``, ``Decimal(0)``, ``False``, the zero date,
+        the zero Guid, the enum's zero name, or ``None`` for reference types and
+        nullable value types."""
+        if self.nullable:
+            return None
         if self.kind is Kind.ENUM:
             assert self.enum is not None
             return self.enum.default
-        return None
+        return _DEFAULTS.get(self.kind)
 
     @property
     def shape(self) -> Any:
@@ -97,12 +101,15 @@ class FieldType:
         if self.kind is Kind.CARRIER:
             return self.schema
         if self.kind is Kind.ENUM:
-            return self.enum
-        return (self.kind, None if self.item is None else self.item.shape)
+            return (self.enum, True) if self.nullable else self.enum
+        return (self.kind, None if self.item is None else self.item.shape, self.nullable)
 
     @property
     def spec(self) -> str:
-        """The type in ``carriers.json`` vocabulary (``array:Carrier:Person``)."""
+        """The type in ``carriers.json`` vocabulary (``array:Carrier:Person``); a
+        nullable value type ends in ``?`` (``int32?``)."""
+        if self.nullable:
+            return FieldType(self.kind, enum=self.enum).spec + "?"
         if self.kind is Kind.ENUM:
             assert self.enum is not None
             return f"enum:{self.enum.name}"
@@ -115,6 +122,18 @@ class FieldType:
             assert self.item is not None
             return f"dict:{self.item.spec}"
         return str(self.kind.value)
+
+
+_DEFAULTS: dict[Kind, Any] = {
+    Kind.INT32: 0,
+    Kind.INT64: 0,
+    Kind.DOUBLE: 0.0,
+    Kind.DECIMAL: DECIMAL_DEFAULT,
+    Kind.BOOL: False,
+    Kind.DATETIME: DATETIME_DEFAULT,
+    Kind.GUID: GUID_DEFAULT,
+}
+"""The .NET default of each value kind but ``ENUM`` (its zero name); reference types: None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +178,7 @@ class Schema:
         self._source: Source | None = None
         self._catalogue = False  # compiled with the built-in catalogue, as one unit
         self._root_type: FieldType | None = None
+        self._decimals: bool | None = None
         self._define(fields)
 
     def _define(self, fields: tuple[Field, ...]) -> None:
@@ -183,6 +203,20 @@ class Schema:
         found = self._root_type
         if found is None:
             found = self._root_type = FieldType(Kind.CARRIER, carrier=self.name, target=self)
+        return found
+
+    @property
+    def decimals(self) -> bool:
+        """Whether this carrier, or any it reaches, has a ``Decimal`` value anywhere.
+
+        The JSON codecs read the documents of such a schema with a parser that keeps
+        every number's digits (see :func:`negotiate.codecs._text.loads`).
+        """
+        found = self._decimals
+        if found is None:
+            found = self._decimals = any(
+                _holds(f.type, Kind.DECIMAL) for s in _reachable(self) for f in s.fields
+            )
         return found
 
     def __iter__(self) -> Iterator[Field]:
@@ -373,6 +407,15 @@ def _reachable(schema: Schema) -> list[Schema]:
                         order.append(target)
                 ftype = ftype.item
     return order
+
+
+def _holds(ftype: FieldType | None, kind: Kind) -> bool:
+    """Whether ``ftype`` is ``kind``, or an array or dictionary of it (at any depth)."""
+    while ftype is not None:
+        if ftype.kind is kind:
+            return True
+        ftype = ftype.item
+    return False
 
 
 def normalizer_source(schema: Schema | None = None) -> str:

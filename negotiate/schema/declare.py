@@ -12,6 +12,7 @@ The model it builds, and the normalisers compiled from it, are
 
 from __future__ import annotations
 
+import decimal
 import enum
 import importlib
 import re
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 from negotiate.schema.compiled import _LOCK, Field, FieldType, Schema, _install_catalogue
 from negotiate.schema.kinds import Kind
 from negotiate.schema.values import EnumSpec
-from negotiate.schema.vocabulary import DATACONTRACT_NAMESPACE, DateTime
+from negotiate.schema.vocabulary import DATACONTRACT_NAMESPACE, DateTime, Guid, Int64
 
 __all__ = [
     "SCHEMAS",
@@ -43,29 +44,34 @@ _SCALARS: dict[Any, Kind] = {
     bool: Kind.BOOL,
     str: Kind.STRING,
     DateTime: Kind.DATETIME,
+    Int64: Kind.INT64,
+    decimal.Decimal: Kind.DECIMAL,
+    Guid: Kind.GUID,
+    bytes: Kind.BYTES,
 }
 """The scalar annotations of the vocabulary and their kinds.
 
-NOTE: a new primitive (``Int64``, ``Decimal``, ``Guid``, ``bytes``) is an entry
-here, once its :class:`Kind`, its checks and its codecs exist."""
+NOTE: a new primitive is an entry here, once its :class:`Kind`, its checks and its
+codecs exist. Nullable value types (``int | None``, .NET ``int?``) need no entry:
+they keep their kind and set :attr:`FieldType.nullable`."""
 
-_NULLABLE: dict[Kind, Kind] = {}
-"""Value kinds that may be declared ``X | None``, and the kind that makes.
-
-NOTE: empty: nullable value types (``int | None``, .NET ``int?``) are the next
-step; each becomes an entry here."""
+_SHOWN: dict[Any, str] = {DateTime: "DateTime", Int64: "Int64", Guid: "Guid"}
 
 VOCABULARY: tuple[str, ...] = (
     "int",
+    "Int64",
     "float",
+    "decimal.Decimal",
     "bool",
     "str",
+    "bytes",
     "DateTime",
+    "Guid",
     "Annotated[str, SomeEnum]",
     "list[T]",
     "dict[str, T]",
     "a carrier (a TypedDict)",
-    "T | None for str, lists, dicts and carriers",
+    "T | None (null is a value of every type: the default of a value type declared so)",
 )
 """The annotations a carrier may use, as :func:`schema_of`'s errors list them."""
 
@@ -82,8 +88,9 @@ def _show(annotation: Any) -> str:
         if annotation.__module__ == "builtins":
             return annotation.__qualname__
         return f"{annotation.__module__}.{annotation.__qualname__}"
-    if annotation is DateTime:
-        return "DateTime"
+    shown = _SHOWN.get(annotation) if isinstance(annotation, typing.NewType) else None
+    if shown is not None:
+        return shown
     if annotation is NoneType or annotation is None:
         return "None"
     return repr(annotation).replace("typing.", "")
@@ -151,11 +158,9 @@ class _Reader:
             if len(present) != 1:
                 raise _Refused(annotation, "a union other than X | None")
             inner = self.read(present[0])
-            if inner.is_value_type:
-                nullable = _NULLABLE.get(inner.kind)
-                if nullable is None:
-                    raise _Refused(annotation, "value types are never null")
-                inner = FieldType(nullable, enum=inner.enum)
+            if inner.is_value_type and not inner.nullable:
+                # .NET Nullable<T>: the value type's kind, with null a value (and the default)
+                inner = FieldType(inner.kind, enum=inner.enum, nullable=True)
             return inner
         if origin is typing.Annotated:
             base, *extras = typing.get_args(annotation)

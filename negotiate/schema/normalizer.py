@@ -35,9 +35,10 @@ with :mod:`linecache`, so a traceback shows the generated line
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from negotiate._codegen import Source
+from negotiate._codegen import SlowPath, Source
 from negotiate.errors import InvalidValue, NegotiateError, escape_pointer
 from negotiate.options import Options
 from negotiate.schema.kinds import Kind
@@ -45,12 +46,21 @@ from negotiate.schema.values import (
     DATETIMES_SEEN,
     INT32_MAX,
     INT32_MIN,
+    INT64_MAX,
+    INT64_MIN,
     EnumSpec,
+    check_bytes,
     check_datetime,
+    check_decimal,
     check_double,
+    check_guid,
     check_int32,
+    check_int64,
     datetime_ok,
     describe,
+    fit_decimal,
+    parse_decimal,
+    parse_guid,
 )
 
 if TYPE_CHECKING:
@@ -88,6 +98,40 @@ def _enum_ok(spec: EnumSpec, value: str) -> bool:
         return spec.normalize(value) == value
     except ValueError:
         return False
+
+
+def _fast(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``check`` for the fast path: :class:`SlowPath` instead of its ``ValueError``."""
+
+    def fast(value: Any) -> Any:
+        try:
+            return check(value)
+        except ValueError:
+            raise SlowPath from None
+
+    return fast
+
+
+def _fast_decimal(value: Any) -> Any:
+    if type(value) is int and -(2**96) < value < 2**96:
+        return Decimal(value)
+    try:
+        if type(value) is Decimal:
+            return fit_decimal(value)
+        if type(value) is str:
+            return parse_decimal(value)
+    except ValueError:
+        raise SlowPath from None
+    raise SlowPath
+
+
+def _fast_guid(value: Any) -> str:
+    if type(value) is not str:
+        raise SlowPath
+    try:
+        return parse_guid(value)
+    except ValueError:
+        raise SlowPath from None
 
 
 def _checked(check: Callable[[Any], Any], value: Any, key: str) -> Any:
@@ -144,16 +188,38 @@ _NAMESPACE: dict[str, Any] = {
     "datetime_ok": datetime_ok,
     "datetimes_seen": DATETIMES_SEEN,
     "check_int32": check_int32,
+    "check_int64": check_int64,
     "check_double": check_double,
+    "check_decimal": check_decimal,
     "check_datetime": check_datetime,
+    "check_guid": check_guid,
+    "check_bytes": check_bytes,
+    "fast_decimal": _fast_decimal,
+    "fast_guid": _fast_guid,
+    "fast_bytes": _fast(check_bytes),
     "describe": describe,
+    "SlowPath": SlowPath,
+    "Decimal": Decimal,
 }
 
 _SCALAR_CHECKS = {
     Kind.INT32: "check_int32",
+    Kind.INT64: "check_int64",
     Kind.DOUBLE: "check_double",
+    Kind.DECIMAL: "check_decimal",
     Kind.DATETIME: "check_datetime",
+    Kind.GUID: "check_guid",
+    Kind.BYTES: "check_bytes",
 }
+"""The check of each scalar kind's JSON value (``STRING`` and ``BOOL`` are inline)."""
+
+_CONVERTED = {
+    Kind.DECIMAL: "fast_decimal",
+    Kind.GUID: "fast_guid",
+    Kind.BYTES: "fast_bytes",
+}
+"""PERF: kinds whose JSON value is not yet the normalised one (a base64 string, a Guid
+in capitals, an int for a decimal): the fast path converts them in place, with these."""
 
 
 # -- the generator ---------------------------------------------------------------
@@ -252,13 +318,17 @@ class _Generator:
                 f"        raise _not_container(v, 'string', {key})",
             ]
         if kind is Kind.BOOL:
-            return [get, f"    if type(v) is not bool: raise _not_container(v, 'bool', {key})"]
-        if kind in _SCALAR_CHECKS:
-            return [f"    d[{key}] = _checked({_SCALAR_CHECKS[kind]}, d[{key}], {key})"]
-        if kind is Kind.ENUM:
-            assert field.type.enum is not None
-            spec = self.enum(field.type.enum)
-            return [f"    d[{key}] = _checked({spec}.normalize, d[{key}], {key})"]
+            test = "type(v) is not bool" + (" and v is not None" if field.type.nullable else "")
+            return [get, f"    if {test}: raise _not_container(v, 'bool', {key})"]
+        if kind in _SCALAR_CHECKS or kind is Kind.ENUM:
+            if kind is Kind.ENUM:
+                assert field.type.enum is not None
+                check = self.enum(field.type.enum) + ".normalize"
+            else:
+                check = _SCALAR_CHECKS[kind]
+            if field.type.may_be_null:  # bytes, and nullable value types: null is a value
+                return [get, f"    if v is not None: d[{key}] = _checked({check}, v, {key})"]
+            return [f"    d[{key}] = _checked({check}, d[{key}], {key})"]
         call = self.slow_item(field.type)
         return [
             get,
@@ -365,8 +435,15 @@ class _Generator:
                 f"{pad}v = {var}[{key}]",
                 f"{pad}if type(v) is not str and v is not None: raise SlowPath",
             ]
-        if ftype.is_value_type:
-            return [f"{pad}v = {var}[{key}]", *self.fast_scalar("v", ftype, indent)]
+        if ftype.is_value_type or ftype.kind is Kind.BYTES:
+            target = f"{var}[{key}]"
+            if ftype.may_be_null:
+                return [
+                    f"{pad}v = {target}",
+                    f"{pad}if v is not None:",
+                    *self.fast_scalar("v", ftype, indent + 1, target),
+                ]
+            return [f"{pad}v = {target}", *self.fast_scalar("v", ftype, indent, target)]
         cvar = f"c{level}"
         return [
             f"{pad}{cvar} = {var}[{key}]",
@@ -374,9 +451,20 @@ class _Generator:
             *self.fast_value(cvar, ftype, f"{var}[{key}]", indent + 1, level + 1),
         ]
 
-    def fast_scalar(self, var: str, ftype: FieldType, indent: int) -> list[str]:
+    def fast_scalar(self, var: str, ftype: FieldType, indent: int, assign: str) -> list[str]:
+        """Lines checking the non-null scalar in ``var`` (converted into ``assign``)."""
         pad = "    " * indent
         kind = ftype.kind
+        converted = _CONVERTED.get(kind)
+        if converted is not None:
+            assert assign, ftype.spec
+            if kind is Kind.DECIMAL:
+                # PERF: fit_decimal's first test inline: a short plain Decimal fits as it is
+                return [
+                    f"{pad}if type({var}) is not Decimal or len(tx := str({var})) > 28 "
+                    f"or 'E' in tx or not tx[-1].isdigit(): {assign} = {converted}({var})"
+                ]
+            return [f"{pad}{assign} = {converted}({var})"]
         if kind is Kind.STRING:
             test = f"type({var}) is not str"
         elif kind is Kind.BOOL:
@@ -384,6 +472,8 @@ class _Generator:
         elif kind is Kind.INT32:
             # PERF: the bounds as literals (constants of the code object, no name lookup).
             test = f"type({var}) is not int or {var} > {INT32_MAX} or {var} < {INT32_MIN}"
+        elif kind is Kind.INT64:
+            test = f"type({var}) is not int or {var} > {INT64_MAX} or {var} < {INT64_MIN}"
         elif kind is Kind.DOUBLE:
             test = f"type({var}) is not float or {var} - {var} != 0.0"
         elif kind is Kind.DATETIME:
@@ -413,14 +503,14 @@ class _Generator:
                 return [f"{pad}{assign} = {fast}({var}, depth + {level}, opts)"]
             return self.fast_block(var, nested, assign, indent, level)
         if ftype.kind not in (Kind.ARRAY, Kind.DICT):
-            return self.fast_scalar(var, ftype, indent)
+            return self.fast_scalar(var, ftype, indent, assign)
         item = ftype.item
         assert item is not None
         xvar, ivar = f"x{level}", f"i{level}"
         too_many = f"len({var}) > opts.max_items"
         if ftype.kind is Kind.ARRAY:
             out = [f"{pad}if type({var}) is not list or {too_many}: raise SlowPath"]
-            if item.kind is Kind.CARRIER:
+            if item.kind is Kind.CARRIER or item.kind in _CONVERTED:
                 out.append(f"{pad}for {ivar}, {xvar} in enumerate({var}):")
                 target = f"{var}[{ivar}]"
             else:
@@ -442,7 +532,7 @@ def _type_key(ftype: FieldType) -> tuple[Any, ...]:
         return (ftype.kind, id(ftype.schema))
     if ftype.item is not None:
         return (ftype.kind, _type_key(ftype.item))
-    return (ftype.kind, id(ftype.enum))
+    return (ftype.kind, id(ftype.enum), ftype.nullable)
 
 
 def _targets(ftype: FieldType) -> Iterator[Schema]:

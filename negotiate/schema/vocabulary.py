@@ -2,8 +2,9 @@
 
 A carrier is a ``TypedDict``; its annotations are read by
 :func:`negotiate.schema.schema_of`. Python's ``int``, ``float``, ``bool`` and
-``str`` stand for .NET ``Int32``, ``Double``, ``Boolean`` and ``String``; the
-types here stand for the .NET types Python has no exact equivalent of.
+``str`` stand for .NET ``Int32``, ``Double``, ``Boolean`` and ``String``,
+``decimal.Decimal`` and ``bytes`` for ``decimal`` and ``byte[]``; the types here
+stand for the .NET types Python has no exact equivalent of.
 
 NOTE: each is a ``NewType`` of the Python value it travels as, so that a
 carrier is still a plain dict to a type checker (a ``DateTime`` field holds a
@@ -15,10 +16,23 @@ from __future__ import annotations
 import enum
 from typing import Final, Literal, NewType, TypeAlias
 
-__all__ = ["DATACONTRACT_NAMESPACE", "PER_CARRIER", "DateTime", "XmlNamespaces"]
+__all__ = [
+    "DATACONTRACT_NAMESPACE",
+    "PER_CARRIER",
+    "DateTime",
+    "Guid",
+    "Int64",
+    "XmlNamespaces",
+]
 
 DateTime = NewType("DateTime", str)
 """An ISO 8601 date-time, kept as the exact text it arrived as."""
+
+Int64 = NewType("Int64", int)
+"""A .NET ``long``: an ``int`` held to the 64-bit range (``int`` is ``Int32``)."""
+
+Guid = NewType("Guid", str)
+"""A .NET ``Guid``: normalised to lowercase ``8-4-4-4-12`` hex text, as .NET writes it."""
 
 DATACONTRACT_NAMESPACE: Final = "http://schemas.datacontract.org/2004/07/"
 """The prefix of DataContract's default namespace; the CLR namespace (for a

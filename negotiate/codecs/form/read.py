@@ -291,10 +291,11 @@ class _Builder:
         """Store the value of a key that ends at ``holder[slot]`` (the general case)."""
         kind = ftype.kind
         existing = holder.get(slot)
-        if kind is Kind.STRING:
+        if kind is Kind.STRING or kind is Kind.BYTES:
             if existing is not None:
                 raise InvalidValue(f"{clip(str(slot))} is given more than once", location=key)
-            holder[slot] = text
+            # NOTE: bytes are a reference type like a string: an empty value is b""
+            holder[slot] = text if kind is Kind.STRING else _scalar(ftype, text, key)
         elif kind is Kind.ARRAY:
             assert ftype.item is not None
             if existing is None or existing is _NULL:

@@ -1,25 +1,19 @@
-"""A form field's text as a value: int32, bool, double, date-time, enum.
+"""A form field's text as a value: the shared scalar parsers with a form's rules.
 
-The shared parsers of :mod:`negotiate.schema.values` with a form's leniencies on top:
-an HTML checkbox's ``on``, surrounding whitespace, and flags separated by commas or
-spaces.
+The parsers are :mod:`negotiate.codecs._text`'s (:func:`scalar_parser`), read with
+:data:`FORM_SCALARS`: an HTML checkbox's ``on``, enums by number, and what every
+format shares (surrounding whitespace, flags separated by commas or spaces). Bytes
+are base64 text; an empty value is empty bytes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
+from negotiate.codecs._text import FORM_SCALARS, scalar_parser
 from negotiate.errors import InvalidValue
 from negotiate.schema import FieldType, Kind
-from negotiate.schema.values import (
-    EnumSpec,
-    check_datetime,
-    parse_bool,
-    parse_double,
-    parse_int32,
-)
 
 __all__ = []
 
@@ -35,65 +29,19 @@ def _type_name(ftype: FieldType) -> str:
         return f"{'an array' if ftype.kind is Kind.ARRAY else 'a dictionary'} of " + _type_name(
             ftype.item
         )
-    return "A " + ftype.kind.value if ftype.kind is not Kind.INT32 else "An int32"
+    name = str(ftype.kind.value)
+    return ("An " if name[0] in "aeiou" else "A ") + name
 
 
 def _leaf_parser(ftype: FieldType) -> Callable[[str], Any]:
-    kind = ftype.kind
-    if kind is Kind.INT32:
-        return _parse_int32
-    if kind is Kind.DOUBLE:
-        return parse_double
-    if kind is Kind.BOOL:
-        return _parse_bool
-    if kind is Kind.DATETIME:
-        return _parse_datetime
-    assert ftype.enum is not None
-    return _enum_parser(ftype.enum)
-
-
-def _parse_int32(text: str) -> int:
-    if len(text) < 10 and text.isdigit() and text.isascii():
-        return int(text)
-    return parse_int32(text)
-
-
-def _parse_bool(text: str) -> bool:
-    if text.strip().lower() == "on":
-        return True
-    return parse_bool(text)
-
-
-def _parse_datetime(text: str) -> str:
-    return check_datetime(text.strip())
-
-
-_FLAG_SPLIT = re.compile(r"[\s,]+")
-
-
-def _enum_parser(spec: EnumSpec) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        text = text.strip()
-        digits = text.lstrip("-")
-        if digits.isdigit() and text.isascii():
-            significant = len(digits.lstrip("0"))
-            if significant > 10:  # NOTE: before int(), which may refuse it
-                raise ValueError(
-                    f"Expected {spec.name} value, got a number of {significant} digits "
-                    "(not defined)"
-                )
-            return spec.normalize(int(text))
-        if spec.flags:
-            return spec.normalize(", ".join(n for n in _FLAG_SPLIT.split(text) if n))
-        return spec.normalize(text)
-
-    return parse
+    """The parser of a scalar field's text (:func:`scalar_parser` with the form's rules)."""
+    return scalar_parser(ftype, FORM_SCALARS)
 
 
 def _scalar(ftype: FieldType, text: str, key: str, *, item: bool = False) -> Any:
     if ftype.kind is Kind.STRING:
         return text
-    if text == "" and item:
+    if text == "" and item and ftype.kind is not Kind.BYTES:
         raise InvalidValue(
             f"Expected {_type_name(ftype).lower()}, got an empty value", location=key
         )

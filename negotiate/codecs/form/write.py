@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from negotiate._codegen import SlowPath
@@ -19,9 +20,15 @@ from negotiate.schema.values import (
     INT32_MAX,
     INT32_MIN,
     EnumSpec,
+    check_bytes,
     check_datetime,
+    check_int64,
     describe,
+    fit_decimal,
+    format_bytes,
+    format_decimal,
     format_double,
+    parse_guid,
 )
 
 __all__ = []
@@ -121,6 +128,13 @@ class _Writers:
                 out.append(f"{key}={_quote(value)}")
 
             return put_datetime
+        plain = _PLAIN.get(kind)
+        if plain is not None:
+
+            def put_plain(out: list[str], key: str, value: Any) -> None:
+                out.append(f"{key}={_quote(plain(value))}")
+
+            return put_plain
         if kind is Kind.ENUM:
             spec = ftype.enum
             assert spec is not None
@@ -178,7 +192,7 @@ class _Writers:
     def item(self, ftype: FieldType) -> Callable[[list[str], str, Any], None]:
         """Like :meth:`field`, for an array item or dictionary value, which may be null."""
         put = self.field(ftype)
-        if ftype.kind in (Kind.STRING, Kind.ARRAY):
+        if ftype.kind in (Kind.STRING, Kind.ARRAY, Kind.BYTES):
 
             def put_item(out: list[str], key: str, value: Any) -> None:
                 if value is None:
@@ -204,6 +218,49 @@ class _Writers:
             put(out, key, value)
 
         return put_value_item
+
+
+def _normal(check: Callable[[Any], Any], value: Any) -> Any:
+    """``value`` if ``check`` finds it normalised (the same object back), else SlowPath."""
+    try:
+        if check(value) is not value:
+            raise SlowPath
+    except ValueError:
+        raise SlowPath from None
+    return value
+
+
+def _text_int64(value: Any) -> str:
+    if type(value) is not int:
+        raise SlowPath
+    return str(_normal(check_int64, value))
+
+
+def _text_decimal(value: Any) -> str:
+    if type(value) is not Decimal:
+        raise SlowPath
+    return format_decimal(_normal(fit_decimal, value))
+
+
+def _text_guid(value: Any) -> str:
+    if type(value) is not str:
+        raise SlowPath
+    return str(_normal(parse_guid, value))
+
+
+def _text_bytes(value: Any) -> str:
+    if type(value) is not bytes:
+        raise SlowPath
+    return format_bytes(_normal(check_bytes, value))
+
+
+_PLAIN: dict[Kind, Callable[[Any], str]] = {
+    Kind.INT64: _text_int64,
+    Kind.DECIMAL: _text_decimal,
+    Kind.GUID: _text_guid,
+    Kind.BYTES: _text_bytes,
+}
+"""The text of a normalised value of these kinds (SlowPath for any other value)."""
 
 
 def _enum_normal(spec: EnumSpec, value: str) -> bool:

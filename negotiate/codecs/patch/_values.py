@@ -23,9 +23,13 @@ from negotiate.options import Options
 from negotiate.schema import Field, FieldType, Kind, Schema
 from negotiate.schema.limits import check_tree
 from negotiate.schema.values import (
+    check_bytes,
     check_datetime,
+    check_decimal,
     check_double,
+    check_guid,
     check_int32,
+    check_int64,
     describe,
 )
 
@@ -33,9 +37,21 @@ __all__ = []
 
 _CONTAINERS: Final = frozenset({Kind.CARRIER, Kind.ARRAY, Kind.DICT})
 
+_CHECKS: Final[dict[Kind, Callable[[Any], Any]]] = {
+    Kind.INT32: check_int32,
+    Kind.INT64: check_int64,
+    Kind.DOUBLE: check_double,
+    Kind.DECIMAL: check_decimal,
+    Kind.DATETIME: check_datetime,
+    Kind.GUID: check_guid,
+    Kind.BYTES: check_bytes,
+}
+"""The JSON value checks of the scalar kinds (``STRING``, ``BOOL`` and ``ENUM`` inline)."""
+
 
 def _copy(value: Any) -> Any:
     # PERF: an orjson round trip copies a JSON document ~10x faster than deepcopy.
+    # NOTE: decimals and bytes make orjson refuse it (TypeError): deepcopy then.
     try:
         return orjson.loads(orjson.dumps(value))
     except TypeError:
@@ -69,16 +85,15 @@ def _conform(value: Any, ftype: FieldType, depth: int, options: Options) -> Any:
         if value is None or type(value) is str:
             return value
         raise InvalidValue(f"Expected string, got {describe(value)}")
+    if value is None and ftype.may_be_null:  # bytes, nullable value types (int?)
+        return None
     if kind is Kind.BOOL:
         if type(value) is bool:
             return value
         raise InvalidValue(f"Expected bool, got {describe(value)}")
-    if kind is Kind.INT32:
-        return _checked(check_int32, value)
-    if kind is Kind.DOUBLE:
-        return _checked(check_double, value)
-    if kind is Kind.DATETIME:
-        return _checked(check_datetime, value)
+    check = _CHECKS.get(kind)
+    if check is not None:
+        return _checked(check, value)
     if kind is Kind.ENUM:
         assert ftype.enum is not None
         return _checked(ftype.enum.normalize, value)

@@ -29,7 +29,9 @@ from negotiate.schema import Schema
 __all__ = ["JsonPatchCodec", "MergePatchCodec"]
 
 
-def _load(body: bytes, media_type: MediaType | None, options: Options) -> Any:
+def _load(
+    body: bytes, media_type: MediaType | None, options: Options, decimals: bool = False
+) -> Any:
     """The patch document, refused unparsed when it alone is over the work budget."""
     # NOTE: charset rules are JSON's (a +json type is JSON); see _text.json_text.
     text = json_text(body, media_type)
@@ -40,7 +42,8 @@ def _load(body: bytes, media_type: MediaType | None, options: Options) -> Any:
             "(Options.max_nodes)",
             limit=options.max_nodes,
         )
-    return loads(text)
+    # NOTE: a schema with decimals reads the patch's numbers exactly (see _text.loads)
+    return loads(text, decimals=decimals)
 
 
 class _PatchCodec(BaseCodec):
@@ -68,7 +71,7 @@ class _PatchCodec(BaseCodec):
     def _decode(
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
     ) -> Any:
-        patch = _load(body, media_type, self.options)
+        patch = _load(body, media_type, self.options, schema is not None and schema.decimals)
         try:
             return self._apply(base, patch, schema)
         except RecursionError:

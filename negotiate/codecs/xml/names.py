@@ -28,6 +28,10 @@ _PRIMITIVE_ITEMS: Final = {
     Kind.BOOL: "boolean",
     Kind.DOUBLE: "double",
     Kind.DATETIME: "dateTime",
+    Kind.INT64: "long",
+    Kind.DECIMAL: "decimal",
+    Kind.GUID: "guid",
+    Kind.BYTES: "base64Binary",
 }
 
 

@@ -121,6 +121,15 @@ def _value(code: int, read: Any, el: Any) -> Any:
     return read(text)
 
 
+def _text_of(parse: Any) -> _Reader:
+    """A reader of a non-nil scalar element, by the text parser ``parse``."""
+
+    def read(el: Any) -> Any:
+        return parse(_leaf(el) or "")
+
+    return read
+
+
 _ROLES: dict[str, str] = {}
 
 
@@ -184,6 +193,10 @@ class _Readers:
         kind = ftype.kind
         if kind is Kind.STRING:
             return _STRING, None
+        if ftype.nullable or kind is Kind.BYTES:
+            # NOTE: null is a value of these (int?, byte[]): read as an element, which
+            # the general code takes as None when it is nil, in fields and items alike.
+            return _NODE, _text_of(scalar_parser(ftype, XML_SCALARS))
         if kind is Kind.INT32:
             return _INT, parse_int32_text
         if kind is Kind.CARRIER:

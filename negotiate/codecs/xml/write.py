@@ -19,8 +19,10 @@ Writing (``encode``), exactly what WIRE.md records of a real server:
 * a string dictionary as ``<StringKeyValuePair><Key/><Value/></StringKeyValuePair>``
   items, FieldProperties as ``<FieldPropertyDictionaryKeyValuePair>`` items;
 * bool ``true``/``false``; doubles as the shortest text that parses back to the same
-  value (``0`` for zero, ``-0`` for negative zero); enums by name, flag enums
-  space-separated (JSON ``"Read, Write"`` is ``Read Write``);
+  value (``0`` for zero, ``-0`` for negative zero); decimals in fixed point with every
+  digit (``0.10``); Guids lowercase ``8-4-4-4-12``; bytes as base64; enums by name,
+  flag enums space-separated (JSON ``"Read, Write"`` is ``Read Write``); a null
+  nullable value type (``int?``) as ``<X i:nil="true" />``;
 * text escapes ``&``, ``<``, ``>`` and a carriage return (``&#13;``, which a parser would
   otherwise turn into a line feed). A character XML 1.0 cannot carry (C0 controls other
   than tab, line feed and carriage return, lone surrogates, U+FFFE, U+FFFF) and a double
@@ -37,13 +39,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from negotiate._codegen import SlowPath, Source
 from negotiate.codecs._text import KNOWN_DATETIMES, known_datetime
 from negotiate.codecs.xml.names import _ITEMS_DECL, _NIL, _item_name, _pair_name
 from negotiate.schema import FieldType, Kind, Schema
-from negotiate.schema.values import EnumSpec
+from negotiate.schema.values import (
+    INT64_MAX,
+    INT64_MIN,
+    EnumSpec,
+    fit_decimal,
+    format_bytes,
+    format_decimal,
+    parse_guid,
+)
 
 __all__ = []
 
@@ -120,6 +131,40 @@ def _w_double(value: Any) -> str:
     return repr(value)
 
 
+def _w_int64(value: Any) -> str:
+    if type(value) is not int or value > INT64_MAX or value < INT64_MIN:
+        raise SlowPath
+    return str(value)
+
+
+def _w_decimal(value: Any) -> str:
+    if type(value) is not Decimal:
+        raise SlowPath
+    try:
+        if fit_decimal(value) is not value:
+            raise SlowPath  # not normalised (an exponent): the normaliser writes it out
+    except ValueError:
+        raise SlowPath from None
+    return format_decimal(value)
+
+
+def _w_guid(value: Any) -> str:
+    if type(value) is not str:
+        raise SlowPath
+    try:
+        if parse_guid(value) != value:
+            raise SlowPath
+    except ValueError:
+        raise SlowPath from None
+    return value
+
+
+def _w_bytes(value: Any) -> str:
+    if type(value) is not bytes:
+        raise SlowPath
+    return format_bytes(value)
+
+
 def _w_datetime(value: Any) -> str:
     if type(value) is not str:
         raise SlowPath
@@ -159,6 +204,10 @@ _HELPERS: dict[str, Any] = {
     "write_bool": _w_bool,
     "write_double": _w_double,
     "write_datetime": _w_datetime,
+    "write_int64": _w_int64,
+    "write_decimal": _w_decimal,
+    "write_guid": _w_guid,
+    "write_bytes": _w_bytes,
     "not_normalised": _not_normalised,
     "known_datetimes": KNOWN_DATETIMES,
 }
@@ -167,8 +216,14 @@ _SCALAR_WRITERS: dict[Kind, str] = {
     Kind.BOOL: "write_bool",
     Kind.DOUBLE: "write_double",
     Kind.DATETIME: "write_datetime",
+    Kind.INT64: "write_int64",
+    Kind.DECIMAL: "write_decimal",
+    Kind.GUID: "write_guid",
+    Kind.BYTES: "write_bytes",
 }
 _NOT_NAME = re.compile(r"\W")
+# The value kinds written by their helper alone (the older ones have inline code).
+_PLAIN_SCALARS = frozenset({Kind.INT64, Kind.DECIMAL, Kind.GUID})
 
 
 class _WriterSource:
@@ -271,6 +326,15 @@ class _WriterSource:
         key = repr(key_name)
         name = prefix + key_name
         kind = ftype.kind
+        if ftype.nullable or kind is Kind.BYTES:
+            # null is a value: written as a reference type's, <X i:nil="true" />
+            return [
+                f"v = d[{key}]",
+                f"if v is None: {var} = {repr(f'<{name}{_NIL}')}",
+                f"else: {var} = {self.element('v', ftype, name)}",
+            ], f"{{{var}}}"
+        if kind in _PLAIN_SCALARS:
+            return [f"{var} = {_SCALAR_WRITERS[kind]}(d[{key}])"], f"<{name}>{{{var}}}</{name}>"
         if kind is Kind.INT32:
             return [
                 f"{var} = d[{key}]",

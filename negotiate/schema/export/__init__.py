@@ -5,8 +5,10 @@ our JSON output validates against :func:`json_schema` and our XML output against
 :func:`xsd` (``tests/test_export.py`` checks both, for every catalogue carrier).
 
 - **JSON Schema** (Draft 2020-12): one ``$defs`` entry per carrier and per enum,
-  nested and recursive carriers by ``$ref``. Reference types (strings, carriers,
-  arrays, dictionaries) are nullable; value types are not, and they are
+  nested and recursive carriers by ``$ref`` (carriers sharing a name get keys
+  qualified by namespace). Reference types (strings, bytes, carriers, arrays,
+  dictionaries) and value types declared ``| None`` (``int?``) are nullable; other
+  value types are not, and they are
   ``required`` (a reader that meets one missing substitutes the .NET default
   without a word; a missing reference type reads as null, which its schema allows
   anyway). Unknown properties are allowed, as every reader ignores them. Names are
@@ -21,7 +23,10 @@ our JSON output validates against :func:`json_schema` and our XML output against
   arrays in Microsoft's Arrays namespace, in a second document the first one
   imports), ``StringDictionary`` of ``StringKeyValuePair`` items, enums as
   ``xs:simpleType`` restrictions (flags as an ``xs:list`` of them), and a global
-  element per type. Reference types are ``minOccurs="0" nillable="true"``, which is
+  element per type; ``xs:long``, ``xs:decimal``, ``xs:base64Binary`` and
+  DataContract's ``ser:guid`` (a pattern, in its own Serialization document) for the
+  primitives that have them. Reference types and ``int?``-style value types are
+  ``minOccurs="0" nillable="true"``, which is
   what lets an instance carry ``i:nil="true"`` (the XML Schema instance namespace
   is built into every validator).
 

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from negotiate.schema.compiled import FieldType, Kind
-from negotiate.schema.values import INT32_MAX, INT32_MIN, EnumSpec
+from negotiate.schema.values import (
+    DECIMAL_MAX,
+    INT32_MAX,
+    INT32_MIN,
+    INT64_MAX,
+    INT64_MIN,
+    EnumSpec,
+)
 
 __all__ = []
 
@@ -29,6 +36,13 @@ _MONTH_DAY = (
 _TIME = "T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,7})?)?"
 _OFFSET = "(Z|[+-](0[0-9]|1[0-4]):?[0-5][0-9])?"
 _DATETIME: Final = f"({_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29){_TIME}{_OFFSET}"
+
+
+# The Guid text the codecs write (lowercase), and base64 as they write it (padded).
+_GUID_WRITTEN: Final = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_BASE64: Final = "([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+GUID_PATTERN: Final = "[\\da-fA-F]{8}-[\\da-fA-F]{4}-[\\da-fA-F]{4}-[\\da-fA-F]{4}-[\\da-fA-F]{12}"
+"""DataContractSerializer's pattern of ``ser:guid`` (its Serialization schema's)."""
 
 
 def _anchored(expression: str) -> str:
@@ -78,12 +92,36 @@ _SCALARS: Final[Mapping[Kind, _Scalar]] = {
         "dateTime",
         restricted=("DateTime", _DATETIME),
     ),
+    Kind.INT64: _Scalar(
+        {"type": "integer", "format": "int64", "minimum": INT64_MIN, "maximum": INT64_MAX},
+        "long",
+        "long",
+    ),
+    # NOTE: written as a JSON number with its exact digits (as Json.NET writes one); the
+    # readers also take the number's text as a string, which a schema of what the codecs
+    # write leaves out. The bounds are the 96-bit coefficient's, at scale 0.
+    Kind.DECIMAL: _Scalar(
+        {"type": "number", "format": "decimal", "minimum": -DECIMAL_MAX, "maximum": DECIMAL_MAX},
+        "decimal",
+        "decimal",
+    ),
+    # NOTE: the XSD type is DataContract's ser:guid (see xmlschema), not a local one.
+    Kind.GUID: _Scalar(
+        {"type": "string", "format": "uuid", "pattern": _anchored(_GUID_WRITTEN)},
+        "string",
+        "guid",
+    ),
+    Kind.BYTES: _Scalar(
+        {"type": "string", "contentEncoding": "base64", "pattern": _anchored(_BASE64)},
+        "base64Binary",
+        "base64Binary",
+    ),
 }
 
 
 def _nullable(ftype: FieldType) -> bool:
-    """Whether a value of this type may be null (.NET reference types)."""
-    return not ftype.is_value_type
+    """Whether a value of this type may be null (.NET reference types and ``int?``)."""
+    return ftype.may_be_null
 
 
 def _item(ftype: FieldType) -> FieldType:

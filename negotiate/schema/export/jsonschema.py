@@ -5,9 +5,11 @@ See :mod:`negotiate.schema.export` for what they describe.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import Any, Final
 
-from negotiate.schema.compiled import FieldType, Kind, Schema
+from negotiate.schema.compiled import FieldType, Kind, Schema, _reachable
 from negotiate.schema.export._shared import (
     _SCALARS,
     _anchored,
@@ -37,13 +39,41 @@ def _regex_literal(text: str) -> str:
     return "".join("\\" + c if c in _REGEX_SYNTAX else c for c in text)
 
 
+_NOT_KEY = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _carrier_keys(root: Schema) -> dict[Schema, str]:
+    """The ``$defs`` key of every carrier ``root`` reaches: its name, unless carriers of
+    one name meet (a user's ``Address`` beside the catalogue's); then each of those is
+    qualified by its namespace, ``www.superoffice.net_ws_crm_NetServer_Services88.Address``
+    (and numbered, ``_2``, if even that is shared), in the order met: deterministic, and
+    a valid OpenAPI component name."""
+    graph = _reachable(root)
+    counts = Counter(schema.name for schema in graph)
+    keys: dict[Schema, str] = {}
+    taken: set[str] = set()
+    for schema in graph:
+        key = schema.name
+        if counts[key] > 1:
+            namespace = schema.xml_namespace.split("://", 1)[-1]
+            key = f"{_NOT_KEY.sub('_', namespace)}.{schema.name}"
+        found, serial = key, 1
+        while found in taken:
+            serial += 1
+            found = f"{key}_{serial}"
+        taken.add(found)
+        keys[schema] = found
+    return keys
+
+
 class _JsonBuilder:
     """Builds the ``$defs`` of one carrier and everything it reaches."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, root: Schema) -> None:
         self.prefix = prefix
         self.defs: dict[str, dict[str, Any]] = {}
         self.signatures: dict[str, Any] = {}
+        self.keys = _carrier_keys(root)
 
     def define(self, name: str, signature: Any) -> dict[str, Any] | None:
         """A new, empty definition, or ``None`` if ``name`` is defined already."""
@@ -82,14 +112,15 @@ class _JsonBuilder:
         return {**schema, "type": [schema["type"], "null"]}
 
     def carrier(self, schema: Schema) -> dict[str, Any]:
-        definition = self.define(schema.name, schema)
+        key = self.keys[schema]
+        definition = self.define(key, schema)
         if definition is not None:
             definition["type"] = "object"
             definition["properties"] = {f.name: self.field(f.type) for f in schema.fields}
             required = [f.name for f in schema.fields if not _nullable(f.type)]
             if required:
                 definition["required"] = required
-        return {"$ref": self.prefix + schema.name}
+        return {"$ref": self.prefix + key}
 
     def enum(self, spec: EnumSpec) -> dict[str, Any]:
         definition = self.define(spec.name, _enum_signature(spec))
@@ -119,9 +150,10 @@ def json_schema(schema: Schema) -> dict[str, Any]:
         and enum it reaches (the root first, then in the order they are met).
 
     Raises:
-        ValueError: two different carriers or enums have the same name.
+        ValueError: two different enums have the same name (carriers that share one
+            get distinct keys: see :func:`_carrier_keys`).
     """
-    builder = _JsonBuilder("#/$defs/")
+    builder = _JsonBuilder("#/$defs/", schema)
     root = builder.carrier(schema)
     return {"$schema": JSON_SCHEMA_DIALECT, "title": schema.name, **root, "$defs": builder.defs}
 
@@ -134,9 +166,9 @@ def openapi_components(schema: Schema) -> dict[str, Any]:
         each other as ``#/components/schemas/Name``.
 
     Raises:
-        ValueError: two different carriers or enums have the same name.
+        ValueError: two different enums have the same name (carriers get distinct keys).
     """
-    builder = _JsonBuilder("#/components/schemas/")
+    builder = _JsonBuilder("#/components/schemas/", schema)
     builder.carrier(schema)
     return {"schemas": builder.defs}
 

@@ -13,6 +13,7 @@ from lxml import etree
 from negotiate.schema.compiled import FieldType, Kind, Schema
 from negotiate.schema.export._shared import (
     _SCALARS,
+    GUID_PATTERN,
     _enum,
     _enum_signature,
     _item,
@@ -199,6 +200,8 @@ class _XsdBuilder:
 
     def type(self, doc: _Document, ftype: FieldType) -> str:
         """The qualified name, as ``doc`` writes it, of the type of ``ftype`` values."""
+        if ftype.kind is Kind.GUID:
+            return self.guid(doc)
         scalar = _SCALARS.get(ftype.kind)
         if scalar is not None:
             if scalar.restricted is None:
@@ -221,6 +224,18 @@ class _XsdBuilder:
         if ftype.kind is Kind.DICT:
             return doc.qname(self.main.namespace, self.dictionary(ftype))
         raise TypeError(f"no XSD type for {ftype.spec}")
+
+    def guid(self, doc: _Document) -> str:
+        """``ser:guid``: DataContractSerializer's Guid type, a pattern on ``xs:string``
+        in its Serialization namespace (a document of its own, imported)."""
+        serialization = self.document(_SERIALIZATION)
+        definition = self.define(serialization, "simpleType", "guid", Kind.GUID, nillable=False)
+        if definition is not None:
+            restriction = etree.SubElement(definition, _x("restriction"), base="xs:string")
+            etree.SubElement(restriction, _x("pattern"), value=GUID_PATTERN)
+        if doc is not serialization and _SERIALIZATION not in doc.imports:
+            doc.imports.append(_SERIALIZATION)
+        return "ser:guid"
 
     def carrier(self, schema: Schema) -> str:
         doc = self.home(schema)
@@ -271,7 +286,8 @@ class _XsdBuilder:
             doc = self.home(item.schema)
         else:
             doc = self.main
-        name = "ArrayOf" + item_name
+        # NOTE: an array of int? has int items too (nillable): its type needs its own name
+        name = ("ArrayOfNullableOf" if item.nullable else "ArrayOf") + item_name
         definition = self.define(doc, "complexType", name, ("array", ftype.shape), nillable=True)
         if definition is not None:
             sequence = etree.SubElement(definition, _x("sequence"))
@@ -281,11 +297,12 @@ class _XsdBuilder:
     def dictionary(self, ftype: FieldType) -> str:
         item = _item(ftype)
         doc = self.main
-        name = _dictionary_name(item)
+        nullable = "NullableOf" if item.nullable else ""  # as for arrays: a name of its own
+        name = nullable + _dictionary_name(item)
         definition = self.define(doc, "complexType", name, ("dict", ftype.shape), nillable=True)
         if definition is not None:
             pair = _pair_name(item)
-            pair_type = self.pair(item, pair)
+            pair_type = self.pair(item, nullable + pair)
             sequence = etree.SubElement(definition, _x("sequence"))
             etree.SubElement(
                 sequence,
@@ -320,6 +337,8 @@ class _XsdBuilder:
                     ),
                 )
             keep = ["tns", *(p for p, ns in doc.others.items() if ns in doc.imports)]
+            if _SERIALIZATION in doc.imports:
+                keep.append("ser")  # named in attribute values (type="ser:guid") only
             etree.cleanup_namespaces(doc.root, keep_ns_prefixes=keep)
             data = etree.tostring(
                 doc.root, xml_declaration=True, encoding="UTF-8", pretty_print=True
