@@ -29,6 +29,11 @@ back, less the enrichment alone (so the pipeline's own bookkeeping, a fraction
 of a µs, is counted in, and so is what one step leaves behind for the next,
 such as a freed lxml tree). ``in-process`` less ``codecs``
 is what routing, headers, auth, planning, enrichment and the response cost.
+``--split`` times each request inside the server as well (the thread CPU of
+the app call, and of it the sends, the server's writes to the socket) and
+prints the library's cost there: the endpoint's call less its sends, less
+the floor's; set next to ``in-process`` it shows how much slower the same
+work runs between socket writes (cold caches) than in a loop.
 
 Caveats first: loopback on a shared 2-core machine; wrk and the server
 compete for the cores (use ``--workers 1`` there), and other processes on a
@@ -41,6 +46,7 @@ Reproduce::
     pip install -e '.[server]'
     python benches/bench_http.py --duration 10 --connections 32 --workers 1
     python benches/bench_http.py --only JSON --rounds 3   # the JSON rows alone
+    python benches/bench_http.py --split                 # and the split inside the server
 
 The script checks every response of a warm-up request (status 200 and a
 decodable body) before timing, and reports wrk's non-2xx count per row.
@@ -70,6 +76,8 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "bench-token-not-a-secret"
 ENV = "NEGOTIATE_BENCH_TOKEN"
 FLOOR_ENV = "NEGOTIATE_BENCH_FLOOR"
+SPLIT_ENV = "NEGOTIATE_BENCH_SPLIT"
+SPLIT_PATH = "/bench-split"
 
 # The goals of issue 14 for the ratio column (endpoint / floor requests per second).
 GOALS = {
@@ -130,7 +138,42 @@ def bench_app() -> ASGI:
         else:
             await reference(scope, receive, send)
 
-    return app
+    return _split(app) if os.environ.get(SPLIT_ENV) else app
+
+
+def _split(app: ASGI) -> ASGI:
+    """``app`` timed (``--split``): the thread CPU time of each request's call and
+    of its sends (the server writing to the socket); ``GET /bench-split`` answers
+    the sums per request since the last such GET, and starts them again."""
+    totals = [0, 0, 0]  # requests, ns in the app call, ns of that in its sends
+    clock = time.thread_time_ns
+
+    async def timed(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == SPLIT_PATH:
+            count = max(totals[0], 1)
+            body = json.dumps(
+                {
+                    "requests": totals[0],
+                    "app_us": totals[1] / count / 1e3,
+                    "send_us": totals[2] / count / 1e3,
+                }
+            ).encode()
+            totals[:] = [0, 0, 0]
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def timed_send(message: Any) -> None:
+            started = clock()
+            await send(message)
+            totals[2] += clock() - started
+
+        started = clock()
+        await app(scope, receive, timed_send)
+        totals[1] += clock() - started
+        totals[0] += 1
+
+    return timed
 
 
 def _serve(port: int, workers: int, http: str) -> None:
@@ -270,6 +313,13 @@ def _check(url: str, media: str, body: bytes, expected: bytes) -> None:
         raise RuntimeError(f"{url}: not the expected response bytes")
 
 
+def _get_split(base: str) -> dict[str, float]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(base + SPLIT_PATH, timeout=10) as response:
+        found: dict[str, float] = json.loads(response.read())
+    return found
+
+
 def _wrk(url: str, media: str, body: bytes, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     body_file = tmp / "request.body"
     body_file.write_bytes(body)
@@ -371,6 +421,12 @@ def main(argv: list[str] | None = None) -> int:
         help="only the scenarios whose name contains TEXT (case-insensitive), e.g. JSON",
     )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="time each request inside the server too (its call and its sends; "
+        "costs a few clock reads per request, so compare ratios of runs without it)",
+    )
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve is not None:
@@ -396,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         timings = _expected(scenarios, folder)
         env = {**os.environ, ENV: TOKEN, FLOOR_ENV: str(folder)}
+        if args.split:
+            env[SPLIT_ENV] = "1"
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -421,10 +479,17 @@ def main(argv: list[str] | None = None) -> int:
                 cpu: dict[str, float] = {}
                 for _ in range(args.rounds):
                     for label, path in (("floor", floor), ("endpoint", ENRICH_PATH)):
+                        if args.split:
+                            _get_split(base)  # starts the sums again
                         before = _cpu_seconds(server.pid)
                         result = _wrk(base + path, media, body, args, folder)
                         used = _cpu_seconds(server.pid) - before
                         result["cpu_us"] = used / max(result["requests"], 1) * 1e6
+                        if args.split:
+                            split = _get_split(base)  # the round of the least app time
+                            if split["app_us"] < cpu.get(f"{label} app_us", float("inf")):
+                                cpu[f"{label} app_us"] = split["app_us"]
+                                cpu[f"{label} send_us"] = split["send_us"]
                         if label not in best or result["rps"] > best[label]["rps"]:
                             best[label] = result
                         # NOTE: the least CPU per request of the rounds, whichever round
@@ -445,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
                         "ratio": best["endpoint"]["rps"] / best["floor"]["rps"],
                         "cpu_ratio": cpu["floor"] / cpu["endpoint"],
                         "goal": GOALS.get(name),
+                        "split": {k: v for k, v in cpu.items() if " " in k},
                     }
                 )
         finally:
@@ -481,6 +547,26 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['cpu_ratio']:>9.2f} {e['p50']:>8} {e['p99']:>8} "
             f"{e['non2xx'] + f['non2xx']:>8}  {verdict}"
         )
+    if args.split:
+        print()
+        print("# --split: thread CPU per request inside the server, the least of the rounds:")
+        print("# the app call, and of it the sends (the server's writes to the socket);")
+        print("# library = (endpoint - its sends) - (floor - its sends).")
+        print(
+            f"{'scenario':<19} {'floor':>8} {'sends':>8} {'endpoint':>9} {'sends':>8}"
+            f" {'library':>8} {'in-process':>11} {'ratio':>6}"
+        )
+        for row in rows:
+            sp = row["split"]
+            library = (sp["endpoint app_us"] - sp["endpoint send_us"]) - (
+                sp["floor app_us"] - sp["floor send_us"]
+            )
+            print(
+                f"{row['scenario']:<19} {sp['floor app_us']:>6.1f}us {sp['floor send_us']:>6.1f}us"
+                f" {sp['endpoint app_us']:>7.1f}us {sp['endpoint send_us']:>6.1f}us"
+                f" {library:>6.1f}us {row['in_process_us']:>9.1f}us"
+                f" {library / row['in_process_us']:>5.1f}x"
+            )
     if args.json:
         print(json.dumps(rows, indent=2))
     return 0
