@@ -9,6 +9,7 @@ against :func:`negotiate.enrich.phone_key`.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from hypothesis import given, settings, strategies as st
@@ -101,3 +102,17 @@ def test_the_phone_key_table_is_bounded(monkeypatch: Any) -> None:
         value = f"+47 {number:08d}"
         assert merge._phone_key(value, "47") == phone_key(value, "47")
         assert len(merge._PHONE_KEYS) <= 8
+
+
+@settings(max_examples=500)
+@given(st.text(max_size=12))
+def test_a_method_already_upper_case_is_its_upper_case(method: str) -> None:
+    # App.start skips str.upper() for a method that is already upper case
+    if method.isupper():
+        assert method.upper() == method
+
+
+def test_no_upper_case_character_changes_under_upper() -> None:
+    # the same, for every code point: str.upper() maps a string character by character
+    changed = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isupper() and c.upper() != c]
+    assert changed == []
