@@ -53,4 +53,3 @@ def _stored_digest(token: str) -> bytes | None:
     except ValueError:
         return None
     return digest if len(digest) == 32 else None
-
