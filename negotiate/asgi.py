@@ -142,11 +142,14 @@ class ASGIAdapter:
             started = app.start(
                 scope["method"], scope["path"], scope.get("query_string", b""), headers
             )
-        if isinstance(started, Exchange) and started.content_encoding is not None:
-            response = await self._coded(started, receive)
-            if response is None:
+        if isinstance(started, Response):
+            response = started
+        elif started.content_encoding is not None:
+            coded = await self._coded(started, receive)
+            if coded is None:
                 return  # the client went away
-        elif isinstance(started, Exchange):
+            response = coded
+        else:
             limit = app.options.max_body
             message = await receive()
             body: bytes | BodyTooLarge | None
@@ -167,8 +170,6 @@ class ASGIAdapter:
                 response = await asyncio.to_thread(started.finish, body)
             else:
                 response = started.finish(body)
-        else:
-            response = started
         # PERF: one response.start and one response.body, the header pairs encoded once.
         await send(
             {

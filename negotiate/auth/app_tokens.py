@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from negotiate.auth.base import _CACHE_LIMIT, Authenticator, Principal
-from negotiate.auth.tokens import _TOKEN_PREFIX
+from negotiate.auth.tokens import _stored_digest
 from negotiate.errors import Unauthorized
 from negotiate.superoffice import APP_TOKEN_HEADER
 
@@ -77,14 +77,8 @@ class AppTokens:
 
 
 def _app_digest(name: str, token: str) -> bytes:
-    if not token.startswith(_TOKEN_PREFIX):
-        return hashlib.sha256(token.encode("utf-8")).digest()
-    try:
-        # NOTE: fromhex skips spaces between bytes, so the length is checked after.
-        digest = bytes.fromhex(token[len(_TOKEN_PREFIX) :])
-    except ValueError:
-        digest = b""
-    if len(digest) != hashlib.sha256().digest_size:
+    digest = _stored_digest(token)
+    if digest is None:
         raise ValueError(
             f"application {name!r}: expected sha256: and 64 hex digits "
             "(negotiate.auth.token_digest of the token)"

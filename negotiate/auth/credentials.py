@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 
 from negotiate.auth.base import _CACHE_LIMIT, Principal
 from negotiate.auth.passwords import _dummy_hash, _parse_hash, verify_password
-from negotiate.auth.tokens import _TOKEN_PREFIX
+from negotiate.auth.tokens import _TOKEN_PREFIX, _stored_digest
 from negotiate.errors import TooManyPasswordChecks, Unauthorized
 
 __all__ = [
@@ -251,17 +251,12 @@ def _digest_bytes(token: str, entry: str) -> bytes:
     Raises:
         ValueError: ``sha256:`` followed by anything but 64 hex digits.
     """
-    if not token.startswith(_TOKEN_PREFIX):
-        return hashlib.sha256(token.encode("utf-8")).digest()
-    hex_digits = token[len(_TOKEN_PREFIX) :]
-    try:
-        digest = bytes.fromhex(hex_digits)
-    except ValueError:
-        digest = b""
-    if len(digest) != 32 or len(hex_digits) != 64:
+    digest = _stored_digest(token)
+    if digest is None:
         # NOTE: the value is not quoted: it may be a secret pasted in the wrong place.
         raise ValueError(
             f"{entry}: not a sha256 digest (expected 'sha256:' and 64 hex digits, "
-            f"got 'sha256:' and {len(hex_digits)} characters; see negotiate.auth.token_digest)"
+            f"got 'sha256:' and {len(token) - len(_TOKEN_PREFIX)} characters; "
+            "see negotiate.auth.token_digest)"
         )
     return digest

@@ -21,7 +21,7 @@ from negotiate.errors import (
     excerpt,
 )
 from negotiate.http.errors import _CHALLENGE, _bounded, _json_error, _log, _Logged, log
-from negotiate.http.headers import Headers, _has_shaping, _shaping_headers
+from negotiate.http.headers import Headers, _shaping_headers
 from negotiate.http.messages import (
     _EMPTY_QUERY,
     Context,
@@ -191,15 +191,17 @@ class App:
         """
         if not isinstance(headers, Headers):
             headers = Headers(headers)
-        method = method.upper()
+        if not method.isupper():
+            method = method.upper()
+        accept, content_type, length, coded, shaped = headers._head()
         writer: Writer | None = None
         refusal: NegotiateError | None = None
         try:
-            writer = self.registry.writer_for_accept(headers._value(b"accept", "accept"))
+            writer = self.registry.writer_for_accept(accept)
         except NegotiateError as exc:
             refusal = exc
         try:
-            methods = self._methods(path)
+            methods = self._paths.get(path) or self._methods(path)
             if methods is None:
                 raise NotFound(f"No such resource: {excerpt(path)}")
             found = methods.get(method)
@@ -209,8 +211,9 @@ class App:
                     f"Method {excerpt(method)} is not allowed here; use {', '.join(allowed)}",
                     allowed=allowed,
                 )
+            op, pipeline = found
             principal: Principal | None = None
-            if not found[0].public:
+            if not op.public:
                 try:
                     principal = self.authenticator.authenticate(headers)
                 except NegotiateError:
@@ -225,7 +228,6 @@ class App:
             if refusal is not None:
                 raise refusal
             assert writer is not None
-            length = headers._value(b"content-length", "content-length")
             # PERF: a plain number of a few digits is the usual Content-Length.
             if length is not None and not (
                 len(length) < 16
@@ -234,16 +236,13 @@ class App:
                 and int(length) <= self.options.max_body
             ):
                 _check_length(length, self.options.max_body)
-            coded = headers._value(b"content-encoding", "content-encoding")
             if coded is not None and not _coding.parse_content_encoding(coded):
                 coded = None  # identity: nothing to undo
             query = _parse_query(query_string) if query_string else _EMPTY_QUERY
-            op, pipeline = found
-            shaped = _has_shaping(headers)
             try:
                 plan = pipeline.plan(
                     writer,
-                    headers._value(b"content-type", "content-type"),
+                    content_type,
                     select=query.get("$select") if query else None,
                     headers=_shaping_headers(headers) if shaped else None,
                 )

@@ -63,6 +63,34 @@ class Headers(Mapping[str, str]):
         value = raw.get(raw_name)
         return None if value is None else value.decode("latin-1")
 
+    def _head(self) -> tuple[str | None, str | None, str | None, str | None, bool]:
+        """``Accept``, ``Content-Type``, ``Content-Length``, ``Content-Encoding`` and
+        whether any shaping header is present: what :meth:`App.start` reads, at once."""
+        # PERF: one call instead of five on every request (a call costs more than the
+        # lookups); the values are decoded only when present.
+        raw = self._raw
+        if raw is None:
+            assert self._map is not None
+            found = self._map
+            return (
+                found.get("accept"),
+                found.get("content-type"),
+                found.get("content-length"),
+                found.get("content-encoding"),
+                not _SHAPING.isdisjoint(found),
+            )
+        accept = raw.get(b"accept")
+        content_type = raw.get(b"content-type")
+        length = raw.get(b"content-length")
+        coding = raw.get(b"content-encoding")
+        return (
+            None if accept is None else accept.decode("latin-1"),
+            None if content_type is None else content_type.decode("latin-1"),
+            None if length is None else length.decode("latin-1"),
+            None if coding is None else coding.decode("latin-1"),
+            not _SHAPING_RAW.isdisjoint(raw),
+        )
+
     def _decoded(self) -> dict[str, str]:
         found = self._map
         if found is None:
@@ -83,17 +111,20 @@ class Headers(Mapping[str, str]):
 
     def get(self, name: str, default: Any = None) -> Any:
         """The value of a header (case-insensitive), or ``default``."""
-        name = name.lower()
         raw = self._raw
         if raw is None:
             assert self._map is not None
-            return self._map.get(name, default)
+            return self._map.get(name.lower(), default)
+        # PERF: callers mostly ask for a name this package reads, in lower case: no fold.
         key = _RAW_NAMES.get(name)
         if key is None:
-            try:
-                key = name.encode("latin-1")
-            except UnicodeEncodeError:  # no HTTP field has such a name
-                return default
+            name = name.lower()
+            key = _RAW_NAMES.get(name)
+            if key is None:
+                try:
+                    key = name.encode("latin-1")
+                except UnicodeEncodeError:  # no HTTP field has such a name
+                    return default
         value = raw.get(key)
         return default if value is None else value.decode("latin-1")
 
