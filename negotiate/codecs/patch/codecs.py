@@ -16,11 +16,11 @@ from typing import Any, ClassVar
 
 from negotiate.codecs._text import dumps, json_text, loads
 from negotiate.codecs.base import BaseCodec
-from negotiate.codecs.patch._budget import _text_nodes
-from negotiate.codecs.patch._values import _start
+from negotiate.codecs.patch._budget import _text_nodes, _within_by_length
 from negotiate.codecs.patch.diff import make_json_patch, make_merge_patch
 from negotiate.codecs.patch.json_patch import apply_json_patch
-from negotiate.codecs.patch.merge_patch import apply_merge_patch
+from negotiate.codecs.patch.merge_patch import _merge, apply_merge_patch
+from negotiate.codecs.patch.trusted import NormalizedBase, _begin
 from negotiate.errors import EncodeError, MalformedBody
 from negotiate.media import MEDIA_JSON_PATCH, MEDIA_MERGE_PATCH, MediaType
 from negotiate.options import Options
@@ -29,8 +29,9 @@ from negotiate.schema import Schema
 __all__ = ["JsonPatchCodec", "MergePatchCodec"]
 
 
-def _load(body: bytes, media_type: MediaType | None, options: Options) -> Any:
-    """The patch document, refused unparsed when it alone is over the work budget."""
+def _load(body: bytes, media_type: MediaType | None, options: Options) -> tuple[Any, bool]:
+    """The patch document, refused unparsed when it alone is over the work budget,
+    and whether its length alone shows it within the budget and the limits."""
     # NOTE: charset rules are JSON's (a +json type is JSON); see _text.json_text.
     text = json_text(body, media_type)
     nodes = _text_nodes(text, options.max_nodes)
@@ -40,7 +41,7 @@ def _load(body: bytes, media_type: MediaType | None, options: Options) -> Any:
             "(Options.max_nodes)",
             limit=options.max_nodes,
         )
-    return loads(text)
+    return loads(text), _within_by_length(text, options)
 
 
 class _PatchCodec(BaseCodec):
@@ -55,7 +56,8 @@ class _PatchCodec(BaseCodec):
         """``None``: an error is not a change to anything; it is written as JSON."""
         return None
 
-    def _apply(self, base: Any, patch: Any, schema: Schema | None) -> Any:
+    def _apply(self, base: Any, patch: Any, schema: Schema | None, small: bool) -> Any:
+        """Apply ``patch``; ``small``: its text is within every limit by its length."""
         raise NotImplementedError
 
     def _diff(self, base: Any, value: Any, schema: Schema | None) -> Any:
@@ -63,14 +65,14 @@ class _PatchCodec(BaseCodec):
 
     def empty(self, schema: Schema | None, base: Any) -> Any:
         """An empty body is an empty patch: a normalised copy of the base."""
-        return _start(base, schema, self.options)
+        return _begin(base, schema, self.options, shared=False)
 
     def _decode(
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
     ) -> Any:
-        patch = _load(body, media_type, self.options)
+        patch, small = _load(body, media_type, self.options)
         try:
-            return self._apply(base, patch, schema)
+            return self._apply(base, patch, schema, small)
         except RecursionError:
             # NOTE: only with a max_depth near Python's recursion limit.
             raise MalformedBody("The patch is nested too deeply") from None
@@ -83,6 +85,8 @@ class _PatchCodec(BaseCodec):
                 patch cannot carry some ``null``s), or a value cannot be written
                 as JSON.
         """
+        if type(base) is NormalizedBase:
+            base = base.value
         try:
             patch = self._diff(base, value, schema)
         except RecursionError:
@@ -96,7 +100,7 @@ class JsonPatchCodec(_PatchCodec):
     media_types: ClassVar[tuple[str, ...]] = (MEDIA_JSON_PATCH,)
     offered: ClassVar[bool] = True
 
-    def _apply(self, base: Any, patch: Any, schema: Schema | None) -> Any:
+    def _apply(self, base: Any, patch: Any, schema: Schema | None, small: bool) -> Any:
         return apply_json_patch(base, patch, schema, self.options)
 
     def _diff(self, base: Any, value: Any, schema: Schema | None) -> Any:
@@ -111,7 +115,10 @@ class MergePatchCodec(_PatchCodec):
     media_types: ClassVar[tuple[str, ...]] = (MEDIA_MERGE_PATCH,)
     offered: ClassVar[bool] = True
 
-    def _apply(self, base: Any, patch: Any, schema: Schema | None) -> Any:
+    def _apply(self, base: Any, patch: Any, schema: Schema | None, small: bool) -> Any:
+        if small:
+            # PERF: measuring a short merge patch costs as much as merging it.
+            return _merge(base, patch, schema, self.options)
         return apply_merge_patch(base, patch, schema, self.options)
 
     def _diff(self, base: Any, value: Any, schema: Schema | None) -> Any:

@@ -41,7 +41,6 @@ from negotiate.codecs.patch._budget import _UNLIMITED, _Limit, _limit_error, _me
 from negotiate.codecs.patch._values import (
     _conform,
     _dropped,
-    _start,
     _Target,
     _target,
     _typed,
@@ -54,6 +53,7 @@ from negotiate.codecs.patch.pointer import (
     _Pointer,
     resolve_pointer,
 )
+from negotiate.codecs.patch.trusted import _begin
 from negotiate.errors import (
     EXCERPT_LIMIT,
     BodyTooLarge,
@@ -299,7 +299,7 @@ def apply_json_patch(
         patch, options, options.max_items if schema is None else _UNLIMITED
     )
     steps = [_prepare(index, op, schema, options) for index, op in enumerate(patch)]
-    doc = _start(base, schema, options)
+    doc = _begin(base, schema, options, shared=False)
     run = _Run(schema, options, left)
     for step in steps:
         try:

@@ -13,11 +13,12 @@ appends one element (SuperOffice); an array replaces the whole array.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from negotiate.codecs.patch._budget import _UNLIMITED, _Limit, _limit_error, _measure
-from negotiate.codecs.patch._values import _CONTAINERS, _dropped, _start, _typed
+from negotiate.codecs.patch._values import _dropped, _nests, _typed
 from negotiate.codecs.patch.pointer import _join
+from negotiate.codecs.patch.trusted import _begin
 from negotiate.errors import MalformedBody, Unprocessable, escape_pointer, excerpt
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import FieldType, Kind, Schema
@@ -52,17 +53,21 @@ def apply_merge_patch(
         EncodeError: ``base`` does not fit the schema (500).
     """
     _measure_merge(patch, options, options.max_items if schema is None else _UNLIMITED)
+    return _merge(base, patch, schema, options)
+
+
+def _merge(base: Any, patch: Any, schema: Schema | None, options: Options) -> Any:
+    """:func:`apply_merge_patch` once the patch is within the budget and the limits."""
     if schema is None:
         if type(patch) is not dict:
             return patch
-        return _merge_plain(_start(base, None, options), patch, options.max_items)
+        return _merge_plain(_begin(base, None, options, shared=False), patch, options.max_items)
     if type(patch) is not dict:
         raise Unprocessable(
             f"Expected a {schema.name} object as the merge patch, got {describe(patch)}"
         )
-    doc = _start(base, schema, options)
-    _merge_carrier(doc, patch, schema, 0, options, ())
-    return doc
+    doc = _begin(base, schema, options, shared=True)
+    return _merge_carrier(doc, patch, schema, 0, options, ())
 
 
 def _measure_merge(patch: Any, options: Options, max_items: int) -> None:
@@ -118,42 +123,132 @@ def _merge_carrier(
     depth: int,
     options: Options,
     where: tuple[str | int, ...],
-) -> None:
-    bound: dict[str, str] = {}
+) -> dict[str, Any]:
+    """``target`` merged with ``patch``: a new dict (``target`` is not changed)."""
+    # NOTE: copy-on-write: only the containers on the patched paths are copied,
+    # so a trusted base (NormalizedBase) is shared, never changed, and a patch
+    # that fails half-way leaves nothing behind.
+    result = dict(target)
+    # Keys that bound to a property by another spelling (two keys binding to one
+    # property are a 400); PERF: exact names alone cannot collide, so they are
+    # not recorded.
+    folded: dict[str, str] = {}
     unknown = 0
+    # PERF: the exact name first, without a method call; the defaults as the
+    # schema keeps them (immutable scalars or None), without FieldType.default's
+    # walk through the kinds.
+    exact, defaults = schema._exact, schema._default
     for key, value in patch.items():
-        field = schema.field(key)
-        if field is None:
-            if options.unknown == "error":
-                raise Unprocessable(
-                    f"Unknown property {excerpt(key)} for {schema.name}",
-                    location=_join((*where, key)),
-                )
-            # NOTE: dropped, but held to the limits first, as the normaliser holds
-            # what it drops: at most max_items of them, each within the limits.
-            unknown += 1
-            if unknown > options.max_items:
-                raise Unprocessable(
-                    f"Too many unknown properties for {schema.name} (limit {options.max_items})",
-                    location=_join((*where, key)),
-                    limit=options.max_items,
-                )
-            _dropped(value, options, (*where, key), "")
-            continue
-        name = field.name
-        if name in bound:
-            raise MalformedBody(
-                f"Properties {excerpt(bound[name])} and {excerpt(key)} both bind to "
-                f"{schema.name}.{name}",
-                location=_join((*where, key)),
-            )
-        bound[name] = key
+        field = exact.get(key)
+        if field is not None:
+            name = field.name
+            if folded and name in folded:
+                raise _both(schema, name, folded[name], key, where)
+        else:
+            field = schema.field(key)
+            if field is None:
+                unknown += 1
+                _unknown(value, key, unknown, schema, options, where)
+                continue
+            name = field.name
+            if name in folded:
+                raise _both(schema, name, folded[name], key, where)
+            for earlier in patch:
+                if earlier == key:
+                    break
+                if earlier == name:
+                    raise _both(schema, name, earlier, key, where)
+            folded[name] = key
         ftype = field.type
+        kind = ftype.kind
         if value is None:
-            target[name] = ftype.default()
-            continue
-        inner = depth + 1 if ftype.kind in _CONTAINERS else depth
-        target[name] = _merge_value(target.get(name), value, ftype, inner, options, (*where, name))
+            result[name] = defaults[name]
+        elif kind is _STRING and type(value) is str:
+            result[name] = value  # PERF: the common case, inline
+        elif kind is _CARRIER or kind is _ARRAY or kind is _DICT:
+            result[name] = _merge_value(
+                result.get(name), value, ftype, depth + 1, options, (*where, name)
+            )
+        elif _as_is(kind, value):
+            result[name] = value
+        else:
+            result[name] = _typed(value, ftype, depth, options, (*where, name), "")
+    return result
+
+
+def _both(
+    schema: Schema, name: str, first: str, second: str, where: tuple[str | int, ...]
+) -> MalformedBody:
+    return MalformedBody(
+        f"Properties {excerpt(first)} and {excerpt(second)} both bind to {schema.name}.{name}",
+        location=_join((*where, second)),
+    )
+
+
+def _unknown(
+    value: Any,
+    key: str,
+    count: int,
+    schema: Schema,
+    options: Options,
+    where: tuple[str | int, ...],
+) -> None:
+    """A member the carrier does not declare (the ``count``-th): a 422, or dropped."""
+    if options.unknown == "error":
+        raise Unprocessable(
+            f"Unknown property {excerpt(key)} for {schema.name}", location=_join((*where, key))
+        )
+    # NOTE: dropped, but held to the limits first, as the normaliser holds
+    # what it drops: at most max_items of them, each within the limits.
+    if count > options.max_items:
+        raise Unprocessable(
+            f"Too many unknown properties for {schema.name} (limit {options.max_items})",
+            location=_join((*where, key)),
+            limit=options.max_items,
+        )
+    _dropped(value, options, (*where, key), "")
+
+
+# PERF: module constants: reading a member off an Enum class costs ~100 ns in
+# 3.11 (a descriptor), ten times an identity test.
+_STRING: Final = Kind.STRING
+_BOOL: Final = Kind.BOOL
+_INT32: Final = Kind.INT32
+_CARRIER: Final = Kind.CARRIER
+_ARRAY: Final = Kind.ARRAY
+_DICT: Final = Kind.DICT
+_INT32_MIN: Final = -(2**31)
+_INT32_MAX: Final = 2**31 - 1
+
+
+# Whether a carrier type can hold a carrier that holds itself, by FieldType object.
+_NESTING: dict[FieldType, bool] = {}
+_NESTING_LIMIT: Final = 4096
+
+
+def _nesting(ftype: FieldType) -> bool:
+    """``_values._nests``, memoised by the type object (identity: a dict lookup)."""
+    found = _NESTING.get(ftype)
+    if found is None:
+        if len(_NESTING) >= _NESTING_LIMIT:
+            _NESTING.clear()
+        found = _NESTING[ftype] = _nests(ftype)
+    return found
+
+
+def _as_is(kind: Kind, value: Any) -> bool:
+    """Whether ``value`` is already normalised as a scalar of ``kind``.
+
+    PERF: the common cases only (a string, a bool, an int32 where one goes);
+    anything else, of any kind, goes through ``_typed``, which decides.
+    """
+    if kind is _STRING:
+        return type(value) is str
+    if kind is _BOOL:
+        return type(value) is bool
+    if kind is _INT32:
+        return type(value) is int and _INT32_MIN <= value <= _INT32_MAX
+    return False
 
 
 def _merge_value(
@@ -164,29 +259,41 @@ def _merge_value(
     options: Options,
     where: tuple[str | int, ...],
 ) -> Any:
+    """``value`` merged into ``current`` (which is not changed) as a value of ``ftype``."""
     kind = ftype.kind
-    if type(value) is not dict or kind not in _CONTAINERS:
+    if type(value) is not dict or not (kind is _CARRIER or kind is _ARRAY or kind is _DICT):
+        if _as_is(kind, value):
+            return value
         return _typed(value, ftype, depth, options, where, "")
-    if kind is Kind.CARRIER:
+    if kind is _CARRIER:
+        schema = ftype.schema
         if type(current) is dict:
-            _merge_carrier(current, value, ftype.schema, depth, options, where)
-            return current
-        fresh: dict[str, Any] = {}
-        _merge_carrier(fresh, value, ftype.schema, depth, options, where)
+            return _merge_carrier(current, value, schema, depth, options, where)
+        if not _nesting(ftype):
+            # PERF: merged into the carrier's default, every value typed on the way
+            # in, it is what normalising the object would give (names bound, every
+            # property, declaration order) without a second pass over it.
+            return _merge_carrier(schema._default, value, schema, depth, options, where)
+        # NOTE: only the normaliser counts a carrier that can hold itself against
+        # max_depth: a new one is normalised whole.
+        fresh = _merge_carrier({}, value, schema, depth, options, where)
         return _typed(fresh, ftype, depth, options, where, "")
     item = ftype.item
     assert item is not None
     items: list[Any] | dict[str, Any]
-    if kind is Kind.ARRAY:
+    if kind is _ARRAY:
         # SuperOffice: an object given for an array appends one element.
-        elements: list[Any] = current if type(current) is list else []
+        elements: list[Any] = list(current) if type(current) is list else []
         elements.append(_typed(value, item, depth, options, (*where, len(elements)), ""))
         items = elements
     else:
-        members: dict[str, Any] = current if type(current) is dict else {}
+        members: dict[str, Any] = dict(current) if type(current) is dict else {}
+        scalar = item.kind
         for key, element in value.items():
             if element is None:
                 members.pop(key, None)
+            elif _as_is(scalar, element):
+                members[key] = element
             else:
                 members[key] = _merge_value(
                     members.get(key), element, item, depth, options, (*where, key)
