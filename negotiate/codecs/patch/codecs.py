@@ -65,7 +65,7 @@ class _PatchCodec(BaseCodec):
 
     def empty(self, schema: Schema | None, base: Any) -> Any:
         """An empty body is an empty patch: a normalised copy of the base."""
-        return _begin(base, schema, self.options, shared=False)
+        return _begin(base, schema, self.options, shared=False)[0]
 
     def _decode(
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any

@@ -16,12 +16,13 @@ from __future__ import annotations
 from typing import Any, Final
 
 from negotiate.codecs.patch._budget import _UNLIMITED, _Limit, _limit_error, _measure
+from negotiate.codecs.patch._scalars import ARRAY, CARRIER, DICT, STRING, _as_is
 from negotiate.codecs.patch._values import _dropped, _nests, _typed
 from negotiate.codecs.patch.pointer import _join
 from negotiate.codecs.patch.trusted import _begin
 from negotiate.errors import MalformedBody, Unprocessable, escape_pointer, excerpt
 from negotiate.options import DEFAULT_OPTIONS, Options
-from negotiate.schema import FieldType, Kind, Schema
+from negotiate.schema import FieldType, Schema
 from negotiate.schema.values import describe
 
 __all__ = ["apply_merge_patch"]
@@ -61,12 +62,12 @@ def _merge(base: Any, patch: Any, schema: Schema | None, options: Options) -> An
     if schema is None:
         if type(patch) is not dict:
             return patch
-        return _merge_plain(_begin(base, None, options, shared=False), patch, options.max_items)
+        return _merge_plain(_begin(base, None, options, shared=False)[0], patch, options.max_items)
     if type(patch) is not dict:
         raise Unprocessable(
             f"Expected a {schema.name} object as the merge patch, got {describe(patch)}"
         )
-    doc = _begin(base, schema, options, shared=True)
+    doc = _begin(base, schema, options, shared=True)[0]
     return _merge_carrier(doc, patch, schema, 0, options, ())
 
 
@@ -163,9 +164,9 @@ def _merge_carrier(
         kind = ftype.kind
         if value is None:
             result[name] = defaults[name]
-        elif kind is _STRING and type(value) is str:
+        elif kind is STRING and type(value) is str:
             result[name] = value  # PERF: the common case, inline
-        elif kind is _CARRIER or kind is _ARRAY or kind is _DICT:
+        elif kind is CARRIER or kind is ARRAY or kind is DICT:
             result[name] = _merge_value(
                 result.get(name), value, ftype, depth + 1, options, (*where, name)
             )
@@ -209,18 +210,6 @@ def _unknown(
     _dropped(value, options, (*where, key), "")
 
 
-# PERF: module constants: reading a member off an Enum class costs ~100 ns in
-# 3.11 (a descriptor), ten times an identity test.
-_STRING: Final = Kind.STRING
-_BOOL: Final = Kind.BOOL
-_INT32: Final = Kind.INT32
-_CARRIER: Final = Kind.CARRIER
-_ARRAY: Final = Kind.ARRAY
-_DICT: Final = Kind.DICT
-_INT32_MIN: Final = -(2**31)
-_INT32_MAX: Final = 2**31 - 1
-
-
 # Whether a carrier type can hold a carrier that holds itself, by FieldType object.
 _NESTING: dict[FieldType, bool] = {}
 _NESTING_LIMIT: Final = 4096
@@ -236,21 +225,6 @@ def _nesting(ftype: FieldType) -> bool:
     return found
 
 
-def _as_is(kind: Kind, value: Any) -> bool:
-    """Whether ``value`` is already normalised as a scalar of ``kind``.
-
-    PERF: the common cases only (a string, a bool, an int32 where one goes);
-    anything else, of any kind, goes through ``_typed``, which decides.
-    """
-    if kind is _STRING:
-        return type(value) is str
-    if kind is _BOOL:
-        return type(value) is bool
-    if kind is _INT32:
-        return type(value) is int and _INT32_MIN <= value <= _INT32_MAX
-    return False
-
-
 def _merge_value(
     current: Any,
     value: Any,
@@ -261,11 +235,11 @@ def _merge_value(
 ) -> Any:
     """``value`` merged into ``current`` (which is not changed) as a value of ``ftype``."""
     kind = ftype.kind
-    if type(value) is not dict or not (kind is _CARRIER or kind is _ARRAY or kind is _DICT):
+    if type(value) is not dict or not (kind is CARRIER or kind is ARRAY or kind is DICT):
         if _as_is(kind, value):
             return value
         return _typed(value, ftype, depth, options, where, "")
-    if kind is _CARRIER:
+    if kind is CARRIER:
         schema = ftype.schema
         if type(current) is dict:
             return _merge_carrier(current, value, schema, depth, options, where)
@@ -280,27 +254,34 @@ def _merge_value(
         return _typed(fresh, ftype, depth, options, where, "")
     item = ftype.item
     assert item is not None
-    items: list[Any] | dict[str, Any]
-    if kind is _ARRAY:
+    # NOTE: the size is checked before the items, as the normaliser checks it, so
+    # that a patch with both faults gets the answer full validation would give.
+    if kind is ARRAY:
         # SuperOffice: an object given for an array appends one element.
         elements: list[Any] = list(current) if type(current) is list else []
+        _check_size(len(elements) + 1, options, where)
         elements.append(_typed(value, item, depth, options, (*where, len(elements)), ""))
-        items = elements
-    else:
-        members: dict[str, Any] = dict(current) if type(current) is dict else {}
-        scalar = item.kind
-        for key, element in value.items():
-            if element is None:
-                members.pop(key, None)
-            elif _as_is(scalar, element):
-                members[key] = element
-            else:
-                members[key] = _merge_value(
-                    members.get(key), element, item, depth, options, (*where, key)
-                )
-        items = members
-    if len(items) > options.max_items:
+        return elements
+    members: dict[str, Any] = dict(current) if type(current) is dict else {}
+    if len(members) + len(value) > options.max_items:
+        kept = {key for key, element in value.items() if element is not None}
+        gone = value.keys() - kept
+        _check_size(len((members.keys() - gone) | kept), options, where)
+    scalar = item.kind
+    for key, element in value.items():
+        if element is None:
+            members.pop(key, None)
+        elif _as_is(scalar, element):
+            members[key] = element
+        else:
+            members[key] = _merge_value(
+                members.get(key), element, item, depth, options, (*where, key)
+            )
+    return members
+
+
+def _check_size(size: int, options: Options, where: tuple[str | int, ...]) -> None:
+    if size > options.max_items:
         raise Unprocessable(
-            f"Too many items: {len(items)} (limit {options.max_items})", location=_join(where)
+            f"Too many items: {size} (limit {options.max_items})", location=_join(where)
         )
-    return items

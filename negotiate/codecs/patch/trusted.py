@@ -48,30 +48,30 @@ class NormalizedBase:
         return f"NormalizedBase({len(self.value)} properties)"
 
 
-def _begin(base: Any, schema: Schema | None, options: Options, *, shared: bool) -> Any:
-    """The document a patch starts from.
+def _begin(base: Any, schema: Schema | None, options: Options, *, shared: bool) -> tuple[Any, bool]:
+    """The document a patch starts from, and whether it is the caller's (shared).
 
     Args:
         base: the caller's base, maybe a :class:`NormalizedBase`.
-        shared: the applier copies what it changes (a merge with a schema),
-            so a trusted base need not be copied.
+        shared: the applier copies what it changes (copy-on-write), so a
+            trusted base need not be copied.
 
     Raises:
         EncodeError: a plain base does not fit the schema (500).
     """
     if type(base) is not NormalizedBase:
-        return _start(base, schema, options)
+        return _start(base, schema, options), False
     value = base.value
     if schema is None or type(value) is not dict:
         # NOTE: schemaless patches change their copy in place, and a value that is
         # not even an object is checked (and refused) the default way.
-        return _start(value, schema, options)
+        return _start(value, schema, options), False
     if shared:
-        return value
+        return value, True
     # PERF: an orjson round trip copies a JSON document ~1.4x faster than copying
     # its containers; a normalised carrier holds only JSON values, except the
     # kinds orjson does not write (Decimal, bytes), which are immutable leaves.
     try:
-        return orjson.loads(orjson.dumps(value))
+        return orjson.loads(orjson.dumps(value)), False
     except TypeError:
-        return _copy_containers(value)
+        return _copy_containers(value), False
