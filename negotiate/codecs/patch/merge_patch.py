@@ -19,7 +19,7 @@ from negotiate.codecs.patch._budget import _UNLIMITED, _Limit, _limit_error, _me
 from negotiate.codecs.patch._scalars import ARRAY, CARRIER, DICT, STRING, _as_is
 from negotiate.codecs.patch._values import _dropped, _nests, _typed
 from negotiate.codecs.patch.pointer import _join
-from negotiate.codecs.patch.trusted import _begin
+from negotiate.codecs.patch.trusted import NormalizedBase, _begin
 from negotiate.errors import MalformedBody, Unprocessable, escape_pointer, excerpt
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import FieldType, Schema
@@ -67,7 +67,10 @@ def _merge(base: Any, patch: Any, schema: Schema | None, options: Options) -> An
         raise Unprocessable(
             f"Expected a {schema.name} object as the merge patch, got {describe(patch)}"
         )
-    doc = _begin(base, schema, options, shared=True)[0]
+    if type(base) is NormalizedBase and type(base.value) is dict:
+        doc = base.value  # PERF: the common case of _begin, inline
+    else:
+        doc = _begin(base, schema, options, shared=True)[0]
     return _merge_carrier(doc, patch, schema, 0, options, ())
 
 
@@ -240,10 +243,13 @@ def _merge_value(
             return value
         return _typed(value, ftype, depth, options, where, "")
     if kind is CARRIER:
-        schema = ftype.schema
+        schema = ftype.target or ftype.schema  # PERF: the attribute, when it is set
         if type(current) is dict:
             return _merge_carrier(current, value, schema, depth, options, where)
-        if not _nesting(ftype):
+        nesting = _NESTING.get(ftype)  # PERF: _nesting's lookup, inline
+        if nesting is None:
+            nesting = _nesting(ftype)
+        if not nesting:
             # PERF: merged into the carrier's default, every value typed on the way
             # in, it is what normalising the object would give (names bound, every
             # property, declaration order) without a second pass over it.
@@ -268,10 +274,11 @@ def _merge_value(
         gone = value.keys() - kept
         _check_size(len((members.keys() - gone) | kept), options, where)
     scalar = item.kind
+    strings = scalar is STRING
     for key, element in value.items():
         if element is None:
             members.pop(key, None)
-        elif _as_is(scalar, element):
+        elif (strings and type(element) is str) or _as_is(scalar, element):
             members[key] = element
         else:
             members[key] = _merge_value(
