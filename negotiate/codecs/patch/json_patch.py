@@ -3,6 +3,10 @@
 The patch is checked whole first (every 400 names its operation and member),
 then applied operation by operation on a private copy of the base, so every
 error carries its index and the first operation that fails gives the answer.
+A :class:`~negotiate.codecs.patch.trusted.NormalizedBase` is not copied whole:
+each operation copies the containers on its way that the result does not own
+yet (copy-on-write, :meth:`_Run.writable`), so the base is never changed and
+the result shares what no operation touched.
 ``remove`` and ``test`` run on the ``jsonpatch`` engine (its operations built
 with :class:`~negotiate.codecs.patch.pointer._Pointer`); ``add``,
 ``replace``, ``move`` and ``copy`` are applied here (:class:`_Run`). NOTE:
@@ -376,9 +380,13 @@ class _Run:
             for part in parts:
                 parent = _WALKER.walk(parent, part)
             return doc, parent
+        owned = self.owned
         doc = parent = self.mine(doc)
         for part in parts:
             child = _WALKER.walk(parent, part)
+            if id(child) in owned:  # PERF: mine()'s common case, inline
+                parent = child
+                continue
             copied = self.mine(child)
             if copied is not child:
                 parent[part if type(parent) is dict else _index(part)] = copied
@@ -448,7 +456,11 @@ class _Run:
         try:
             doc, parent = self.writable(doc, parts[:-1])
             last = parts[-1]
-            if type(parent) is list or isinstance(parent, MutableSequence):
+            # PERF: a dict is the common parent: tested first, so that it never
+            # reaches the (slow) ABC check.
+            if type(parent) is not dict and (
+                type(parent) is list or isinstance(parent, MutableSequence)
+            ):
                 size = len(parent)
                 if last == "-":
                     if replace:
@@ -531,7 +543,7 @@ class _Run:
             for part in parts[:-1]:
                 node = _WALKER.walk(node, part)
             last = parts[-1]
-            if type(node) is list or isinstance(node, MutableSequence):
+            if type(node) is not dict and (type(node) is list or isinstance(node, MutableSequence)):
                 if last == "-":
                     raise JsonPointerException("'-' refers to the element after the last")
                 key: Any = _index(last)

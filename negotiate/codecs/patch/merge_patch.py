@@ -9,6 +9,13 @@ With a schema, merge keys bind to property names case-insensitively (exact
 match first; two keys that bind to one property are a 400), a ``null``
 resets a property to its default, and an object given for an array property
 appends one element (SuperOffice); an array replaces the whole array.
+
+The merge copies only the objects on the patched paths (copy-on-write), so a
+:class:`~negotiate.codecs.patch.trusted.NormalizedBase` is used as it is:
+shared by the result, never changed, and a merge that fails half-way leaves
+nothing behind. Values are typed where they land (``_typed``), a string, bool
+or int32 where one goes without a call (``_scalars``); a new nested carrier is
+merged into its default, which is what normalising it would give.
 """
 
 from __future__ import annotations
