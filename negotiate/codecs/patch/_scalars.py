@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from negotiate.schema import Kind
 
-__all__: list[str] = []
+__all__ = []
 
 STRING: Final = Kind.STRING
 BOOL: Final = Kind.BOOL
