@@ -127,6 +127,17 @@ def reference_merge(base: dict[str, Any], patch: dict[str, Any], options: Option
         return ("error", Unprocessable, 422, exc.location)  # located in the result
 
 
+def matches_merge_reference(got: Outcome, expected: Outcome) -> None:
+    if expected[0] == "ok":
+        assert got == expected
+        return
+    assert got[0] == "error", f"expected {expected}, got a result"
+    # A body too deep is an InvalidValue, which is a MalformedBody.
+    assert issubclass(got[1], expected[1]) and got[2] == expected[2], got
+    if expected[3] is not None:
+        assert got[3] == expected[3], got
+
+
 @st.composite
 def _member(draw: st.DrawFn, ftype: FieldType, current: Any, depth: int) -> Any:
     """A merge patch member for a place of ``ftype`` holding ``current``."""
@@ -184,14 +195,7 @@ def test_merge_fast_path_is_the_reference(
     assert fast == outcome(
         lambda: apply_merge_patch(NormalizedBase(base), orjson.loads(body), CONTACT, options)
     )
-    expected = reference_merge(base, patch, options)
-    if expected[0] == "ok":
-        assert fast == expected
-    else:
-        assert fast[0] == "error", f"expected {expected}, got a result"
-        assert fast[1:3] == expected[1:3], fast
-        if expected[3] is not None:
-            assert fast[3] == expected[3], fast
+    matches_merge_reference(fast, reference_merge(base, patch, options))
     assert orjson.dumps(base) == before
 
 
@@ -204,8 +208,7 @@ def test_merge_fast_path_on_the_default_carrier(patch: dict[str, Any], unknown: 
     codec = MergePatchCodec(options)
     fast = outcome(lambda: codec.decode(body, CONTACT, base=NormalizedBase(base)))
     assert fast == outcome(lambda: codec.decode(body, CONTACT))
-    expected = reference_merge(base, patch, options)
-    assert fast[:3] == expected[:3] if expected[0] == "error" else fast == expected
+    matches_merge_reference(fast, reference_merge(base, patch, options))
     assert base == CONTACT.default()
 
 
@@ -409,7 +412,7 @@ def test_json_patch_fast_path_is_the_reference(
         assert CONTACT.normalize(orjson.loads(fast[1]), options) == orjson.loads(fast[1])
     else:
         assert fast[0] == "error", f"expected {expected}, got a result"
-        assert fast[2] == expected[2], fast
+        assert issubclass(fast[1], expected[1]) and fast[2] == expected[2], fast
     assert orjson.dumps(base) == before
 
 
