@@ -29,7 +29,7 @@ from negotiate.codecs.patch.pointer import _join
 from negotiate.codecs.patch.trusted import NormalizedBase, _begin
 from negotiate.errors import MalformedBody, Unprocessable, escape_pointer, excerpt
 from negotiate.options import DEFAULT_OPTIONS, Options
-from negotiate.schema import FieldType, Schema
+from negotiate.schema import FieldType, Kind, Schema
 from negotiate.schema.values import describe
 
 __all__ = ["apply_merge_patch"]
@@ -177,9 +177,12 @@ def _merge_carrier(
         elif kind is STRING and type(value) is str:
             result[name] = value  # PERF: the common case, inline
         elif kind is CARRIER or kind is ARRAY or kind is DICT:
-            result[name] = _merge_value(
-                result.get(name), value, ftype, depth + 1, options, (*where, name)
-            )
+            if type(value) is dict:
+                result[name] = _merge_object(
+                    result.get(name), value, ftype, kind, depth + 1, options, (*where, name)
+                )
+            else:
+                result[name] = _typed(value, ftype, depth + 1, options, (*where, name), "")
         elif _as_is(kind, value):
             result[name] = value
         else:
@@ -249,6 +252,19 @@ def _merge_value(
         if _as_is(kind, value):
             return value
         return _typed(value, ftype, depth, options, where, "")
+    return _merge_object(current, value, ftype, kind, depth, options, where)
+
+
+def _merge_object(
+    current: Any,
+    value: dict[str, Any],
+    ftype: FieldType,
+    kind: Kind,
+    depth: int,
+    options: Options,
+    where: tuple[str | int, ...],
+) -> Any:
+    """An object ``value`` merged into ``current`` (not changed) of container type ``ftype``."""
     if kind is CARRIER:
         schema = ftype.target or ftype.schema  # PERF: the attribute, when it is set
         if type(current) is dict:
