@@ -27,10 +27,12 @@ __all__ = ["NormalizedBase"]
 class NormalizedBase:
     """A patch base that is already a normalised carrier of the schema.
 
-    The patch does not normalise it again and never changes it. A merge patch
-    does not copy it either: the result shares the containers the patch did
-    not touch with it (as a plain RFC 7396 merge does), so change neither in
-    place while the other is still in use. A JSON Patch works on a copy.
+    The patch does not normalise it again, does not copy it whole and never
+    changes it (so one stored value may serve concurrent requests): both
+    formats copy only the containers they change (copy-on-write), and the
+    result shares the rest with it, as a plain RFC 7396 merge does. So change
+    neither in place while the other is still in use. An empty body gives a
+    copy.
 
     NOTE: a promise, not a check (checking would cost what it saves): a value
     that is not normalised gives a result that is not either.
