@@ -351,10 +351,11 @@ def test_only_what_changed_is_validated(
     other_type = [
         {"op": "copy", "from": "/Emails/0", "path": "/Persons/-"},
         {"op": "copy", "from": "/Interests/0", "path": "/Interests/0/ChildItems/-"},  # deeper
-        {"op": "add", "path": "/Name", "value": "x"},
+        {"op": "add", "path": "/Name", "value": "x"},  # a string as it is: no call
+        {"op": "add", "path": "/UpdatedDate", "value": "2024-01-02T03:04:05"},
     ]
     apply_json_patch(contact, other_type, CONTACT)
-    assert seen == ["Carrier:Person", "Carrier:SelectableMDOListItem", "string"]
+    assert seen == ["Carrier:Person", "Carrier:SelectableMDOListItem", "date-time"]
 
 
 def test_errors_come_in_the_order_of_the_operations(contact: dict[str, Any]) -> None:

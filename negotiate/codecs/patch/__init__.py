@@ -8,6 +8,7 @@ Where things are:
 * :mod:`~negotiate.codecs.patch.merge_patch`: applying a merge patch;
 * :mod:`~negotiate.codecs.patch.diff`: making either from two values;
 * :mod:`~negotiate.codecs.patch.pointer`: JSON pointers (RFC 6901);
+* :mod:`~negotiate.codecs.patch.trusted`: a base known to be normalised;
 * ``_values`` (a value normalised for where it goes, a path bound to a
   schema) and ``_budget`` (the work budget and limits): shared by the two
   appliers.
@@ -19,7 +20,11 @@ default to fall back on, and RFC 7396 merges into a null target as into
 ``{}``). The caller's base is never changed: the patch works on a copy (one
 orjson round trip, normalised by the schema), so a patch that fails half-way
 leaves nothing behind. An empty body is an empty patch: the result is that
-copy. Encoding writes the diff from ``base`` (what the client sent,
+copy. A base the application knows to be normalised (a carrier it stored as
+``decode`` or ``Schema.normalize`` returned it) can be passed as
+:class:`~negotiate.codecs.patch.trusted.NormalizedBase`: then only what the
+patch changes is validated (a merge patch does not even copy the base: the
+result shares what it did not touch). Encoding writes the diff from ``base`` (what the client sent,
 normalised) to the value: applying it to ``base`` gives exactly the value.
 
 With a schema, SuperOffice's leniencies (``superoffice/WIRE.md``) apply:
@@ -80,10 +85,12 @@ from negotiate.codecs.patch.diff import (
 from negotiate.codecs.patch.json_patch import apply_json_patch as apply_json_patch
 from negotiate.codecs.patch.merge_patch import apply_merge_patch as apply_merge_patch
 from negotiate.codecs.patch.pointer import resolve_pointer as resolve_pointer
+from negotiate.codecs.patch.trusted import NormalizedBase as NormalizedBase
 
 __all__ = [
     "JsonPatchCodec",
     "MergePatchCodec",
+    "NormalizedBase",
     "apply_json_patch",
     "apply_merge_patch",
     "make_json_patch",

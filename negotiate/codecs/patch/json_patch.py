@@ -3,6 +3,10 @@
 The patch is checked whole first (every 400 names its operation and member),
 then applied operation by operation on a private copy of the base, so every
 error carries its index and the first operation that fails gives the answer.
+A :class:`~negotiate.codecs.patch.trusted.NormalizedBase` is not copied whole:
+each operation copies the containers on its way that the result does not own
+yet (copy-on-write, :meth:`_Run.writable`), so the base is never changed and
+the result shares what no operation touched.
 ``remove`` and ``test`` run on the ``jsonpatch`` engine (its operations built
 with :class:`~negotiate.codecs.patch.pointer._Pointer`); ``add``,
 ``replace``, ``move`` and ``copy`` are applied here (:class:`_Run`). NOTE:
@@ -38,10 +42,10 @@ from jsonpatch import JsonPatch, JsonPatchException, JsonPatchTestFailed, PatchO
 from jsonpointer import JsonPointerException
 
 from negotiate.codecs.patch._budget import _UNLIMITED, _Limit, _limit_error, _measure, _size
+from negotiate.codecs.patch._scalars import _as_is
 from negotiate.codecs.patch._values import (
     _conform,
     _dropped,
-    _start,
     _Target,
     _target,
     _typed,
@@ -54,6 +58,7 @@ from negotiate.codecs.patch.pointer import (
     _Pointer,
     resolve_pointer,
 )
+from negotiate.codecs.patch.trusted import _begin
 from negotiate.errors import (
     EXCERPT_LIMIT,
     BodyTooLarge,
@@ -66,6 +71,7 @@ from negotiate.errors import (
 )
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import Schema
+from negotiate.schema.compiled import _copy as _copy_containers
 from negotiate.schema.values import describe
 
 __all__ = ["apply_json_patch"]
@@ -299,8 +305,8 @@ def apply_json_patch(
         patch, options, options.max_items if schema is None else _UNLIMITED
     )
     steps = [_prepare(index, op, schema, options) for index, op in enumerate(patch)]
-    doc = _start(base, schema, options)
-    run = _Run(schema, options, left)
+    doc, shared = _begin(base, schema, options, shared=True)
+    run = _Run(schema, options, left, shared)
     for step in steps:
         try:
             doc = run.apply(doc, step)
@@ -334,13 +340,68 @@ class _Run:
     it moves; ``remove`` and ``test`` run on the engine.
     """
 
-    __slots__ = ("copied", "nodes", "options", "schema")
+    __slots__ = ("copied", "nodes", "options", "owned", "schema")
 
-    def __init__(self, schema: Schema | None, options: Options, nodes: int) -> None:
+    def __init__(self, schema: Schema | None, options: Options, nodes: int, shared: bool) -> None:
         self.schema = schema
         self.options = options
         self.nodes = nodes  # of the work budget, after the patch document
         self.copied = options.max_body  # bytes that copy operations may still copy
+        # The containers private to the result, by id (and kept alive, so that no
+        # id is reused); None: the whole document is private (a copy of the base).
+        self.owned: dict[int, Any] | None = {} if shared else None
+
+    def mine(self, node: Any) -> Any:
+        """``node`` if the result owns it, else a shallow copy that it owns."""
+        owned = self.owned
+        if owned is None or id(node) in owned:
+            return node
+        if type(node) is dict:
+            copied: Any = dict(node)
+        elif type(node) is list:
+            copied = list(node)
+        else:
+            return node  # a scalar, the end of a list: nothing to write into
+        owned[id(copied)] = copied
+        return copied
+
+    def writable(self, doc: Any, parts: tuple[str, ...]) -> tuple[Any, Any]:
+        """The document and the container at ``parts``, both now safe to change.
+
+        NOTE: copy-on-write, for a shared base (NormalizedBase): each container on
+        the way that the result does not own yet is copied once and put in its
+        parent's place; the base is never changed.
+
+        Raises:
+            JsonPointerException: the path leads nowhere (as walking it would).
+        """
+        if self.owned is None:
+            parent = doc
+            for part in parts:
+                parent = _WALKER.walk(parent, part)
+            return doc, parent
+        owned = self.owned
+        doc = parent = self.mine(doc)
+        for part in parts:
+            child = _WALKER.walk(parent, part)
+            if id(child) in owned:  # PERF: mine()'s common case, inline
+                parent = child
+                continue
+            copied = self.mine(child)
+            if copied is not child:
+                parent[part if type(parent) is dict else _index(part)] = copied
+            parent = copied
+        return doc, parent
+
+    def prepared(self, doc: Any, parts: tuple[str, ...]) -> Any:
+        """:meth:`writable`'s document, or ``doc`` if the path leads nowhere (the
+        operation then fails as it would have)."""
+        if self.owned is None or not parts:
+            return doc
+        try:
+            return self.writable(doc, parts[:-1])[0]
+        except JsonPointerException:
+            return doc
 
     def apply(self, doc: Any, step: _Step) -> Any:
         kind = step.kind
@@ -352,6 +413,8 @@ class _Run:
             return self.copy(doc, step)
         engine = step.engine
         assert engine is not None
+        if kind == "remove":
+            doc = self.prepared(doc, step.parts)
         try:
             return engine.apply(doc)
         except JsonPatchTestFailed:
@@ -367,11 +430,13 @@ class _Run:
         levels: int,
         replace: bool,
         origin: _Target | None,
+        moved: bool = False,
     ) -> Any:
         """Add (or replace) ``value`` at the step's path.
 
         ``levels``: the container levels of ``value`` (-1: not counted yet);
-        ``origin``: where a moved or copied value was.
+        ``origin``: where a moved or copied value was; ``moved``: ``value`` was
+        moved (so it may still be part of a shared base).
         """
         parts, options = step.parts, self.options
         # A value of the patch document nests at most max_depth - 2 levels, so
@@ -387,13 +452,15 @@ class _Run:
             if value is None and self.schema is not None:
                 # NOTE: a carrier may be null inside another, but the document is one.
                 raise Unprocessable(step.label() + f"Expected {self.schema.name} object, got null")
-            return self.typed(value, step, origin)
-        parent = doc
+            return self.typed(value, step, origin, moved)
         try:
-            for part in parts[:-1]:
-                parent = _WALKER.walk(parent, part)
+            doc, parent = self.writable(doc, parts[:-1])
             last = parts[-1]
-            if type(parent) is list or isinstance(parent, MutableSequence):
+            # PERF: a dict is the common parent: tested first, so that it never
+            # reaches the (slow) ABC check.
+            if type(parent) is not dict and (
+                type(parent) is list or isinstance(parent, MutableSequence)
+            ):
                 size = len(parent)
                 if last == "-":
                     if replace:
@@ -424,7 +491,7 @@ class _Run:
             # and held to the limits first, as it holds them.
             _dropped(value, options, parts, step.label())
             return doc
-        value = self.typed(value, step, origin)
+        value = self.typed(value, step, origin, moved)
         if grows and len(parent) >= options.max_items:
             raise Unprocessable(
                 step.label() + f"too many items: {len(parent) + 1} (limit {options.max_items})",
@@ -436,7 +503,7 @@ class _Run:
             parent[key] = value
         return doc
 
-    def typed(self, value: Any, step: _Step, origin: _Target | None) -> Any:
+    def typed(self, value: Any, step: _Step, origin: _Target | None, moved: bool) -> Any:
         """``value`` typed for the step's target: validated there only if it may not fit."""
         target = step.target
         if target is None or target.ftype is None or step.typed:
@@ -451,7 +518,20 @@ class _Run:
             and (origin.depth >= target.depth or not target.nests)
         ):
             return value
-        return _typed(value, target.ftype, target.depth, self.options, target.parts, step.label())
+        ftype = target.ftype
+        if value is not None and _as_is(ftype.kind, value):
+            return value
+        if moved and self.owned is not None:
+            # NOTE: normalising works in place, and a moved value may belong to
+            # the shared base.
+            value = _copy_containers(value)
+        try:
+            return _typed(value, ftype, target.depth, self.options, target.parts, "")
+        except Unprocessable as exc:
+            # PERF: the label is made only for an error.
+            raise Unprocessable(
+                step.label() + exc.message, location=exc.location, **exc.detail
+            ) from None
 
     def found(self, doc: Any, step: _Step) -> tuple[Any, Any, Any]:
         """The container, key and value at the step's ``from`` (which must exist)."""
@@ -463,7 +543,7 @@ class _Run:
             for part in parts[:-1]:
                 node = _WALKER.walk(node, part)
             last = parts[-1]
-            if type(node) is list or isinstance(node, MutableSequence):
+            if type(node) is not dict and (type(node) is list or isinstance(node, MutableSequence)):
                 if last == "-":
                     raise JsonPointerException("'-' refers to the element after the last")
                 key: Any = _index(last)
@@ -498,6 +578,7 @@ class _Run:
         source, parts = step.source_parts, step.parts
         if len(parts) > len(source) and parts[: len(source)] == source:
             raise _Conflict("cannot move a value into itself")
+        doc = self.prepared(doc, source)
         parent, key, value = self.found(doc, step)
         if parts == source:
             return doc
@@ -510,7 +591,7 @@ class _Run:
                 del parent[key]
         except (TypeError, LookupError) as exc:  # a read-only container in an odd base
             raise _Conflict(_reason(exc), "from") from None
-        return self.put(doc, step, value, levels, False, origin)
+        return self.put(doc, step, value, levels, False, origin, moved=True)
 
     def copy(self, doc: Any, step: _Step) -> Any:
         _, _, value = self.found(doc, step)

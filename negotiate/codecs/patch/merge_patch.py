@@ -9,15 +9,24 @@ With a schema, merge keys bind to property names case-insensitively (exact
 match first; two keys that bind to one property are a 400), a ``null``
 resets a property to its default, and an object given for an array property
 appends one element (SuperOffice); an array replaces the whole array.
+
+The merge copies only the objects on the patched paths (copy-on-write), so a
+:class:`~negotiate.codecs.patch.trusted.NormalizedBase` is used as it is:
+shared by the result, never changed, and a merge that fails half-way leaves
+nothing behind. Values are typed where they land (``_typed``), a string, bool
+or int32 where one goes without a call (``_scalars``); a new nested carrier is
+merged into its default, which is what normalising it would give.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from negotiate.codecs.patch._budget import _UNLIMITED, _Limit, _limit_error, _measure
-from negotiate.codecs.patch._values import _CONTAINERS, _dropped, _start, _typed
+from negotiate.codecs.patch._scalars import ARRAY, CARRIER, DICT, STRING, _as_is
+from negotiate.codecs.patch._values import _dropped, _nests, _typed
 from negotiate.codecs.patch.pointer import _join
+from negotiate.codecs.patch.trusted import NormalizedBase, _begin
 from negotiate.errors import MalformedBody, Unprocessable, escape_pointer, excerpt
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import FieldType, Kind, Schema
@@ -52,17 +61,24 @@ def apply_merge_patch(
         EncodeError: ``base`` does not fit the schema (500).
     """
     _measure_merge(patch, options, options.max_items if schema is None else _UNLIMITED)
+    return _merge(base, patch, schema, options)
+
+
+def _merge(base: Any, patch: Any, schema: Schema | None, options: Options) -> Any:
+    """:func:`apply_merge_patch` once the patch is within the budget and the limits."""
     if schema is None:
         if type(patch) is not dict:
             return patch
-        return _merge_plain(_start(base, None, options), patch, options.max_items)
+        return _merge_plain(_begin(base, None, options, shared=False)[0], patch, options.max_items)
     if type(patch) is not dict:
         raise Unprocessable(
             f"Expected a {schema.name} object as the merge patch, got {describe(patch)}"
         )
-    doc = _start(base, schema, options)
-    _merge_carrier(doc, patch, schema, 0, options, ())
-    return doc
+    if type(base) is NormalizedBase and type(base.value) is dict:
+        doc = base.value  # PERF: the common case of _begin, inline
+    else:
+        doc = _begin(base, schema, options, shared=True)[0]
+    return _merge_carrier(doc, patch, schema, 0, options, ())
 
 
 def _measure_merge(patch: Any, options: Options, max_items: int) -> None:
@@ -118,42 +134,108 @@ def _merge_carrier(
     depth: int,
     options: Options,
     where: tuple[str | int, ...],
-) -> None:
-    bound: dict[str, str] = {}
+) -> dict[str, Any]:
+    """``target`` merged with ``patch``: a new dict (``target`` is not changed)."""
+    # NOTE: copy-on-write: only the containers on the patched paths are copied,
+    # so a trusted base (NormalizedBase) is shared, never changed, and a patch
+    # that fails half-way leaves nothing behind.
+    result = dict(target)
+    # Keys that bound to a property by another spelling (two keys binding to one
+    # property are a 400); PERF: exact names alone cannot collide, so they are
+    # not recorded.
+    folded: dict[str, str] = {}
     unknown = 0
+    # PERF: the exact name first, without a method call; the defaults as the
+    # schema keeps them (immutable scalars or None), without FieldType.default's
+    # walk through the kinds.
+    exact, defaults = schema._exact, schema._default
     for key, value in patch.items():
-        field = schema.field(key)
-        if field is None:
-            if options.unknown == "error":
-                raise Unprocessable(
-                    f"Unknown property {excerpt(key)} for {schema.name}",
-                    location=_join((*where, key)),
-                )
-            # NOTE: dropped, but held to the limits first, as the normaliser holds
-            # what it drops: at most max_items of them, each within the limits.
-            unknown += 1
-            if unknown > options.max_items:
-                raise Unprocessable(
-                    f"Too many unknown properties for {schema.name} (limit {options.max_items})",
-                    location=_join((*where, key)),
-                    limit=options.max_items,
-                )
-            _dropped(value, options, (*where, key), "")
-            continue
-        name = field.name
-        if name in bound:
-            raise MalformedBody(
-                f"Properties {excerpt(bound[name])} and {excerpt(key)} both bind to "
-                f"{schema.name}.{name}",
-                location=_join((*where, key)),
-            )
-        bound[name] = key
+        field = exact.get(key)
+        if field is not None:
+            name = field.name
+            if folded and name in folded:
+                raise _both(schema, name, folded[name], key, where)
+        else:
+            field = schema.field(key)
+            if field is None:
+                unknown += 1
+                _unknown(value, key, unknown, schema, options, where)
+                continue
+            name = field.name
+            if name in folded:
+                raise _both(schema, name, folded[name], key, where)
+            for earlier in patch:
+                if earlier == key:
+                    break
+                if earlier == name:
+                    raise _both(schema, name, earlier, key, where)
+            folded[name] = key
         ftype = field.type
+        kind = ftype.kind
         if value is None:
-            target[name] = ftype.default()
-            continue
-        inner = depth + 1 if ftype.kind in _CONTAINERS else depth
-        target[name] = _merge_value(target.get(name), value, ftype, inner, options, (*where, name))
+            result[name] = defaults[name]
+        elif kind is STRING and type(value) is str:
+            result[name] = value  # PERF: the common case, inline
+        elif kind is CARRIER or kind is ARRAY or kind is DICT:
+            if type(value) is dict:
+                result[name] = _merge_object(
+                    result.get(name), value, ftype, kind, depth + 1, options, (*where, name)
+                )
+            else:
+                result[name] = _typed(value, ftype, depth + 1, options, (*where, name), "")
+        elif _as_is(kind, value):
+            result[name] = value
+        else:
+            result[name] = _typed(value, ftype, depth, options, (*where, name), "")
+    return result
+
+
+def _both(
+    schema: Schema, name: str, first: str, second: str, where: tuple[str | int, ...]
+) -> MalformedBody:
+    return MalformedBody(
+        f"Properties {excerpt(first)} and {excerpt(second)} both bind to {schema.name}.{name}",
+        location=_join((*where, second)),
+    )
+
+
+def _unknown(
+    value: Any,
+    key: str,
+    count: int,
+    schema: Schema,
+    options: Options,
+    where: tuple[str | int, ...],
+) -> None:
+    """A member the carrier does not declare (the ``count``-th): a 422, or dropped."""
+    if options.unknown == "error":
+        raise Unprocessable(
+            f"Unknown property {excerpt(key)} for {schema.name}", location=_join((*where, key))
+        )
+    # NOTE: dropped, but held to the limits first, as the normaliser holds
+    # what it drops: at most max_items of them, each within the limits.
+    if count > options.max_items:
+        raise Unprocessable(
+            f"Too many unknown properties for {schema.name} (limit {options.max_items})",
+            location=_join((*where, key)),
+            limit=options.max_items,
+        )
+    _dropped(value, options, (*where, key), "")
+
+
+# Whether a carrier type can hold a carrier that holds itself, by FieldType object.
+_NESTING: dict[FieldType, bool] = {}
+_NESTING_LIMIT: Final = 4096
+
+
+def _nesting(ftype: FieldType) -> bool:
+    """``_values._nests``, memoised by the type object (identity: a dict lookup)."""
+    found = _NESTING.get(ftype)
+    if found is None:
+        if len(_NESTING) >= _NESTING_LIMIT:
+            _NESTING.clear()
+        found = _NESTING[ftype] = _nests(ftype)
+    return found
 
 
 def _merge_value(
@@ -164,36 +246,72 @@ def _merge_value(
     options: Options,
     where: tuple[str | int, ...],
 ) -> Any:
+    """``value`` merged into ``current`` (which is not changed) as a value of ``ftype``."""
     kind = ftype.kind
-    if type(value) is not dict or kind not in _CONTAINERS:
+    if type(value) is not dict or not (kind is CARRIER or kind is ARRAY or kind is DICT):
+        if _as_is(kind, value):
+            return value
         return _typed(value, ftype, depth, options, where, "")
-    if kind is Kind.CARRIER:
+    return _merge_object(current, value, ftype, kind, depth, options, where)
+
+
+def _merge_object(
+    current: Any,
+    value: dict[str, Any],
+    ftype: FieldType,
+    kind: Kind,
+    depth: int,
+    options: Options,
+    where: tuple[str | int, ...],
+) -> Any:
+    """An object ``value`` merged into ``current`` (not changed) of container type ``ftype``."""
+    if kind is CARRIER:
+        schema = ftype.target or ftype.schema  # PERF: the attribute, when it is set
         if type(current) is dict:
-            _merge_carrier(current, value, ftype.schema, depth, options, where)
-            return current
-        fresh: dict[str, Any] = {}
-        _merge_carrier(fresh, value, ftype.schema, depth, options, where)
+            return _merge_carrier(current, value, schema, depth, options, where)
+        nesting = _NESTING.get(ftype)  # PERF: _nesting's lookup, inline
+        if nesting is None:
+            nesting = _nesting(ftype)
+        if not nesting:
+            # PERF: merged into the carrier's default, every value typed on the way
+            # in, it is what normalising the object would give (names bound, every
+            # property, declaration order) without a second pass over it.
+            return _merge_carrier(schema._default, value, schema, depth, options, where)
+        # NOTE: only the normaliser counts a carrier that can hold itself against
+        # max_depth: a new one is normalised whole.
+        fresh = _merge_carrier({}, value, schema, depth, options, where)
         return _typed(fresh, ftype, depth, options, where, "")
     item = ftype.item
     assert item is not None
-    items: list[Any] | dict[str, Any]
-    if kind is Kind.ARRAY:
+    # NOTE: the size is checked before the items, as the normaliser checks it, so
+    # that a patch with both faults gets the answer full validation would give.
+    if kind is ARRAY:
         # SuperOffice: an object given for an array appends one element.
-        elements: list[Any] = current if type(current) is list else []
+        elements: list[Any] = list(current) if type(current) is list else []
+        _check_size(len(elements) + 1, options, where)
         elements.append(_typed(value, item, depth, options, (*where, len(elements)), ""))
-        items = elements
-    else:
-        members: dict[str, Any] = current if type(current) is dict else {}
-        for key, element in value.items():
-            if element is None:
-                members.pop(key, None)
-            else:
-                members[key] = _merge_value(
-                    members.get(key), element, item, depth, options, (*where, key)
-                )
-        items = members
-    if len(items) > options.max_items:
+        return elements
+    members: dict[str, Any] = dict(current) if type(current) is dict else {}
+    if len(members) + len(value) > options.max_items:
+        kept = {key for key, element in value.items() if element is not None}
+        gone = value.keys() - kept
+        _check_size(len((members.keys() - gone) | kept), options, where)
+    scalar = item.kind
+    strings = scalar is STRING
+    for key, element in value.items():
+        if element is None:
+            members.pop(key, None)
+        elif (strings and type(element) is str) or _as_is(scalar, element):
+            members[key] = element
+        else:
+            members[key] = _merge_value(
+                members.get(key), element, item, depth, options, (*where, key)
+            )
+    return members
+
+
+def _check_size(size: int, options: Options, where: tuple[str | int, ...]) -> None:
+    if size > options.max_items:
         raise Unprocessable(
-            f"Too many items: {len(items)} (limit {options.max_items})", location=_join(where)
+            f"Too many items: {size} (limit {options.max_items})", location=_join(where)
         )
-    return items
