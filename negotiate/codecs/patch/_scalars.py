@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from negotiate.schema import Kind
+from negotiate.schema.values import INT32_MAX, INT32_MIN
 
 __all__ = []
 
@@ -21,8 +22,6 @@ INT32: Final = Kind.INT32
 CARRIER: Final = Kind.CARRIER
 ARRAY: Final = Kind.ARRAY
 DICT: Final = Kind.DICT
-_INT32_MIN: Final = -(2**31)
-_INT32_MAX: Final = 2**31 - 1
 
 
 def _as_is(kind: Kind, value: Any) -> bool:
@@ -32,5 +31,5 @@ def _as_is(kind: Kind, value: Any) -> bool:
     if kind is BOOL:
         return type(value) is bool
     if kind is INT32:
-        return type(value) is int and _INT32_MIN <= value <= _INT32_MAX
+        return type(value) is int and INT32_MIN <= value <= INT32_MAX
     return False
