@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from negotiate.errors import Unauthorized
+from negotiate.errors import Unauthorized, excerpt
 
 __all__ = [
     "ANONYMOUS",
@@ -109,6 +109,6 @@ class Chain:
         if header:
             scheme = header.strip().partition(" ")[0]
             raise Unauthorized(
-                f"Unsupported authorization scheme {scheme!r}; use Basic, SOTicket or Bearer"
+                f"Unsupported authorization scheme {excerpt(scheme)}; use Basic, SOTicket or Bearer"
             )
         return None

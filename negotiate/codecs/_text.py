@@ -210,7 +210,8 @@ def json_text(body: bytes, media_type: MediaType | None) -> bytes | str:
     if charset in _JSON_TRANSCODED:
         return decode_text(body, charset)
     raise UnsupportedMediaType(
-        f"Unsupported charset {charset!r} for JSON; use utf-8 (utf-16 and utf-32 are transcoded)",
+        f"Unsupported charset {excerpt(charset)} for JSON; "
+        "use utf-8 (utf-16 and utf-32 are transcoded)",
         supported=["utf-8", "utf-16", "utf-32"],
     )
 

@@ -34,7 +34,7 @@ from negotiate.asgi import ASGIAdapter
 from negotiate.auth import Authenticator
 from negotiate.codecs import CodecRegistry
 from negotiate.enrich import EnrichmentProvider, enrich_contact, preview_contact
-from negotiate.errors import InvalidValue, NotFound
+from negotiate.errors import InvalidValue, NotFound, excerpt
 from negotiate.http import App, Context, Operation
 from negotiate.schema import get_schema
 from negotiate.server.config import ServerConfig
@@ -81,7 +81,8 @@ def enrich_operations(
         company = provider.lookup(enrich_id)
         if company is None:
             raise NotFound(
-                f"Unknown EnrichId {enrich_id!r}: the enrichment provider has no such company",
+                f"Unknown EnrichId {excerpt(enrich_id)}: "
+                "the enrichment provider has no such company",
                 location="/EnrichId",
             )
         return company
