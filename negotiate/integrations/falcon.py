@@ -56,9 +56,7 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.codecs.base import Codec
 from negotiate.errors import BodyTooLarge, NegotiateError
-from negotiate.http import Headers
-from negotiate.http.headers import _SHAPING
-from negotiate.http.messages import _check_length, _parse_query
+from negotiate.http import SHAPING_HEADERS, Headers, check_content_length, parse_query
 from negotiate.integrations._common import error_writer
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
@@ -69,7 +67,7 @@ __all__ = ["MediaHandler", "Negotiate", "install", "negotiate_carrier"]
 
 Responder = Callable[..., None]
 
-_SHAPING_KEYS = frozenset("HTTP_" + name.upper().replace("-", "_") for name in _SHAPING)
+_SHAPING_KEYS = frozenset("HTTP_" + name.upper().replace("-", "_") for name in SHAPING_HEADERS)
 """The WSGI environ keys of the shaping headers."""
 
 
@@ -293,8 +291,10 @@ def negotiate_carrier(
             limit = negotiate.options.max_body
             length = env.get("CONTENT_LENGTH") or None
             if length is not None:
-                _check_length(length, limit)  # refused before the body is read, as the core does
-            query = _parse_query(env.get("QUERY_STRING", ""))
+                check_content_length(
+                    length, limit
+                )  # refused before the body is read, as the core does
+            query = parse_query(env.get("QUERY_STRING", ""))
             # PERF: the request's headers are gathered only when a shaping header is among them.
             shaped = not _SHAPING_KEYS.isdisjoint(env)
             plan = pipeline.plan(

@@ -34,16 +34,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from negotiate.asgi import _raw_headers, _too_large
+from negotiate.asgi import body_too_large, raw_headers
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError, excerpt
-from negotiate.http import Headers
-from negotiate.http.errors import _log
-from negotiate.http.headers import _has_shaping
-from negotiate.http.messages import _check_length, _parse_query
+from negotiate.http import Headers, check_content_length, has_shaping, log_error, parse_query
 from negotiate.integrations._common import error_writer
 from negotiate.options import DEFAULT_OPTIONS, Options
-from negotiate.pipeline import Pipeline, Plan, Writer, _snapshot
+from negotiate.pipeline import Pipeline, Plan, Writer, snapshot
 from negotiate.resources import DEFAULT_RESOURCES, Resources
 from negotiate.schema import Schema
 from negotiate.schema.export import openapi_components
@@ -180,7 +177,7 @@ class Negotiation:
             if chunk:
                 size += len(chunk)
                 if size > limit:
-                    raise _too_large(limit)
+                    raise body_too_large(limit)
                 chunks.append(chunk)
         # PERF: Starlette ends the stream with an empty chunk; a one-message body is
         # then taken as it is, without a join.
@@ -193,7 +190,7 @@ class Negotiation:
             value = pipeline.decode(plan, raw, request)
         if exchange.writer.is_patch and self.response_base is not None:
             # NOTE: snapshot now: the endpoint may change the request value in place.
-            exchange.base = _snapshot(self.response_base(value))
+            exchange.base = snapshot(self.response_base(value))
         if isinstance(plan.projector, NegotiateError):
             raise plan.projector  # the body's fault first, then $select's, as the core
         return value
@@ -223,7 +220,7 @@ class Negotiation:
         scope.setdefault("state", {})[_STATE] = exchange
         length = headers.get("content-length")
         if length is not None:
-            _check_length(length, self.options.max_body)
+            check_content_length(length, self.options.max_body)
         return self._planned(exchange, scope, headers)
 
     def _plan(self, scope: Scope, writer: Writer | None = None) -> _Exchange:
@@ -237,12 +234,12 @@ class Negotiation:
 
     def _planned(self, exchange: _Exchange, scope: Scope, headers: Headers) -> _Exchange:
         query_string = scope.get("query_string", b"")
-        query = _parse_query(query_string) if query_string else None
+        query = parse_query(query_string) if query_string else None
         exchange.plan = self.pipeline.plan(
             exchange.writer,
             headers.get("content-type"),
             select=query.get("$select") if query else None,
-            headers=headers if _has_shaping(headers) else None,
+            headers=headers if has_shaping(headers) else None,
         )
         return exchange
 
@@ -422,7 +419,7 @@ class NegotiatedResponse(Response):
                 break
         else:
             pairs.append(("vary", "Accept"))
-        raw.extend(_raw_headers(pairs))
+        raw.extend(raw_headers(pairs))
         await super().__call__(scope, receive, send)
 
 
@@ -454,7 +451,7 @@ async def exception_handler(request: Request, exc: Exception) -> Response:
         log.error("unhandled error in %s", excerpt(request.scope.get("path", "")), exc_info=exc)
         exc = NegotiateError("An unexpected error occurred; see the server log")
     else:
-        _log(exc, request.method, request.scope.get("path", ""))
+        log_error(exc, request.method, request.scope.get("path", ""))
     state = request.scope.get("state")
     exchange: _Exchange | None = state.get(_STATE) if state is not None else None
     writer: Writer | None
@@ -468,7 +465,7 @@ async def exception_handler(request: Request, exc: Exception) -> Response:
             writer = None
     answer = negotiation.errors.error(exc, writer, request.method)
     response = Response(answer.body, status_code=answer.status)
-    response.raw_headers = _raw_headers(answer.headers)
+    response.raw_headers = raw_headers(answer.headers)
     return response
 
 

@@ -40,10 +40,7 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
 
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError
-from negotiate.http import Headers
-from negotiate.http.app import _VARY
-from negotiate.http.headers import _SHAPING
-from negotiate.http.messages import _check_length, _parse_query
+from negotiate.http import SHAPING_HEADERS, VARY, Headers, check_content_length, parse_query
 from negotiate.integrations._common import error_writer
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
@@ -55,7 +52,7 @@ __all__ = ["EXTENSION", "Negotiate"]
 EXTENSION = "negotiate"
 """The key of the extension in ``app.extensions``."""
 
-_SHAPING_KEYS = frozenset("HTTP_" + name.upper().replace("-", "_") for name in _SHAPING)
+_SHAPING_KEYS = frozenset("HTTP_" + name.upper().replace("-", "_") for name in SHAPING_HEADERS)
 """The WSGI environ keys of the shaping headers."""
 
 View = Callable[..., Any]
@@ -152,8 +149,8 @@ class Negotiate:
         limit = self.options.max_body
         length = environ.get("CONTENT_LENGTH")
         if length:
-            _check_length(length, limit)  # refused before the body is read, as the core does
-        query = _parse_query(environ.get("QUERY_STRING", ""))
+            check_content_length(length, limit)  # refused before the body is read, as the core does
+        query = parse_query(environ.get("QUERY_STRING", ""))
         # PERF: the request's headers are gathered only when a shaping header is among them.
         shaped = not _SHAPING_KEYS.isdisjoint(environ)
         plan = pipeline.plan(
@@ -166,7 +163,7 @@ class Negotiate:
         # that came without a Content-Length (chunked), without reading all of it.
         body = request.stream.read(limit + 1)
         out = pipeline.run(plan, body, url_values)
-        return flask.current_app.response_class(out, 200, [writer.header, _VARY])
+        return flask.current_app.response_class(out, 200, [writer.header, VARY])
 
     def error_response(self, exc: NegotiateError) -> flask.Response:
         """The agent-shape answer to ``exc``, in the type the request's Accept prefers.

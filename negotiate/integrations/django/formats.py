@@ -19,7 +19,7 @@ from negotiate.errors import (
 from negotiate.integrations.django.errors import _Document, _error_app, _error_headers
 from negotiate.media import parse_content_type
 from negotiate.options import DEFAULT_OPTIONS
-from negotiate.pipeline import Pipeline, Plan, Writer, _snapshot
+from negotiate.pipeline import Pipeline, Plan, Writer, snapshot
 from negotiate.resources import DEFAULT_RESOURCES
 
 __all__ = ["NegotiateParser", "NegotiateRenderer", "parser_classes", "renderer_classes"]
@@ -354,7 +354,7 @@ def _decode(
         base = getattr(view, "negotiate_response_base", None)
         if base is not None:
             # NOTE: taken now, before the handler runs: it may change the value it got.
-            setattr(request, _BASE, _snapshot(base(value)))
+            setattr(request, _BASE, snapshot(base(value)))
     return value
 
 
