@@ -5,8 +5,11 @@
   routes share (Flask's and Falcon's ``Negotiate``);
 - :func:`plan_environ`: what a WSGI request's headers and query decide, before
   its body is read, as :meth:`negotiate.http.App.start` decides it (Flask, Falcon);
-- :func:`response_headers`: the headers of a negotiated answer besides its
-  length, as :meth:`negotiate.http.Exchange.finish` writes them.
+  :func:`environ_shaping` and :func:`environ_vary`: its shaping headers and the
+  ``Vary`` they make (Django's ``request.META`` is such an environ too);
+- :func:`response_headers` (and :func:`content_language`): the headers of a
+  negotiated answer besides its length, as :meth:`negotiate.http.Exchange.finish`
+  writes them.
 """
 
 from __future__ import annotations
@@ -31,7 +34,15 @@ from negotiate.pipeline import Pipeline, Plan, Writer
 from negotiate.resources import DEFAULT_RESOURCES, Resources
 from negotiate.schema import Schema
 
-__all__ = ["Settings", "error_writer", "plan_environ", "response_headers"]
+__all__ = [
+    "Settings",
+    "content_language",
+    "environ_shaping",
+    "environ_vary",
+    "error_writer",
+    "plan_environ",
+    "response_headers",
+]
 
 C = TypeVar("C")
 
@@ -113,6 +124,29 @@ class Settings:
         return self._errors.error(exc, writer, method)
 
 
+def environ_shaping(environ: Mapping[str, Any]) -> dict[str, str] | None:
+    """The shaping headers of a WSGI environ by lower-case name, or ``None`` when none.
+
+    What :meth:`~negotiate.pipeline.Pipeline.plan` takes as its ``headers``.
+    """
+    # PERF: most requests carry no shaping header: one set test against the environ.
+    if _ENVIRON_SHAPING_KEYS.isdisjoint(environ):
+        return None
+    return {name: environ[key] for key, name in _ENVIRON_SHAPING if key in environ}
+
+
+def environ_vary(pipeline: Pipeline[Any], shaping: Mapping[str, str] | None) -> tuple[str, str]:
+    """The ``Vary`` pair of a route's answer: ``Accept`` and the shaping headers read.
+
+    Args:
+        pipeline: the route's pipeline (without a response carrier nothing is shaped).
+        shaping: the request's shaping headers (:func:`environ_shaping`).
+    """
+    if shaping is None or pipeline.response is None:
+        return VARY
+    return shaped_vary(VARY, shaping)
+
+
 def plan_environ(
     pipeline: Pipeline[Any], environ: Mapping[str, Any]
 ) -> tuple[Plan, int, tuple[str, str]]:
@@ -144,15 +178,18 @@ def plan_environ(
         size = limit + 1
     query = environ.get("QUERY_STRING")
     select = parse_query(query).get("$select") if query else None
-    shaping: dict[str, str] | None = None
-    vary = VARY
-    # PERF: most requests carry no shaping header: one set test against the environ.
-    if not _ENVIRON_SHAPING_KEYS.isdisjoint(environ):
-        shaping = {name: environ[key] for key, name in _ENVIRON_SHAPING if key in environ}
-        if pipeline.response is not None:
-            vary = shaped_vary(VARY, shaping)
+    shaping = environ_shaping(environ)
     content_type = environ.get("CONTENT_TYPE") or None
-    return pipeline.plan(writer, content_type, select=select, headers=shaping), size, vary
+    plan = pipeline.plan(writer, content_type, select=select, headers=shaping)
+    return plan, size, environ_vary(pipeline, shaping)
+
+
+def content_language(plan: Plan) -> str | None:
+    """The ``Content-Language`` of a planned answer: the language shaping translated to."""
+    shaping = plan.shaping
+    if shaping is None or isinstance(shaping, NegotiateError):
+        return None
+    return shaping.content_language
 
 
 def response_headers(plan: Plan, vary: tuple[str, str]) -> list[tuple[str, str]]:
@@ -166,9 +203,7 @@ def response_headers(plan: Plan, vary: tuple[str, str]) -> list[tuple[str, str]]
         ``(name, value)`` pairs, names lower case, as the core writes them.
     """
     headers = [plan.writer.header, vary]
-    shaping = plan.shaping
-    if shaping is not None and not isinstance(shaping, NegotiateError):
-        language = shaping.content_language
-        if language is not None:
-            headers.append(("content-language", language))
+    language = content_language(plan)
+    if language is not None:
+        headers.append(("content-language", language))
     return headers

@@ -15,7 +15,9 @@ Starlette application uses the same pieces:
   headers as parameters, the error responses in the agent shape.
 - :class:`NegotiatedResponse`: the answer. Its body is written when it is sent,
   from the request the dependency planned: ``$select``, then the ``SO-*``
-  shaping, then the negotiated codec, with ``Content-Type`` and ``Vary: Accept``.
+  shaping, then the negotiated codec, with ``Content-Type``, ``Vary`` (``Accept``
+  and the shaping headers read, as the core names them; a compression middleware
+  adds ``Accept-Encoding``) and ``Content-Language`` when shaping translated.
 - :func:`install`: the :class:`~negotiate.errors.NegotiateError` handler (the
   agent shape ``{"Message", "MessageDetail", "Status", "Location"}`` in the
   negotiated type, JSON for a patch type or when nothing was negotiated), and,
@@ -37,7 +39,15 @@ from typing import Any, Final
 from negotiate.asgi import body_too_large, raw_headers
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError, excerpt
-from negotiate.http import Headers, check_content_length, has_shaping, log_error, parse_query
+from negotiate.http import (
+    VARY,
+    Headers,
+    check_content_length,
+    log_error,
+    parse_query,
+    shaped_vary,
+    shaping_headers,
+)
 from negotiate.integrations._common import error_writer
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Plan, Writer, snapshot
@@ -88,6 +98,7 @@ class _Exchange:
     plan: Plan | None = None
     base: Any = None
     large: bool = False
+    vary: tuple[str, str] = VARY
 
 
 class Negotiation:
@@ -235,11 +246,14 @@ class Negotiation:
     def _planned(self, exchange: _Exchange, scope: Scope, headers: Headers) -> _Exchange:
         query_string = scope.get("query_string", b"")
         query = parse_query(query_string) if query_string else None
+        shaping = shaping_headers(headers)
+        if shaping is not None and self.pipeline.response is not None:
+            exchange.vary = shaped_vary(VARY, shaping)
         exchange.plan = self.pipeline.plan(
             exchange.writer,
             headers.get("content-type"),
             select=query.get("$select") if query else None,
-            headers=headers if has_shaping(headers) else None,
+            headers=shaping,
         )
         return exchange
 
@@ -318,7 +332,12 @@ class Negotiation:
             described = "The answer, in the type Accept asks for"
         ok = {
             "description": described,
-            "headers": {"Vary": {"schema": {"type": "string"}, "description": "Accept"}},
+            "headers": {
+                "Vary": {
+                    "schema": {"type": "string"},
+                    "description": "Accept, and the shaping headers read",
+                }
+            },
             "content": {
                 t: {"schema": _body_schema(registry, t, response)} for t in registry.response_types
             },
@@ -409,16 +428,24 @@ class NegotiatedResponse(Response):
                 body = negotiation._encode(exchange, self.value)
             self.body = body
             pairs += (exchange.writer.header, ("content-length", str(len(body))))
+            shaping = exchange.plan.shaping if exchange.plan is not None else None
+            if shaping is not None and not isinstance(shaping, NegotiateError):
+                language = shaping.content_language
+                if language is not None:
+                    pairs.append(("content-language", language))
         raw = self.raw_headers
+        vary = exchange.vary
         for index, (name, value) in enumerate(raw):
             if name == b"vary":
                 # NOTE: merged rather than repeated: a Vary the endpoint set keeps its names.
                 names = value.decode("latin-1")
-                if "accept" not in (n.strip().lower() for n in names.split(",")):
-                    raw[index] = (b"vary", f"{names}, Accept".encode("latin-1"))
+                have = {n.strip().lower() for n in names.split(",")}
+                more = [n for n in vary[1].split(", ") if n.lower() not in have]
+                if more:
+                    raw[index] = (b"vary", ", ".join((names, *more)).encode("latin-1"))
                 break
         else:
-            pairs.append(("vary", "Accept"))
+            pairs.append(vary)
         raw.extend(raw_headers(pairs))
         await super().__call__(scope, receive, send)
 
