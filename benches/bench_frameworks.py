@@ -55,6 +55,8 @@ from benches.bench_http import _free_port, _wait
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+_THREADS = "BENCH_WSGI_THREADS"
+"""The environment variable the servers read waitress's thread count from."""
 
 
 def _modules() -> list[str]:
@@ -80,7 +82,8 @@ def _serve(module: str, side: str, port: int) -> None:
         # NOTE: under wrk's 16 connections waitress logs "Task queue depth" per request
         # queued; the log line costs the server time and says nothing here.
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-        waitress.serve(app, host="127.0.0.1", port=port, threads=4, _quiet=True)
+        threads = int(os.environ.get(_THREADS, "4"))
+        waitress.serve(app, host="127.0.0.1", port=port, threads=threads, _quiet=True)
 
 
 def _reference_app() -> Any:
@@ -243,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=int, default=3, help="wrk runs per side, interleaved (ratio: median)"
     )
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--wsgi-threads", type=int, default=4, help="waitress's threads (4: its default)"
+    )
     parser.add_argument("--only", help="comma-separated modules (and 'reference')")
     parser.add_argument(
         "--serve", nargs=3, metavar=("MODULE", "SIDE", "PORT"), help=argparse.SUPPRESS
@@ -251,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         _serve(args.serve[0], args.serve[1], int(args.serve[2]))
         return 0
+    os.environ[_THREADS] = str(args.wsgi_threads)  # the servers' subprocesses inherit it
     if shutil.which("wrk") is None:
         print("SKIP bench_frameworks: wrk is not installed (Debian: apt-get install -y wrk)")
         return 0
