@@ -65,7 +65,7 @@ from negotiate.coding import Decoder
 from negotiate.errors import BodyTooLarge, NegotiateError
 from negotiate.http import App, Exchange, Headers, Response
 
-__all__ = ["OFFLOAD_ABOVE", "ASGIAdapter", "NegotiateMiddleware"]
+__all__ = ["OFFLOAD_ABOVE", "ASGIAdapter", "NegotiateMiddleware", "body_too_large", "raw_headers"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -157,7 +157,7 @@ class ASGIAdapter:
             # is, without another coroutine or a join.
             if message["type"] == "http.request" and not message.get("more_body", False):
                 whole: bytes = message.get("body", b"")
-                body = whole if len(whole) <= limit else _too_large(limit)
+                body = whole if len(whole) <= limit else body_too_large(limit)
             else:
                 body = await _read_body(receive, message, limit)
             if body is None:
@@ -175,7 +175,7 @@ class ASGIAdapter:
             {
                 "type": "http.response.start",
                 "status": response.status,
-                "headers": _raw_headers(response.headers),
+                "headers": raw_headers(response.headers),
             }
         )
         await send({"type": "http.response.body", "body": response.body})
@@ -200,7 +200,7 @@ class ASGIAdapter:
                 more = message.get("more_body", False)
                 received += len(chunk)
                 if received > limit:
-                    return started.error(_too_large(limit))
+                    return started.error(body_too_large(limit))
                 if more:
                     if chunk:
                         parts.append(await self._in_pool(decoder.feed, chunk))
@@ -276,7 +276,7 @@ async def _read_body(receive: Receive, message: Message, limit: int) -> bytes | 
         if chunk:
             size += len(chunk)
             if size > limit:
-                return _too_large(limit)
+                return body_too_large(limit)
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
@@ -290,7 +290,8 @@ def _feed_last(decoder: Decoder, chunk: bytes) -> bytes:
     return head + tail if tail else head
 
 
-def _too_large(limit: int) -> BodyTooLarge:
+def body_too_large(limit: int) -> BodyTooLarge:
+    """The 413 for a body that streamed past ``limit`` bytes (no ``Content-Length`` said so)."""
     message = f"Body of more than {limit} bytes is over the limit of {limit}"
     return BodyTooLarge(message, limit=limit)
 
@@ -301,8 +302,12 @@ _ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 _ENCODED_LIMIT = 256
 
 
-def _raw_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """Response headers as ASGI wants them: Latin-1 bytes."""
+def raw_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Response headers as ASGI wants them: Latin-1 bytes (the usual pairs' bytes are kept).
+
+    Args:
+        headers: ``(name, value)`` pairs, such as :attr:`negotiate.http.Response.headers`.
+    """
     encoded = _ENCODED
     out = []
     for pair in headers:

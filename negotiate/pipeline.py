@@ -62,7 +62,7 @@ from negotiate.schema import Schema
 from negotiate.select import Projector, compile_select
 from negotiate.shaping import Shaping
 
-__all__ = ["Pipeline", "Plan", "Writer"]
+__all__ = ["Pipeline", "Plan", "Writer", "snapshot"]
 
 C = TypeVar("C")
 """What a handler is given besides the value (``negotiate.http.Context``; ``None`` in the CLI)."""
@@ -257,7 +257,7 @@ class Pipeline(Generic[C]):
         if writer.is_patch and self.response_base is not None:
             # NOTE: snapshot before the handler runs: handlers, $select and shaping
             # may share or reuse parts of the request value.
-            base = _snapshot(self.response_base(value))
+            base = snapshot(self.response_base(value))
         projector = plan.projector
         if isinstance(projector, NegotiateError):
             raise projector
@@ -312,8 +312,12 @@ class Pipeline(Generic[C]):
         return writer.codec.encode(value, self.response, base=base)
 
 
-def _snapshot(value: Any) -> Any:
-    """A deep copy of a JSON-like value (orjson's round trip is the fast one)."""
+def snapshot(value: Any) -> Any:
+    """A deep copy of a JSON-like value (orjson's round trip is the fast one).
+
+    What :meth:`Pipeline.run` keeps of a response base before the handler runs; for an
+    integration that runs the steps apart (decode in one hook, encode in another).
+    """
     if value is None:
         return None
     try:

@@ -92,6 +92,21 @@ traceback; a 502/504 one warning line; a 500 raised as a
 :class:`NegotiateError` (a bug in a handler or an authenticator) is logged
 once with its traceback and answered 500 without its text.
 
+For framework integrations (:mod:`negotiate.integrations`, or one of your own):
+what the core does to a request besides running its
+:class:`~negotiate.pipeline.Pipeline` is public here, so that an integration
+answers as :class:`App` does without copying it: :func:`check_content_length`
+(the 400/413 before a body is read), :func:`parse_query` (``$select`` found
+as the core finds it), :data:`SHAPING_HEADERS`, :func:`has_shaping` and
+:func:`shaping_headers` (what :meth:`~negotiate.pipeline.Pipeline.plan`
+takes), :data:`VARY` and :func:`shaped_vary` (the ``Vary`` of a response),
+:func:`log_error` (the core's one log line per error) and :meth:`App.error`
+(an error body in the agent shape; an :class:`App` without operations is an
+error writer). :func:`negotiate.pipeline.snapshot` copies a response base for
+an integration that decodes and encodes in separate hooks;
+:func:`negotiate.asgi.raw_headers` and :func:`negotiate.asgi.body_too_large`
+serve ASGI ones.
+
 The error classes of this layer extend the tree in :mod:`negotiate.errors`::
 
     NegotiateError
@@ -110,19 +125,38 @@ from negotiate.errors import (
     Unauthorized as Unauthorized,
     error_class as error_class,
 )
-from negotiate.http.app import App as App, Exchange as Exchange
+from negotiate.http.app import (
+    VARY as VARY,
+    App as App,
+    Exchange as Exchange,
+    shaped_vary as shaped_vary,
+)
 from negotiate.http.errors import (
     MAX_ERROR_ITEMS as MAX_ERROR_ITEMS,
     MAX_ERROR_TEXT as MAX_ERROR_TEXT,
     REALM as REALM,
+    log_error as log_error,
 )
-from negotiate.http.headers import Headers as Headers
-from negotiate.http.messages import Context as Context, Operation as Operation, Response as Response
+from negotiate.http.headers import (
+    SHAPING_HEADERS as SHAPING_HEADERS,
+    Headers as Headers,
+    has_shaping as has_shaping,
+    shaping_headers as shaping_headers,
+)
+from negotiate.http.messages import (
+    Context as Context,
+    Operation as Operation,
+    Response as Response,
+    check_content_length as check_content_length,
+    parse_query as parse_query,
+)
 
 __all__ = [
     "MAX_ERROR_ITEMS",
     "MAX_ERROR_TEXT",
     "REALM",
+    "SHAPING_HEADERS",
+    "VARY",
     "App",
     "BadGateway",
     "Context",
@@ -133,5 +167,11 @@ __all__ = [
     "Operation",
     "Response",
     "Unauthorized",
+    "check_content_length",
     "error_class",
+    "has_shaping",
+    "log_error",
+    "parse_query",
+    "shaped_vary",
+    "shaping_headers",
 ]

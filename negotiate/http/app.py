@@ -20,15 +20,15 @@ from negotiate.errors import (
     UnsupportedMediaType,
     excerpt,
 )
-from negotiate.http.errors import _CHALLENGE, _bounded, _json_error, _log, _Logged, log
-from negotiate.http.headers import Headers, _shaping_headers
+from negotiate.http.errors import _CHALLENGE, _bounded, _json_error, _Logged, log, log_error
+from negotiate.http.headers import Headers, shaping_headers
 from negotiate.http.messages import (
     _EMPTY_QUERY,
     Context,
     Operation,
     Response,
-    _check_length,
-    _parse_query,
+    check_content_length,
+    parse_query,
 )
 from negotiate.media import CODING_IDENTITY, MEDIA_JSON, canonical_coding
 from negotiate.options import DEFAULT_OPTIONS, Options
@@ -38,12 +38,13 @@ from negotiate.resources import DEFAULT_RESOURCES, Resources
 if TYPE_CHECKING:
     from negotiate.auth import Authenticator, Principal
 
-__all__ = ["App", "Exchange"]
+__all__ = ["VARY", "App", "Exchange", "shaped_vary"]
 
 _MEMO_LIMIT = 256
 # PERF: the header pairs every response shares are built once; a Response's header
 # list is fresh per response (callers may append to it) but its tuples are shared.
-_VARY = ("vary", "Accept")
+VARY = ("vary", "Accept")
+"""The ``Vary`` pair of a response without codings or shaping headers."""
 _VARY_CODED = ("vary", "Accept, Accept-Encoding")
 _MIN_ENCODE_SIZE = _coding.MIN_ENCODE_SIZE
 
@@ -87,7 +88,7 @@ class App:
         self.options = options
         self.codings: tuple[str, ...] = _response_codings(codings)
         """The codings responses may be compressed with, preferred first."""
-        self._vary = _VARY_CODED if self.codings else _VARY
+        self._vary = _VARY_CODED if self.codings else VARY
         self.registry = registry if registry is not None else default_registry(options)
         self.authenticator = authenticator
         self.resources = resources
@@ -235,29 +236,29 @@ class App:
                 and length.isascii()
                 and int(length) <= self.options.max_body
             ):
-                _check_length(length, self.options.max_body)
+                check_content_length(length, self.options.max_body)
             if coded is not None and not _coding.parse_content_encoding(coded):
                 coded = None  # identity: nothing to undo
-            query = _parse_query(query_string) if query_string else _EMPTY_QUERY
+            query = parse_query(query_string) if query_string else _EMPTY_QUERY
             try:
                 plan = pipeline.plan(
                     writer,
                     content_type,
                     select=query.get("$select") if query else None,
-                    headers=_shaping_headers(headers) if shaped else None,
+                    headers=shaping_headers(headers) if shaped else None,
                 )
             except Exception:  # noqa: BLE001 - a bug met while planning is a 500, logged
                 log.exception("planning failed on %s %s", excerpt(method), excerpt(path))
                 raise _Logged("An unexpected error occurred; see the server log") from None
         except NegotiateError as exc:
-            _log(exc, method, path)
+            log_error(exc, method, path)
             return self.error(exc, writer, method, _accept_encoding(headers))
         ctx = Context(
             method, path, headers, query, principal, plan.request_essence, writer.media_type
         )
         vary = self._vary
         if shaped and op.response is not None:
-            vary = _shaped_vary(vary, headers)
+            vary = shaped_vary(vary, headers)
         return Exchange(self, op, ctx, writer, pipeline, plan, coded, vary)
 
     def error(
@@ -375,7 +376,7 @@ class Exchange:
         pipeline: Pipeline[Context],
         plan: Plan,
         content_encoding: str | None = None,
-        vary: tuple[str, str] = _VARY,
+        vary: tuple[str, str] = VARY,
     ) -> None:
         self.app = app
         self.operation = operation
@@ -411,7 +412,7 @@ class Exchange:
                 body = _coding.decode_body(body, self.content_encoding, self.app.options.max_body)
             out = self.pipeline.run(self.plan, body, ctx)
         except NegotiateError as exc:
-            _log(exc, ctx.method, ctx.path)
+            log_error(exc, ctx.method, ctx.path)
             return self.error(exc)
         except Exception:  # noqa: BLE001 - a handler bug must not kill the server
             log.exception("unhandled error in %s %s", ctx.method, excerpt(ctx.path))
@@ -476,20 +477,30 @@ def _accept_encoding(headers: Headers) -> str | None:
 _VARIES: dict[tuple[tuple[str, str], tuple[str, ...]], tuple[str, str]] = {}
 
 
-def _shaped_vary(base: tuple[str, str], headers: Headers) -> tuple[str, str]:
+def shaped_vary(base: tuple[str, str], headers: Mapping[str, str]) -> tuple[str, str]:
     """``base`` with the shaping headers the request carried that shaping reads.
 
     ``SO-Language`` overrides ``Accept-Language`` (not read then); ``SO-Culture``
-    changes nothing in these carriers (see :mod:`negotiate.shaping`).
+    changes nothing in these carriers (see :mod:`negotiate.shaping`). Only for a
+    response with a carrier (without one nothing is shaped).
+
+    Args:
+        base: the ``Vary`` pair without shaping (:data:`VARY`, or with
+            ``Accept-Encoding`` when the response may be compressed).
+        headers: the request headers, or only its shaping headers
+            (:func:`~negotiate.http.shaping_headers`), by lower-case name.
+
+    Returns:
+        The ``("vary", value)`` pair (made once per set of names).
     """
     names: list[str] = []
-    zone = headers._value(b"so-timezone", "so-timezone")
+    zone = headers.get("so-timezone")
     if zone is not None and zone.strip():
         names.append("SO-TimeZone")
-    language = headers._value(b"so-language", "so-language")
+    language = headers.get("so-language")
     if language is not None and language.strip():
         names.append("SO-Language")
-    elif headers._value(b"accept-language", "accept-language") is not None:
+    elif headers.get("accept-language") is not None:
         names.append("Accept-Language")
     key = (base, tuple(names))
     found = _VARIES.get(key)

@@ -14,7 +14,7 @@ import orjson
 
 from negotiate.errors import NegotiateError, excerpt
 
-__all__ = ["MAX_ERROR_ITEMS", "MAX_ERROR_TEXT", "REALM"]
+__all__ = ["MAX_ERROR_ITEMS", "MAX_ERROR_TEXT", "REALM", "log_error"]
 
 # NOTE: the logger keeps the package's name (the module docstring and callers name it).
 log = logging.getLogger("negotiate.http")
@@ -37,8 +37,15 @@ class _Logged(NegotiateError):
     """500 for a failure already logged with its traceback (not logged again)."""
 
 
-def _log(exc: NegotiateError, method: str, path: str) -> None:
-    """Log an error response in one line (see the module docstring), never a traceback."""
+def log_error(exc: NegotiateError, method: str, path: str) -> None:
+    """Log an error response as the core does: one line (see the module docstring), never a
+    traceback; a 4xx at debug level, a 5xx at warning (error for 500).
+
+    Args:
+        exc: the error answered.
+        method: the request method.
+        path: the request path.
+    """
     status = exc.status
     if status < 500:
         # PERF: isEnabledFor is cached per logger; a 4xx costs no formatting when off.

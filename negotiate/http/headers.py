@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["Headers"]
+__all__ = ["SHAPING_HEADERS", "Headers", "has_shaping", "shaping_headers"]
 
 
 class Headers(Mapping[str, str]):
@@ -77,7 +77,7 @@ class Headers(Mapping[str, str]):
                 found.get("content-type"),
                 found.get("content-length"),
                 found.get("content-encoding"),
-                not _SHAPING.isdisjoint(found),
+                not SHAPING_HEADERS.isdisjoint(found),
             )
         accept = raw.get(b"accept")
         content_type = raw.get(b"content-type")
@@ -177,15 +177,18 @@ def _joined(pairs: Iterable[tuple[str | bytes, str | bytes]], *, fold: bool) -> 
 
 
 _SHAPING_NAMES = ("so-timezone", "so-language", "accept-language", "so-culture")
-_SHAPING = frozenset(_SHAPING_NAMES)
-_SHAPING_RAW = frozenset(name.encode("ascii") for name in _SHAPING)
+SHAPING_HEADERS: frozenset[str] = frozenset(_SHAPING_NAMES)
+"""The lower-case names of the request headers response shaping reads (``so-timezone``...)."""
+_SHAPING_RAW = frozenset(name.encode("ascii") for name in SHAPING_HEADERS)
 
 
-def _shaping_headers(headers: Headers) -> dict[str, str] | None:
-    """The shaping headers present, by lower-case name, or ``None`` when there are none."""
+def shaping_headers(headers: Headers) -> dict[str, str] | None:
+    """The shaping headers present, by lower-case name, or ``None`` when there are none.
+
+    What :meth:`negotiate.pipeline.Pipeline.plan` takes as its ``headers``.
+    """
     # PERF: most requests carry none of them; a set test on the raw names, no decoding.
-    raw = headers._raw
-    if _SHAPING_RAW.isdisjoint(raw) if raw is not None else _SHAPING.isdisjoint(headers._decoded()):
+    if not has_shaping(headers):
         return None
     found = {}
     for name in _SHAPING_NAMES:
@@ -195,10 +198,10 @@ def _shaping_headers(headers: Headers) -> dict[str, str] | None:
     return found
 
 
-def _has_shaping(headers: Headers) -> bool:
+def has_shaping(headers: Headers) -> bool:
     """Whether any of the shaping headers is present."""
     # PERF: most requests carry none of them; a set test on the raw names, no decoding.
     raw = headers._raw
     if raw is not None:
         return not _SHAPING_RAW.isdisjoint(raw)
-    return not _SHAPING.isdisjoint(headers._decoded())
+    return not SHAPING_HEADERS.isdisjoint(headers._decoded())

@@ -19,7 +19,7 @@ from negotiate.schema import Schema
 if TYPE_CHECKING:
     from negotiate.auth import Principal
 
-__all__ = ["Context", "Handler", "Operation", "Response"]
+__all__ = ["Context", "Handler", "Operation", "Response", "check_content_length", "parse_query"]
 
 _MAX_QUERY_FIELDS = 64
 
@@ -118,7 +118,17 @@ class Operation:
 # -- reading a request ---------------------------------------------------------
 
 
-def _check_length(value: str, limit: int) -> None:
+def check_content_length(value: str, limit: int) -> None:
+    """Refuse a request by its ``Content-Length`` header, before its body is read.
+
+    Args:
+        value: the header's value.
+        limit: the most bytes a body may have (``Options.max_body``).
+
+    Raises:
+        MalformedBody: the value is not a number (400).
+        BodyTooLarge: the number is over ``limit`` (413).
+    """
     text = value.strip()
     if not text.isdigit() or not text.isascii():
         raise MalformedBody(f"Expected a number in Content-Length, got {excerpt(value)}")
@@ -133,7 +143,21 @@ def _check_length(value: str, limit: int) -> None:
 _EMPTY_QUERY: Mapping[str, str] = {}
 
 
-def _parse_query(query_string: str | bytes) -> Mapping[str, str]:
+def parse_query(query_string: str | bytes) -> Mapping[str, str]:
+    """The query parameters as the core reads them: the last value of each name.
+
+    ``$select`` is found whatever its case and spelling (``%24select``), its
+    repeated values joined by commas, under the key ``"$select"``.
+
+    Args:
+        query_string: the raw (percent-encoded) query string, without ``?``.
+
+    Returns:
+        The parameters (a shared empty mapping for an empty query string).
+
+    Raises:
+        MalformedBody: more than 64 parameters (400, location ``?``).
+    """
     if not query_string:
         return _EMPTY_QUERY
     if isinstance(query_string, bytes):

@@ -29,7 +29,9 @@ it: before the responder, ``Accept`` is negotiated with q-values (406; falcon's
 then returns that value and ``req.context.negotiate`` holds the request's
 :class:`~negotiate.pipeline.Plan`. After it, ``resp.media`` is projected by
 ``$select``, shaped by the ``SO-*`` headers and written into ``resp.data`` with
-``Content-Type`` (charset) and ``Vary: Accept``.
+``Content-Type`` (charset), ``Vary`` (``Accept`` and the shaping headers read)
+and ``Content-Language`` (when shaping translated), as the core answers
+without codings (a compression middleware adds ``Accept-Encoding``).
 
 Falcon gives a media handler only the stream and the Content-Type, never the
 request; a decorated responder's value reaches ``req.get_media()`` through a
@@ -53,24 +55,16 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
         "negotiate.integrations.falcon needs Falcon: pip install 'negotiate[falcon]'"
     ) from exc
 
-from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.codecs.base import Codec
 from negotiate.errors import BodyTooLarge, NegotiateError
-from negotiate.http import Headers
-from negotiate.http.headers import _SHAPING
-from negotiate.http.messages import _check_length, _parse_query
-from negotiate.integrations._common import error_writer
-from negotiate.options import DEFAULT_OPTIONS, Options
-from negotiate.pipeline import Pipeline, Writer
-from negotiate.resources import DEFAULT_RESOURCES, Resources
+from negotiate.integrations._common import Settings, plan_environ, response_headers
+from negotiate.media import MEDIA_JSON
+from negotiate.pipeline import Pipeline
 from negotiate.schema import Schema
 
 __all__ = ["MediaHandler", "Negotiate", "install", "negotiate_carrier"]
 
 Responder = Callable[..., None]
-
-_SHAPING_KEYS = frozenset("HTTP_" + name.upper().replace("-", "_") for name in _SHAPING)
-"""The WSGI environ keys of the shaping headers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +80,7 @@ class _Decoded:
 _DECODED: ContextVar[_Decoded | None] = ContextVar("negotiate_falcon_decoded", default=None)
 
 
-class Negotiate:
+class Negotiate(Settings):
     """What an app's handlers and decorated responders share: registry, options, resources.
 
     Args:
@@ -95,20 +89,6 @@ class Negotiate:
         options: the body limit and the codecs' policies.
         resources: the resource table shaping translates ``[SR_NAME]`` references with.
     """
-
-    def __init__(
-        self,
-        *,
-        registry: CodecRegistry | None = None,
-        options: Options | None = None,
-        resources: Resources = DEFAULT_RESOURCES,
-    ) -> None:
-        self.options = options if options is not None else DEFAULT_OPTIONS
-        self.registry = registry if registry is not None else default_registry(self.options)
-        self.resources = resources
-        # NOTE: the core writes error bodies (agent shape, JSON fallback, Accept-Post);
-        # an App without operations is that writer, with this registry.
-        self._core = error_writer(self.registry, self.options)
 
     def media_handlers(self) -> dict[str, MediaHandler]:
         """A handler for every media type of the registry, keyed by that type."""
@@ -129,12 +109,7 @@ class Negotiate:
     ) -> None:
         """Answer a :class:`NegotiateError` in the agent shape (falcon's handler signature)."""
         assert isinstance(error, NegotiateError)  # registered for NegotiateError only
-        writer: Writer | None
-        try:
-            writer = self.registry.writer_for_accept(req.get_header("Accept"))
-        except NegotiateError:
-            writer = None
-        answer = self._core.error(error, writer, req.method)
+        answer = self.error(error, req.env.get("HTTP_ACCEPT"), req.method)
         resp.status = answer.status
         resp.data = answer.body
         for name, value in answer.headers:
@@ -270,15 +245,8 @@ def negotiate_carrier(
         def pipeline_for(negotiate: Negotiate) -> Pipeline[_Call]:
             found = pipelines.get(negotiate)
             if found is None:
-                found = pipelines[negotiate] = Pipeline(
-                    request,
-                    response,
-                    handler=_respond,
-                    registry=negotiate.registry,
-                    options=negotiate.options,
-                    resources=negotiate.resources,
-                    request_base=request_base,
-                    response_base=response_base,
+                found = pipelines[negotiate] = negotiate.pipeline(
+                    request, response, _respond, request_base, response_base
                 )
             return found
 
@@ -289,30 +257,17 @@ def negotiate_carrier(
             negotiate = _installed(req)
             pipeline = pipeline_for(negotiate)
             env = req.env
-            writer = negotiate.registry.writer_for_accept(env.get("HTTP_ACCEPT"))
-            limit = negotiate.options.max_body
-            length = env.get("CONTENT_LENGTH") or None
-            if length is not None:
-                _check_length(length, limit)  # refused before the body is read, as the core does
-            query = _parse_query(env.get("QUERY_STRING", ""))
-            # PERF: the request's headers are gathered only when a shaping header is among them.
-            shaped = not _SHAPING_KEYS.isdisjoint(env)
-            plan = pipeline.plan(
-                writer,
-                env.get("CONTENT_TYPE") or None,
-                select=query.get("$select") if query else None,
-                headers=Headers(req.headers) if shaped else None,
-            )
+            plan, size, vary = plan_environ(pipeline, env)
             req.context.negotiate = plan
             # NOTE: falcon's bounded_stream is empty without a Content-Length; a chunked
             # body (the server sets wsgi.input_terminated) is read from the raw stream.
-            # One byte past the limit lets the decode step refuse an over-long body.
-            chunked = length is None and req.env.get("wsgi.input_terminated")
-            body = (req.stream if chunked else req.bounded_stream).read(limit + 1)
-            out = pipeline.run(plan, body, _Call(responder, resource, req, resp, params))
-            resp.data = out
-            resp.content_type = writer.content_type
-            resp.append_header("Vary", "Accept")
+            chunked = not env.get("CONTENT_LENGTH") and env.get("wsgi.input_terminated")
+            body = (req.stream if chunked else req.bounded_stream).read(size)
+            resp.data = pipeline.run(plan, body, _Call(responder, resource, req, resp, params))
+            content_type, *headers = response_headers(plan, vary)
+            resp.content_type = content_type[1]
+            for name, value in headers:
+                resp.append_header(name, value)
 
         return negotiated
 
@@ -321,7 +276,12 @@ def negotiate_carrier(
 
 def _installed(req: falcon.Request) -> Negotiate:
     """The configuration :func:`install` put into the request's app."""
-    for handler in req.options.media_handlers.values():
+    handlers = req.options.media_handlers
+    # PERF: the JSON handler is the one to look at first (one lookup, not a scan).
+    handler = handlers.get(MEDIA_JSON)
+    if isinstance(handler, MediaHandler):
+        return handler.negotiate
+    for handler in handlers.values():
         if isinstance(handler, MediaHandler):
             return handler.negotiate
     raise RuntimeError(

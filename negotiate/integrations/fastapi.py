@@ -15,7 +15,9 @@ Starlette application uses the same pieces:
   headers as parameters, the error responses in the agent shape.
 - :class:`NegotiatedResponse`: the answer. Its body is written when it is sent,
   from the request the dependency planned: ``$select``, then the ``SO-*``
-  shaping, then the negotiated codec, with ``Content-Type`` and ``Vary: Accept``.
+  shaping, then the negotiated codec, with ``Content-Type``, ``Vary`` (``Accept``
+  and the shaping headers read, as the core names them; a compression middleware
+  adds ``Accept-Encoding``) and ``Content-Language`` when shaping translated.
 - :func:`install`: the :class:`~negotiate.errors.NegotiateError` handler (the
   agent shape ``{"Message", "MessageDetail", "Status", "Location"}`` in the
   negotiated type, JSON for a patch type or when nothing was negotiated), and,
@@ -34,16 +36,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from negotiate.asgi import _raw_headers, _too_large
+from negotiate.asgi import body_too_large, raw_headers
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError, excerpt
-from negotiate.http import Headers
-from negotiate.http.errors import _log
-from negotiate.http.headers import _has_shaping
-from negotiate.http.messages import _check_length, _parse_query
+from negotiate.http import (
+    VARY,
+    Headers,
+    check_content_length,
+    log_error,
+    parse_query,
+    shaped_vary,
+    shaping_headers,
+)
 from negotiate.integrations._common import error_writer
 from negotiate.options import DEFAULT_OPTIONS, Options
-from negotiate.pipeline import Pipeline, Plan, Writer, _snapshot
+from negotiate.pipeline import Pipeline, Plan, Writer, snapshot
 from negotiate.resources import DEFAULT_RESOURCES, Resources
 from negotiate.schema import Schema
 from negotiate.schema.export import openapi_components
@@ -91,6 +98,7 @@ class _Exchange:
     plan: Plan | None = None
     base: Any = None
     large: bool = False
+    vary: tuple[str, str] = VARY
 
 
 class Negotiation:
@@ -180,7 +188,7 @@ class Negotiation:
             if chunk:
                 size += len(chunk)
                 if size > limit:
-                    raise _too_large(limit)
+                    raise body_too_large(limit)
                 chunks.append(chunk)
         # PERF: Starlette ends the stream with an empty chunk; a one-message body is
         # then taken as it is, without a join.
@@ -193,7 +201,7 @@ class Negotiation:
             value = pipeline.decode(plan, raw, request)
         if exchange.writer.is_patch and self.response_base is not None:
             # NOTE: snapshot now: the endpoint may change the request value in place.
-            exchange.base = _snapshot(self.response_base(value))
+            exchange.base = snapshot(self.response_base(value))
         if isinstance(plan.projector, NegotiateError):
             raise plan.projector  # the body's fault first, then $select's, as the core
         return value
@@ -223,7 +231,7 @@ class Negotiation:
         scope.setdefault("state", {})[_STATE] = exchange
         length = headers.get("content-length")
         if length is not None:
-            _check_length(length, self.options.max_body)
+            check_content_length(length, self.options.max_body)
         return self._planned(exchange, scope, headers)
 
     def _plan(self, scope: Scope, writer: Writer | None = None) -> _Exchange:
@@ -237,12 +245,15 @@ class Negotiation:
 
     def _planned(self, exchange: _Exchange, scope: Scope, headers: Headers) -> _Exchange:
         query_string = scope.get("query_string", b"")
-        query = _parse_query(query_string) if query_string else None
+        query = parse_query(query_string) if query_string else None
+        shaping = shaping_headers(headers)
+        if shaping is not None and self.pipeline.response is not None:
+            exchange.vary = shaped_vary(VARY, shaping)
         exchange.plan = self.pipeline.plan(
             exchange.writer,
             headers.get("content-type"),
             select=query.get("$select") if query else None,
-            headers=headers if _has_shaping(headers) else None,
+            headers=shaping,
         )
         return exchange
 
@@ -321,7 +332,12 @@ class Negotiation:
             described = "The answer, in the type Accept asks for"
         ok = {
             "description": described,
-            "headers": {"Vary": {"schema": {"type": "string"}, "description": "Accept"}},
+            "headers": {
+                "Vary": {
+                    "schema": {"type": "string"},
+                    "description": "Accept, and the shaping headers read",
+                }
+            },
             "content": {
                 t: {"schema": _body_schema(registry, t, response)} for t in registry.response_types
             },
@@ -412,17 +428,25 @@ class NegotiatedResponse(Response):
                 body = negotiation._encode(exchange, self.value)
             self.body = body
             pairs += (exchange.writer.header, ("content-length", str(len(body))))
+            shaping = exchange.plan.shaping if exchange.plan is not None else None
+            if shaping is not None and not isinstance(shaping, NegotiateError):
+                language = shaping.content_language
+                if language is not None:
+                    pairs.append(("content-language", language))
         raw = self.raw_headers
+        vary = exchange.vary
         for index, (name, value) in enumerate(raw):
             if name == b"vary":
                 # NOTE: merged rather than repeated: a Vary the endpoint set keeps its names.
                 names = value.decode("latin-1")
-                if "accept" not in (n.strip().lower() for n in names.split(",")):
-                    raw[index] = (b"vary", f"{names}, Accept".encode("latin-1"))
+                have = {n.strip().lower() for n in names.split(",")}
+                more = [n for n in vary[1].split(", ") if n.lower() not in have]
+                if more:
+                    raw[index] = (b"vary", ", ".join((names, *more)).encode("latin-1"))
                 break
         else:
-            pairs.append(("vary", "Accept"))
-        raw.extend(_raw_headers(pairs))
+            pairs.append(vary)
+        raw.extend(raw_headers(pairs))
         await super().__call__(scope, receive, send)
 
 
@@ -454,7 +478,7 @@ async def exception_handler(request: Request, exc: Exception) -> Response:
         log.error("unhandled error in %s", excerpt(request.scope.get("path", "")), exc_info=exc)
         exc = NegotiateError("An unexpected error occurred; see the server log")
     else:
-        _log(exc, request.method, request.scope.get("path", ""))
+        log_error(exc, request.method, request.scope.get("path", ""))
     state = request.scope.get("state")
     exchange: _Exchange | None = state.get(_STATE) if state is not None else None
     writer: Writer | None
@@ -468,7 +492,7 @@ async def exception_handler(request: Request, exc: Exception) -> Response:
             writer = None
     answer = negotiation.errors.error(exc, writer, request.method)
     response = Response(answer.body, status_code=answer.status)
-    response.raw_headers = _raw_headers(answer.headers)
+    response.raw_headers = raw_headers(answer.headers)
     return response
 
 

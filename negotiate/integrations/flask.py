@@ -15,8 +15,10 @@ decorated: the body is read in any registered Content-Type (415 otherwise; an
 empty body is the carrier's default) and passed as the view's first argument
 (URL variables follow as keywords); the view's result is projected by
 ``$select``, shaped by the ``SO-*`` headers and written in the type ``Accept``
-prefers (q-values, RFC 9110), with ``Content-Type`` (charset) and ``Vary:
-Accept``, exactly as :class:`negotiate.http.App` answers.
+prefers (q-values, RFC 9110), with ``Content-Type`` (charset), ``Vary`` (``Accept``
+and the shaping headers read) and ``Content-Language`` (when shaping
+translated), exactly as :class:`negotiate.http.App` answers without codings
+(a compression middleware adds ``Accept-Encoding``).
 
 :meth:`Negotiate.init_app` stores the extension in ``app.extensions["negotiate"]``
 and registers an error handler: a :class:`~negotiate.errors.NegotiateError`
@@ -38,15 +40,11 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
         "negotiate.integrations.flask needs Flask: pip install 'negotiate[flask]'"
     ) from exc
 
-from negotiate.codecs import CodecRegistry, default_registry
+from negotiate.codecs import CodecRegistry
 from negotiate.errors import NegotiateError
-from negotiate.http import Headers
-from negotiate.http.app import _VARY
-from negotiate.http.headers import _SHAPING
-from negotiate.http.messages import _check_length, _parse_query
-from negotiate.integrations._common import error_writer
-from negotiate.options import DEFAULT_OPTIONS, Options
-from negotiate.pipeline import Pipeline, Writer
+from negotiate.integrations._common import Settings, plan_environ, response_headers
+from negotiate.options import Options
+from negotiate.pipeline import Pipeline
 from negotiate.resources import DEFAULT_RESOURCES, Resources
 from negotiate.schema import Schema
 
@@ -55,15 +53,12 @@ __all__ = ["EXTENSION", "Negotiate"]
 EXTENSION = "negotiate"
 """The key of the extension in ``app.extensions``."""
 
-_SHAPING_KEYS = frozenset("HTTP_" + name.upper().replace("-", "_") for name in _SHAPING)
-"""The WSGI environ keys of the shaping headers."""
-
 View = Callable[..., Any]
 URLValues = dict[str, Any]
 """A decorated view's context in its pipeline: the URL variables Flask passes it."""
 
 
-class Negotiate:
+class Negotiate(Settings):
     """The Flask extension: a registry, options and resources shared by its routes.
 
     Args:
@@ -82,12 +77,7 @@ class Negotiate:
         options: Options | None = None,
         resources: Resources = DEFAULT_RESOURCES,
     ) -> None:
-        self.options = options if options is not None else DEFAULT_OPTIONS
-        self.registry = registry if registry is not None else default_registry(self.options)
-        self.resources = resources
-        # NOTE: the core writes error bodies (agent shape, JSON fallback, Accept-Post);
-        # an App without operations is that writer, with this registry.
-        self._core = error_writer(self.registry, self.options)
+        super().__init__(registry=registry, options=options, resources=resources)
         if app is not None:
             self.init_app(app)
 
@@ -126,16 +116,7 @@ class Negotiate:
             def handle(value: Any, url_values: URLValues) -> Any:
                 return view(value, **url_values)
 
-            pipeline: Pipeline[URLValues] = Pipeline(
-                request,
-                response,
-                handler=handle,
-                registry=self.registry,
-                options=self.options,
-                resources=self.resources,
-                request_base=request_base,
-                response_base=response_base,
-            )
+            pipeline = self.pipeline(request, response, handle, request_base, response_base)
 
             @functools.wraps(view)
             def negotiated(**url_values: Any) -> flask.Response:
@@ -147,26 +128,11 @@ class Negotiate:
 
     def _answer(self, pipeline: Pipeline[URLValues], url_values: URLValues) -> flask.Response:
         request = flask.request
-        environ = request.environ
-        writer = self.registry.writer_for_accept(environ.get("HTTP_ACCEPT"))
-        limit = self.options.max_body
-        length = environ.get("CONTENT_LENGTH")
-        if length:
-            _check_length(length, limit)  # refused before the body is read, as the core does
-        query = _parse_query(environ.get("QUERY_STRING", ""))
-        # PERF: the request's headers are gathered only when a shaping header is among them.
-        shaped = not _SHAPING_KEYS.isdisjoint(environ)
-        plan = pipeline.plan(
-            writer,
-            environ.get("CONTENT_TYPE"),
-            select=query.get("$select") if query else None,
-            headers=Headers(request.headers.items()) if shaped else None,
-        )
-        # NOTE: one byte past the limit is enough for the decode step to refuse a body
-        # that came without a Content-Length (chunked), without reading all of it.
-        body = request.stream.read(limit + 1)
-        out = pipeline.run(plan, body, url_values)
-        return flask.current_app.response_class(out, 200, [writer.header, _VARY])
+        plan, size, vary = plan_environ(pipeline, request.environ)
+        # NOTE: werkzeug's stream ends at the Content-Length (checked against the limit
+        # by plan_environ) or, for a chunked body, where the server says it ends.
+        out = pipeline.run(plan, request.stream.read(size), url_values)
+        return flask.current_app.response_class(out, 200, response_headers(plan, vary))
 
     def error_response(self, exc: NegotiateError) -> flask.Response:
         """The agent-shape answer to ``exc``, in the type the request's Accept prefers.
@@ -178,10 +144,5 @@ class Negotiate:
             The response (JSON when nothing acceptable can be written).
         """
         request = flask.request
-        writer: Writer | None
-        try:
-            writer = self.registry.writer_for_accept(request.headers.get("Accept"))
-        except NegotiateError:
-            writer = None
-        answer = self._core.error(exc, writer, request.method)
+        answer = self.error(exc, request.environ.get("HTTP_ACCEPT"), request.method)
         return flask.current_app.response_class(answer.body, answer.status, answer.headers)

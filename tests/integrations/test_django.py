@@ -42,6 +42,7 @@ if not settings.configured:
     )
     django.setup()
 
+from _shared import SHAPINGS, core, without_codings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402 - after settings
 from django.test import override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
@@ -57,6 +58,7 @@ from rest_framework.views import APIView  # noqa: E402
 from negotiate.codecs import CodecRegistry, JsonCodec, XmlCodec, default_registry  # noqa: E402
 from negotiate.enrich import EmbeddedProvider, enrich_contact  # noqa: E402
 from negotiate.errors import InvalidValue, NotFound  # noqa: E402
+from negotiate.http import App  # noqa: E402
 from negotiate.integrations.django import (  # noqa: E402
     ContentNegotiation,
     NegotiateMixin,
@@ -480,6 +482,23 @@ def test_so_headers_shape_the_answer(client: APIClient) -> None:
     assert value["UpdatedDate"] == plain["UpdatedDate"]  # stays UTC, as SuperOffice's does
 
 
+@pytest.mark.parametrize("shaping", SHAPINGS, ids=lambda h: ",".join(h) or "none")
+@pytest.mark.parametrize("accept", ["application/json", "application/xml"])
+def test_vary_names_the_shaping_headers_read_as_the_core_does(
+    client: APIClient, app: App, shaping: dict[str, str], accept: str
+) -> None:
+    body = orjson.dumps(_wrapper(_sample()))
+    meta = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in shaping.items()}
+    response = _post(client, ENRICH, body, accept=accept, **meta)
+    assert response.status_code == 200, response.content
+    expected = core(
+        without_codings(app), body, Content_Type="application/json", Accept=accept, **shaping
+    )
+    assert expected.status == 200
+    assert response["Vary"] == expected.header("vary")
+    assert response.get("Content-Language") == expected.header("content-language")
+
+
 def test_a_bad_so_timezone_is_400_in_the_negotiated_type(client: APIClient) -> None:
     body = orjson.dumps(_wrapper())
     response = _post(client, ENRICH, body, accept="application/xml", HTTP_SO_TIMEZONE="Mars/Base")
@@ -487,6 +506,7 @@ def test_a_bad_so_timezone_is_400_in_the_negotiated_type(client: APIClient) -> N
     assert response["Content-Type"] == "application/xml; charset=utf-8"
     error = REGISTRY.codec("application/xml").decode(response.content, None)
     assert error["Error"]["Location"] == "SO-TimeZone"
+    assert response["Vary"] == "Accept"  # as the core's: an error is not shaped
 
 
 # -- refusals ----------------------------------------------------------------------------------

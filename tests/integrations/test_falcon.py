@@ -7,11 +7,8 @@ byte for byte the same, for every request and response type.
 
 from __future__ import annotations
 
-import re
-import threading
 import types
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import falcon
@@ -19,14 +16,22 @@ import falcon.testing
 import httpx
 import orjson
 import pytest
-from helpers import (
-    CONTACT,
-    REQUEST_TYPES,
-    RESPONSE_TYPES,
-    bearer,
-    decode_response,
-    encode_request,
+from _shared import (
+    ACCEPTS,
+    AGENT_KEYS,
+    BAD_BODIES,
+    JSON,
+    SELECTS,
+    SHAPINGS,
+    WaitressThread,
+    agent_error as _agent_error,
+    core,
+    named,
+    readme_module,
+    shaped_wrapper,
+    without_codings,
 )
+from helpers import CONTACT, REQUEST_TYPES, RESPONSE_TYPES, decode_response, encode_request
 
 from negotiate import Options, get_schema
 from negotiate.errors import NotFound
@@ -34,26 +39,11 @@ from negotiate.http import App
 from negotiate.integrations.falcon import MediaHandler, Negotiate, install, negotiate_carrier
 from negotiate.server import ENRICH_PATH
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-AGENT_KEYS = {"Message", "MessageDetail", "Status", "Location"}
-JSON = "application/json"
-
-
-def readme_block(heading: str) -> str:
-    """The first ```python block under a README heading."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split(f"### {heading}\n", 1)[1]
-    found = re.search(r"```python\n(.*?)```", section, re.S)
-    assert found is not None, f"no python block under {heading}"
-    return found.group(1)
-
 
 @pytest.fixture(scope="module")
 def readme() -> types.ModuleType:
     """The README's falcon app, run as written (its own prints included)."""
-    module = types.ModuleType("readme_falcon")
-    exec(compile(readme_block("With Falcon"), "README.md (With Falcon)", "exec"), module.__dict__)
-    return module
+    return readme_module("With Falcon", "readme_falcon")
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +51,10 @@ def client(readme: types.ModuleType) -> falcon.testing.TestClient:
     return falcon.testing.TestClient(readme.app)
 
 
-def named(headers: dict[str, str]) -> dict[str, str]:
-    return {k.replace("_", "-"): v for k, v in headers.items()}
+@pytest.fixture(scope="module")
+def core_app(app: App) -> App:
+    """The reference application without content codings (as the integration answers)."""
+    return without_codings(app)
 
 
 def post(
@@ -73,27 +65,17 @@ def post(
     )
 
 
-def core(app: App, body: bytes, query: str = "", **headers: str) -> Any:
-    """The reference application's answer to the same request."""
-    return app.handle("POST", ENRICH_PATH, query, {**bearer(), **named(headers)}, body)
-
-
 def agent_error(answer: falcon.testing.Result) -> dict[str, Any]:
-    """An error body, decoded by its own Content-Type, checked to be in the agent shape."""
-    media_type = answer.headers["Content-Type"].split(";")[0]
-    if media_type.endswith("json"):
-        error: dict[str, Any] = orjson.loads(answer.content)
-    else:
-        assert media_type.endswith("xml"), media_type
-        import xmltodict
+    """An error answer's body, checked to be in the agent shape."""
+    return _agent_error(answer.status_code, answer.headers, answer.content)
 
-        error = xmltodict.parse(answer.content)["Error"]
-        error["Status"] = int(error["Status"])
-        error["Location"] = error["Location"] or ""
-    assert AGENT_KEYS <= set(error), error
-    assert error["Status"] == answer.status_code
-    assert answer.headers["Vary"] == "Accept"
-    return error
+
+def same_as_core(answer: falcon.testing.Result, expected: Any) -> None:
+    """The integration's answer is the core's: status, headers it names, body."""
+    assert answer.status_code == expected.status
+    for name in ("Content-Type", "Vary", "Content-Language", "Accept-Post"):
+        assert answer.headers.get(name) == expected.header(name), name
+    assert answer.content == expected.body
 
 
 @pytest.fixture
@@ -114,43 +96,30 @@ def test_install_puts_a_handler_for_every_registered_type() -> None:
 
 @pytest.mark.parametrize("media_type", REQUEST_TYPES)
 def test_every_request_type_answers_as_the_core(
-    client: falcon.testing.TestClient, app: App, wrapper: dict[str, Any], media_type: str
+    client: falcon.testing.TestClient, core_app: App, wrapper: dict[str, Any], media_type: str
 ) -> None:
     body = encode_request(media_type, wrapper)
     answer = post(client, body, Content_Type=media_type)
-    expected = core(app, body, Content_Type=media_type)
-    assert (answer.status_code, answer.content) == (expected.status, expected.body)
+    same_as_core(answer, core(core_app, body, Content_Type=media_type))
     assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
-    assert answer.headers["Vary"] == "Accept"
     contact = orjson.loads(answer.content)
     assert contact["Name"] == "Nordvik AS" and len(contact["Phones"]) > 1
 
 
 @pytest.mark.parametrize("media_type", RESPONSE_TYPES)
 def test_every_response_type_answers_as_the_core(
-    client: falcon.testing.TestClient, app: App, wrapper: dict[str, Any], media_type: str
+    client: falcon.testing.TestClient, core_app: App, wrapper: dict[str, Any], media_type: str
 ) -> None:
     body = orjson.dumps(wrapper)
     answer = post(client, body, Content_Type=JSON, Accept=media_type)
-    expected = core(app, body, Content_Type=JSON, Accept=media_type)
+    same_as_core(answer, core(core_app, body, Content_Type=JSON, Accept=media_type))
     assert answer.status_code == 200
-    assert answer.content == expected.body
-    assert answer.headers["Content-Type"] == expected.header("Content-Type")
     sent = CONTACT.normalize(wrapper["ContactEntity"])
     json_answer = orjson.loads(post(client, body, Content_Type=JSON).content)
     assert decode_response(media_type, answer.content, sent) == json_answer
 
 
-@pytest.mark.parametrize(
-    ("accept", "chosen"),
-    [
-        ("application/json;q=0.5, application/xml", "application/xml"),
-        ("text/xml;q=0.9, text/json;q=0.8", "text/xml"),
-        ("application/*;q=0.2, text/json", "text/json"),
-        ("*/*, application/json;q=0", "text/json"),
-        ("", JSON),
-    ],
-)
+@pytest.mark.parametrize(("accept", "chosen"), ACCEPTS)
 def test_accept_weighs_q_values(
     client: falcon.testing.TestClient, wrapper: dict[str, Any], accept: str, chosen: str
 ) -> None:
@@ -159,36 +128,59 @@ def test_accept_weighs_q_values(
     assert answer.headers["Content-Type"].split(";")[0] == chosen
 
 
-@pytest.mark.parametrize(
-    "query", ["$select=Name,Phones/Value", "%24select=name&%24SELECT=phones/value"]
-)
+@pytest.mark.parametrize("query", SELECTS)
 def test_select_projects_the_answer(
-    client: falcon.testing.TestClient, app: App, wrapper: dict[str, Any], query: str
+    client: falcon.testing.TestClient, core_app: App, wrapper: dict[str, Any], query: str
 ) -> None:
     body = orjson.dumps(wrapper)
     answer = post(client, body, query, Content_Type=JSON)
     assert answer.status_code == 200
-    assert answer.content == core(app, body, query, Content_Type=JSON).body
+    same_as_core(answer, core(core_app, body, query, Content_Type=JSON))
     contact = orjson.loads(answer.content)
     assert contact["Name"] == "Nordvik AS" and contact["OrgNr"] is None
     assert contact["Phones"][0]["Value"] and contact["Phones"][0]["Description"] is None
 
 
 def test_shaping_headers_apply(
-    client: falcon.testing.TestClient, app: App, wrapper: dict[str, Any]
+    client: falcon.testing.TestClient, core_app: App, wrapper: dict[str, Any]
 ) -> None:
-    wrapper["ContactEntity"]["DbiLastModified"] = "2024-03-01T12:00:00.5+01:00"
-    wrapper["ContactEntity"]["Category"] = {"Id": 3, "Value": 'US:"Supplier";NO:"Leverandør";'}
-    body = orjson.dumps(wrapper)
+    body = orjson.dumps(shaped_wrapper(wrapper))
     shaping = {"SO_TimeZone": "US-NY, includeTZOffset", "SO_Language": "nb"}
     answer = post(client, body, Content_Type=JSON, **shaping)
     assert answer.status_code == 200
-    assert answer.content == core(app, body, Content_Type=JSON, **shaping).body
+    same_as_core(answer, core(core_app, body, Content_Type=JSON, **shaping))
+    assert answer.headers["Vary"] == "Accept, SO-TimeZone, SO-Language"
+    assert answer.headers["Content-Language"] == "nb"
     contact = orjson.loads(answer.content)
     assert contact["DbiLastModified"] == "2024-03-01T06:00:00.5-0500"
     assert contact["Category"]["Value"] == "Leverandør"
     bad = post(client, body, Content_Type=JSON, SO_TimeZone="Mars/Olympus")
     assert bad.status_code == 400 and agent_error(bad)["Location"] == "SO-TimeZone"
+
+
+@pytest.mark.parametrize("shaping", SHAPINGS, ids=lambda h: ",".join(h) or "none")
+@pytest.mark.parametrize("accept", [JSON, "application/xml"])
+def test_vary_names_the_headers_read_as_the_core_does(
+    client: falcon.testing.TestClient,
+    core_app: App,
+    wrapper: dict[str, Any],
+    shaping: dict[str, str],
+    accept: str,
+) -> None:
+    body = orjson.dumps(shaped_wrapper(wrapper))
+    headers = {"Content-Type": JSON, "Accept": accept, **shaping}
+    answer = post(client, body, **headers)
+    assert answer.status_code == 200
+    same_as_core(answer, core(core_app, body, **headers))
+
+
+def test_vary_of_an_error_is_accept_as_the_cores(
+    client: falcon.testing.TestClient, core_app: App
+) -> None:
+    headers = {"Content-Type": JSON, "SO-TimeZone": "Europe/Oslo", "SO-Language": "nb"}
+    answer = post(client, b'{"EnrichId": 5}', **headers)
+    same_as_core(answer, core(core_app, b'{"EnrichId": 5}', **headers))
+    assert answer.status_code == 400 and answer.headers["Vary"] == "Accept"
 
 
 def test_not_acceptable_is_406_in_json(
@@ -216,48 +208,11 @@ def test_a_body_without_content_type_is_415(client: falcon.testing.TestClient) -
     assert answer.status_code == 415 and agent_error(answer)["Status"] == 415
 
 
-BAD_BODIES = [
-    (JSON, b'{"EnrichId": 5}', 400, "/EnrichId"),
-    (JSON, b'{"EnrichId": "NO-800099668"', 400, ""),
-    (
-        JSON,
-        b'{"ContactEntity": {"Persons": [{"Rank": "x"}]}}',
-        400,
-        "/ContactEntity/Persons/0/Rank",
-    ),
-    (
-        "application/xml",
-        b"<EnrichContactEntityRequest><ContactEntity><ContactId>x</ContactId></ContactEntity>"
-        b"</EnrichContactEntityRequest>",
-        400,
-        "/EnrichContactEntityRequest/ContactEntity/ContactId",
-    ),
-    (
-        "application/x-www-form-urlencoded",
-        b"ContactEntity.ContactId=abc",
-        400,
-        "ContactEntity.ContactId",
-    ),
-    (
-        "application/json-patch+json",
-        b'[{"op": "test", "path": "/EnrichId", "value": "x"}]',
-        409,
-        "/0/path",
-    ),
-    (
-        "application/merge-patch+json",
-        b'{"ContactEntity": {"ContactId": "x"}}',
-        422,
-        "/ContactEntity/ContactId",
-    ),
-]
-
-
 @pytest.mark.parametrize(("media_type", "body", "status", "location"), BAD_BODIES)
 @pytest.mark.parametrize("accept", [JSON, "application/xml"])
 def test_bad_bodies_name_their_location(
     client: falcon.testing.TestClient,
-    app: App,
+    core_app: App,
     media_type: str,
     body: bytes,
     status: int,
@@ -268,7 +223,7 @@ def test_bad_bodies_name_their_location(
     assert answer.status_code == status
     assert agent_error(answer)["Location"] == location
     assert answer.headers["Content-Type"].startswith(accept)
-    assert answer.content == core(app, body, Content_Type=media_type, Accept=accept).body
+    same_as_core(answer, core(core_app, body, Content_Type=media_type, Accept=accept))
 
 
 def test_a_responders_own_error_is_answered_in_the_agent_shape(
@@ -390,26 +345,6 @@ def test_without_install_the_decorator_says_what_to_do(
     assert "install(app) first" in capsys.readouterr().err
 
 
-class WaitressThread:
-    """waitress serving a WSGI app in a thread on a free loopback port."""
-
-    def __init__(self, wsgi: Any) -> None:
-        from waitress.server import create_server
-
-        self.server: Any = create_server(wsgi, host="127.0.0.1", port=0, threads=2)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> WaitressThread:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.close()
-        self.server.task_dispatcher.shutdown()
-        self.thread.join(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def waitress_server(readme: types.ModuleType) -> Iterator[WaitressThread]:
     with WaitressThread(readme.app) as server:
@@ -417,18 +352,23 @@ def waitress_server(readme: types.ModuleType) -> Iterator[WaitressThread]:
 
 
 def test_under_a_real_server(
-    waitress_server: WaitressThread, app: App, wrapper: dict[str, Any]
+    waitress_server: WaitressThread, core_app: App, wrapper: dict[str, Any]
 ) -> None:
-    body = encode_request("text/xml", wrapper)
-    headers = {"Content-Type": "text/xml", "Accept": "application/json;q=0.5, application/xml"}
+    body = encode_request("text/xml", shaped_wrapper(wrapper))
+    headers = {
+        "Content-Type": "text/xml",
+        "Accept": "application/json;q=0.5, application/xml",
+        "Accept-Language": "nb",
+    }
     with httpx.Client(base_url=waitress_server.url) as http:
         answer = http.post(
-            ENRICH_PATH, params={"$select": "Name,Phones"}, content=body, headers=headers
+            ENRICH_PATH, params={"$select": "Name,Category"}, content=body, headers=headers
         )
         assert answer.status_code == 200
         assert answer.headers["content-type"] == "application/xml; charset=utf-8"
-        assert answer.headers["vary"] == "Accept"
-        expected = core(app, body, "$select=Name,Phones", **headers)
+        expected = core(core_app, body, "$select=Name,Category", **headers)
+        assert answer.headers["vary"] == expected.header("vary") == "Accept, Accept-Language"
+        assert answer.headers["content-language"] == expected.header("content-language")
         assert answer.content == expected.body
         bad = http.post(ENRICH_PATH, content=b"{", headers={"Content-Type": JSON})
         assert bad.status_code == 400
@@ -436,7 +376,7 @@ def test_under_a_real_server(
 
 
 def test_a_chunked_body_is_read_under_a_real_server(
-    waitress_server: WaitressThread, app: App, wrapper: dict[str, Any]
+    waitress_server: WaitressThread, core_app: App, wrapper: dict[str, Any]
 ) -> None:
     body = orjson.dumps(wrapper)
 
@@ -447,7 +387,7 @@ def test_a_chunked_body_is_read_under_a_real_server(
     with httpx.Client(base_url=waitress_server.url) as http:
         answer = http.post(ENRICH_PATH, content=chunks(), headers={"Content-Type": JSON})
     assert answer.status_code == 200
-    assert answer.content == core(app, body, Content_Type=JSON).body
+    assert answer.content == core(core_app, body, Content_Type=JSON).body
 
 
 @pytest.mark.parametrize(("size", "status"), [(60, 200), (65, 413)])

@@ -7,22 +7,33 @@ byte the same, for every request and response type.
 
 from __future__ import annotations
 
-import re
 import types
-from pathlib import Path
 from typing import Any
 
 import flask
 import httpx
 import orjson
 import pytest
+from _shared import (
+    ACCEPTS,
+    AGENT_KEYS,
+    BAD_BODIES,
+    JSON,
+    SELECTS,
+    SHAPINGS,
+    agent_error as _agent_error,
+    core,
+    named,
+    readme_module,
+    shaped_wrapper,
+    without_codings,
+)
 from helpers import (
     CONTACT,
     REQUEST_TYPES,
     RESPONSE_TYPES,
     WRAPPER,
     WsgirefThread,
-    bearer,
     decode_response,
     encode_request,
 )
@@ -34,26 +45,11 @@ from negotiate.http import App
 from negotiate.integrations.flask import EXTENSION, Negotiate
 from negotiate.server import ENRICH_PATH
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-AGENT_KEYS = {"Message", "MessageDetail", "Status", "Location"}
-JSON = "application/json"
-
-
-def readme_block(heading: str) -> str:
-    """The first ```python block under a README heading."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split(f"### {heading}\n", 1)[1]
-    found = re.search(r"```python\n(.*?)```", section, re.S)
-    assert found is not None, f"no python block under {heading}"
-    return found.group(1)
-
 
 @pytest.fixture(scope="module")
 def readme() -> types.ModuleType:
     """The README's Flask app, run as written (its own prints included)."""
-    module = types.ModuleType("readme_flask")
-    exec(compile(readme_block("With Flask"), "README.md (With Flask)", "exec"), module.__dict__)
-    return module
+    return readme_module("With Flask", "readme_flask")
 
 
 @pytest.fixture(scope="module")
@@ -62,43 +58,34 @@ def client(readme: types.ModuleType) -> flask.testing.FlaskClient:
     return app.test_client()
 
 
+@pytest.fixture(scope="module")
+def core_app(app: App) -> App:
+    """The reference application without content codings (as the integration answers)."""
+    return without_codings(app)
+
+
 def post(client: flask.testing.FlaskClient, body: bytes, query: str = "", **headers: str) -> Any:
     path = ENRICH_PATH + (f"?{query}" if query else "")
-    return client.post(
-        path, data=body, headers={k.replace("_", "-"): v for k, v in headers.items()}
-    )
-
-
-def core(app: App, body: bytes, query: str = "", **headers: str) -> Any:
-    """The reference application's answer to the same request."""
-    named = {k.replace("_", "-"): v for k, v in headers.items()}
-    return app.handle("POST", ENRICH_PATH, query, {**bearer(), **named}, body)
+    return client.post(path, data=body, headers=named(headers))
 
 
 def agent_error(answer: Any) -> dict[str, Any]:
-    """An error body, decoded by its own Content-Type, checked to be in the agent shape."""
-    media_type = answer.headers["Content-Type"].split(";")[0]
-    assert media_type in (JSON, "application/xml", "text/json", "text/xml")
-    if media_type.endswith("json"):
-        error: dict[str, Any] = orjson.loads(answer.data)
-    else:
-        import xmltodict
-
-        error = xmltodict.parse(answer.data)["Error"]
-        error["Status"] = int(error["Status"])
-        error["Location"] = error["Location"] or ""
-    assert AGENT_KEYS <= set(error), error
-    assert error["Status"] == answer.status_code
-    assert answer.headers["Vary"] == "Accept"
-    return error
+    """An error answer's body, checked to be in the agent shape."""
+    return _agent_error(answer.status_code, answer.headers, answer.data)
 
 
-WRAPPED = {"ContactEntity": {"Name": "Nordvik AS", "Phones": [{"Value": "22 96 81 51"}]}}
+def same_as_core(answer: Any, expected: Any) -> None:
+    """The integration's answer is the core's: status, headers it names, body."""
+    assert answer.status_code == expected.status
+    for name in ("Content-Type", "Vary", "Content-Language", "Accept-Post"):
+        assert answer.headers.get(name) == expected.header(name), name
+    assert answer.data == expected.body
 
 
 @pytest.fixture
 def wrapper(enrich_id: str) -> dict[str, Any]:
-    return {**WRAPPED, "EnrichId": enrich_id}
+    contact = {"Name": "Nordvik AS", "Phones": [{"Value": "22 96 81 51"}]}
+    return {"ContactEntity": contact, "EnrichId": enrich_id}
 
 
 def test_init_app_stores_the_extension() -> None:
@@ -112,43 +99,30 @@ def test_init_app_stores_the_extension() -> None:
 
 @pytest.mark.parametrize("media_type", REQUEST_TYPES)
 def test_every_request_type_answers_as_the_core(
-    client: flask.testing.FlaskClient, app: App, wrapper: dict[str, Any], media_type: str
+    client: flask.testing.FlaskClient, core_app: App, wrapper: dict[str, Any], media_type: str
 ) -> None:
     body = encode_request(media_type, wrapper)
     answer = post(client, body, Content_Type=media_type)
-    expected = core(app, body, Content_Type=media_type)
-    assert (answer.status_code, answer.data) == (expected.status, expected.body)
+    same_as_core(answer, core(core_app, body, Content_Type=media_type))
     assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
-    assert answer.headers["Vary"] == "Accept"
     contact = orjson.loads(answer.data)
     assert contact["Name"] == "Nordvik AS" and len(contact["Phones"]) > 1
 
 
 @pytest.mark.parametrize("media_type", RESPONSE_TYPES)
 def test_every_response_type_answers_as_the_core(
-    client: flask.testing.FlaskClient, app: App, wrapper: dict[str, Any], media_type: str
+    client: flask.testing.FlaskClient, core_app: App, wrapper: dict[str, Any], media_type: str
 ) -> None:
     body = orjson.dumps(wrapper)
     answer = post(client, body, Content_Type=JSON, Accept=media_type)
-    expected = core(app, body, Content_Type=JSON, Accept=media_type)
+    same_as_core(answer, core(core_app, body, Content_Type=JSON, Accept=media_type))
     assert answer.status_code == 200
-    assert answer.data == expected.body
-    assert answer.headers["Content-Type"] == expected.header("Content-Type")
     sent = CONTACT.normalize(wrapper["ContactEntity"])
     json_answer = orjson.loads(post(client, body, Content_Type=JSON).data)
     assert decode_response(media_type, answer.data, sent) == json_answer
 
 
-@pytest.mark.parametrize(
-    ("accept", "chosen"),
-    [
-        ("application/json;q=0.5, application/xml", "application/xml"),
-        ("text/xml;q=0.9, text/json;q=0.8", "text/xml"),
-        ("application/*;q=0.2, text/json", "text/json"),
-        ("*/*, application/json;q=0", "text/json"),
-        ("", JSON),
-    ],
-)
+@pytest.mark.parametrize(("accept", "chosen"), ACCEPTS)
 def test_accept_weighs_q_values(
     client: flask.testing.FlaskClient, wrapper: dict[str, Any], accept: str, chosen: str
 ) -> None:
@@ -157,37 +131,59 @@ def test_accept_weighs_q_values(
     assert answer.headers["Content-Type"].split(";")[0] == chosen
 
 
-@pytest.mark.parametrize(
-    "query", ["$select=Name,Phones/Value", "%24select=name&%24SELECT=phones/value"]
-)
+@pytest.mark.parametrize("query", SELECTS)
 def test_select_projects_the_answer(
-    client: flask.testing.FlaskClient, app: App, wrapper: dict[str, Any], query: str
+    client: flask.testing.FlaskClient, core_app: App, wrapper: dict[str, Any], query: str
 ) -> None:
     body = orjson.dumps(wrapper)
     answer = post(client, body, query, Content_Type=JSON)
     assert answer.status_code == 200
-    assert answer.data == core(app, body, query, Content_Type=JSON).body
+    same_as_core(answer, core(core_app, body, query, Content_Type=JSON))
     contact = orjson.loads(answer.data)
     assert contact["Name"] == "Nordvik AS" and contact["OrgNr"] is None
     assert contact["Phones"][0]["Value"] and contact["Phones"][0]["Description"] is None
 
 
 def test_shaping_headers_apply(
-    client: flask.testing.FlaskClient, app: App, wrapper: dict[str, Any]
+    client: flask.testing.FlaskClient, core_app: App, wrapper: dict[str, Any]
 ) -> None:
-    wrapper = {**wrapper, "ContactEntity": {**wrapper["ContactEntity"]}}
-    wrapper["ContactEntity"]["DbiLastModified"] = "2024-03-01T12:00:00.5+01:00"
-    wrapper["ContactEntity"]["Category"] = {"Id": 3, "Value": 'US:"Supplier";NO:"Leverandør";'}
-    body = orjson.dumps(wrapper)
+    body = orjson.dumps(shaped_wrapper(wrapper))
     shaping = {"SO_TimeZone": "US-NY, includeTZOffset", "SO_Language": "nb"}
     answer = post(client, body, Content_Type=JSON, **shaping)
     assert answer.status_code == 200
-    assert answer.data == core(app, body, Content_Type=JSON, **shaping).body
+    same_as_core(answer, core(core_app, body, Content_Type=JSON, **shaping))
+    assert answer.headers["Vary"] == "Accept, SO-TimeZone, SO-Language"
+    assert answer.headers["Content-Language"] == "nb"
     contact = orjson.loads(answer.data)
     assert contact["DbiLastModified"] == "2024-03-01T06:00:00.5-0500"
     assert contact["Category"]["Value"] == "Leverandør"
     bad = post(client, body, Content_Type=JSON, SO_TimeZone="Mars/Olympus")
     assert bad.status_code == 400 and agent_error(bad)["Location"] == "SO-TimeZone"
+
+
+@pytest.mark.parametrize("shaping", SHAPINGS, ids=lambda h: ",".join(h) or "none")
+@pytest.mark.parametrize("accept", [JSON, "application/xml"])
+def test_vary_names_the_headers_read_as_the_core_does(
+    client: flask.testing.FlaskClient,
+    core_app: App,
+    wrapper: dict[str, Any],
+    shaping: dict[str, str],
+    accept: str,
+) -> None:
+    body = orjson.dumps(shaped_wrapper(wrapper))
+    headers = {"Content-Type": JSON, "Accept": accept, **shaping}
+    answer = post(client, body, **headers)
+    assert answer.status_code == 200
+    same_as_core(answer, core(core_app, body, **headers))
+
+
+def test_vary_of_an_error_is_accept_as_the_cores(
+    client: flask.testing.FlaskClient, core_app: App
+) -> None:
+    headers = {"Content-Type": JSON, "SO-TimeZone": "Europe/Oslo", "SO-Language": "nb"}
+    answer = post(client, b'{"EnrichId": 5}', **headers)
+    same_as_core(answer, core(core_app, b'{"EnrichId": 5}', **headers))
+    assert answer.status_code == 400 and answer.headers["Vary"] == "Accept"
 
 
 def test_not_acceptable_is_406_in_json(
@@ -215,48 +211,11 @@ def test_a_body_without_content_type_is_415(client: flask.testing.FlaskClient) -
     assert answer.status_code == 415 and agent_error(answer)["Status"] == 415
 
 
-BAD_BODIES = [
-    (JSON, b'{"EnrichId": 5}', 400, "/EnrichId"),
-    (JSON, b'{"EnrichId": "NO-800099668"', 400, ""),
-    (
-        JSON,
-        b'{"ContactEntity": {"Persons": [{"Rank": "x"}]}}',
-        400,
-        "/ContactEntity/Persons/0/Rank",
-    ),
-    (
-        "application/xml",
-        b"<EnrichContactEntityRequest><ContactEntity><ContactId>x</ContactId></ContactEntity>"
-        b"</EnrichContactEntityRequest>",
-        400,
-        "/EnrichContactEntityRequest/ContactEntity/ContactId",
-    ),
-    (
-        "application/x-www-form-urlencoded",
-        b"ContactEntity.ContactId=abc",
-        400,
-        "ContactEntity.ContactId",
-    ),
-    (
-        "application/json-patch+json",
-        b'[{"op": "test", "path": "/EnrichId", "value": "x"}]',
-        409,
-        "/0/path",
-    ),
-    (
-        "application/merge-patch+json",
-        b'{"ContactEntity": {"ContactId": "x"}}',
-        422,
-        "/ContactEntity/ContactId",
-    ),
-]
-
-
 @pytest.mark.parametrize(("media_type", "body", "status", "location"), BAD_BODIES)
 @pytest.mark.parametrize("accept", [JSON, "application/xml"])
 def test_bad_bodies_name_their_location(
     client: flask.testing.FlaskClient,
-    app: App,
+    core_app: App,
     media_type: str,
     body: bytes,
     status: int,
@@ -268,7 +227,7 @@ def test_bad_bodies_name_their_location(
     error = agent_error(answer)
     assert error["Location"] == location
     assert answer.headers["Content-Type"].startswith(accept)
-    assert answer.data == core(app, body, Content_Type=media_type, Accept=accept).body
+    same_as_core(answer, core(core_app, body, Content_Type=media_type, Accept=accept))
 
 
 def test_a_views_own_error_is_answered_in_the_agent_shape(
@@ -374,19 +333,24 @@ def test_the_wrapper_schema_is_the_one_declared() -> None:
     assert get_schema("EnrichContactEntityRequest") is WRAPPER
 
 
-def test_under_a_real_server(readme: types.ModuleType, app: App, wrapper: dict[str, Any]) -> None:
-    body = encode_request("text/xml", wrapper)
-    headers = {"Content-Type": "text/xml", "Accept": "application/json;q=0.5, application/xml"}
+def test_under_a_real_server(
+    readme: types.ModuleType, core_app: App, wrapper: dict[str, Any]
+) -> None:
+    body = encode_request("text/xml", shaped_wrapper(wrapper))
+    headers = {
+        "Content-Type": "text/xml",
+        "Accept": "application/json;q=0.5, application/xml",
+        "Accept-Language": "nb",
+    }
     with WsgirefThread(readme.app) as server, httpx.Client(base_url=server.url) as http:
         answer = http.post(
-            ENRICH_PATH, params={"$select": "Name,Phones"}, content=body, headers=headers
+            ENRICH_PATH, params={"$select": "Name,Category"}, content=body, headers=headers
         )
         assert answer.status_code == 200
         assert answer.headers["content-type"] == "application/xml; charset=utf-8"
-        assert answer.headers["vary"] == "Accept"
-        expected = core(
-            app, body, "$select=Name,Phones", **{k.replace("-", "_"): v for k, v in headers.items()}
-        )
+        expected = core(core_app, body, "$select=Name,Category", **headers)
+        assert answer.headers["vary"] == expected.header("vary") == "Accept, Accept-Language"
+        assert answer.headers["content-language"] == expected.header("content-language")
         assert answer.content == expected.body
         bad = http.post(ENRICH_PATH, content=b"{", headers={"Content-Type": JSON})
         assert bad.status_code == 400

@@ -16,10 +16,11 @@ from negotiate.errors import (
     BodyTooLarge,
     NegotiateError,
 )
+from negotiate.integrations._common import content_language, environ_shaping, environ_vary
 from negotiate.integrations.django.errors import _Document, _error_app, _error_headers
 from negotiate.media import parse_content_type
 from negotiate.options import DEFAULT_OPTIONS
-from negotiate.pipeline import Pipeline, Plan, Writer, _snapshot
+from negotiate.pipeline import Pipeline, Plan, Writer, snapshot
 from negotiate.resources import DEFAULT_RESOURCES
 
 __all__ = ["NegotiateParser", "NegotiateRenderer", "parser_classes", "renderer_classes"]
@@ -27,13 +28,6 @@ __all__ = ["NegotiateParser", "NegotiateRenderer", "parser_classes", "renderer_c
 _PLAN = "_negotiate_plan"
 _BASE = "_negotiate_base"
 """Attributes of a DRF request: its plan, and the snapshot a patch response diffs from."""
-
-_SHAPING_META = (
-    ("HTTP_SO_TIMEZONE", "so-timezone"),
-    ("HTTP_SO_LANGUAGE", "so-language"),
-    ("HTTP_ACCEPT_LANGUAGE", "accept-language"),
-    ("HTTP_SO_CULTURE", "so-culture"),
-)
 
 
 # -- generated parsers and renderers -------------------------------------------------
@@ -138,13 +132,17 @@ class NegotiateRenderer(BaseRenderer):  # type: ignore[misc]
             return self._error_document(data, response)
         if data is None:
             return b""
+        request = context.get("request")
         try:
-            return _respond(self, context.get("view"), context.get("request"), data)
+            body = _respond(self, context.get("view"), request, data)
         except NegotiateError as refusal:
             response.status_code = refusal.status
             for name, value in _error_headers(refusal, context.get("request")).items():
                 response[name] = value
             return self._error_document(refusal.to_dict(), response)
+        if request is not None:
+            _shaped_headers(response, request, _pipeline(context.get("view"), self.registry))
+        return body
 
     def _error_document(self, data: Any, response: Any) -> bytes:
         status = int(response.status_code)
@@ -154,6 +152,21 @@ class NegotiateRenderer(BaseRenderer):  # type: ignore[misc]
         out = _error_app(self.registry).error(_Document(data, status), writer)
         response["Content-Type"] = out.header("content-type")
         return out.body
+
+
+def _shaped_headers(response: Any, request: Any, pipeline: Pipeline[Any]) -> None:
+    """``Vary`` names the shaping headers read, ``Content-Language`` the language shaping
+    translated to, as the core answers (an error's ``Vary`` stays ``Accept``)."""
+    shaping = environ_shaping(request.META)
+    if shaping is None:  # PERF: the usual request
+        return
+    names = environ_vary(pipeline, shaping)[1].split(", ")[1:]
+    if names:
+        patch_vary_headers(response, names)
+    plan: Plan | None = getattr(request, _PLAN, None)
+    language = content_language(plan) if plan is not None else None
+    if language is not None:
+        response["Content-Language"] = language
 
 
 def _format(media_type: str) -> str:
@@ -296,12 +309,11 @@ def _plan(pipeline: Pipeline[Any], writer: Writer, request: Any) -> Plan:
         return plan
     meta = request.META
     select = _select(request) if meta.get("QUERY_STRING") else None
-    shaping = {name: meta[key] for key, name in _SHAPING_META if key in meta}
     plan = pipeline.plan(
         writer,
         meta.get("CONTENT_TYPE") or None,
         select=select,
-        headers=shaping or None,
+        headers=environ_shaping(meta),
     )
     setattr(request, _PLAN, plan)
     return plan
@@ -354,7 +366,7 @@ def _decode(
         base = getattr(view, "negotiate_response_base", None)
         if base is not None:
             # NOTE: taken now, before the handler runs: it may change the value it got.
-            setattr(request, _BASE, _snapshot(base(value)))
+            setattr(request, _BASE, snapshot(base(value)))
     return value
 
 
