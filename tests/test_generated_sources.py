@@ -67,16 +67,21 @@ def test_a_projector_reads_top_down_with_named_constants() -> None:
         "def project_ContactEntity(d):\n    r = default_ContactEntity.copy()\n"
     )
     for line in (
-        "def project_Category(d):",
-        "    r = default_Category.copy()",
+        # A carrier in a carrier is written inline, one level down (d1, r1).
+        "    d1 = d['Category']",
+        "        r1 = default_Category.copy()",
+        "        r1['Id'] = d1['Id']",
+        "        r['Category'] = r1",
+        # The items of an array get a function of their own, named by the path.
         "def project_Emails(d):",
         "    r = default_EntityElement.copy()",
         "        r['Emails'] = [None if x0 is None else project_Emails(x0) for x0 in v]",
-        # Two selections inside one carrier type: two functions, one template.
-        "def project_UpdatedBy(d):",
-        "def project_CreatedBy(d):",
+        # Two selections inside one carrier type: two blocks, one template.
+        "        r['UpdatedBy'] = r1",
+        "        r['CreatedBy'] = r1",
     ):
         assert line in source.splitlines()
+    assert source.count("def ") == 2
     assert source.count("= default_Associate.copy()") == 2
     assert NUMBERED.search(source) is None
     namespace = projector._project.__globals__
@@ -87,17 +92,22 @@ def test_a_projector_reads_top_down_with_named_constants() -> None:
 def test_the_null_templates_are_named_as_such() -> None:
     projector = compile_select(CONTACT, "Name,Category/Id", null_value_types=True)
     assert "    r = nulls_ContactEntity.copy()" in projector.source.splitlines()
-    assert "    r = nulls_Category.copy()" in projector.source.splitlines()
+    assert "        r1 = nulls_Category.copy()" in projector.source.splitlines()
     namespace = projector._project.__globals__
     assert set(namespace["nulls_ContactEntity"].values()) == {None}
 
 
 def test_nested_paths_name_their_functions_by_the_path() -> None:
+    projector = compile_select(CONTACT, "Interests/ChildItems/Name,Emails/Value")
+    lines = projector.source.splitlines()
+    assert "def project_Interests(d):" in lines
+    assert "def project_Interests_ChildItems(d):" in lines
+    assert "def project_Emails(d):" in lines
+    # Carriers in carriers, two levels down: inline, one template.
     projector = compile_select(CONTACT, "Address/Street/City,Address/Postal/Zipcode")
     lines = projector.source.splitlines()
-    assert "def project_Address_Street(d):" in lines
-    assert "def project_Address_Postal(d):" in lines
-    assert lines.count("    r = default_StructuredAddress.copy()") == 2
+    assert lines.count("            r2 = default_StructuredAddress.copy()") == 2
+    assert "            r1['Street'] = r2" in lines and "            r1['Postal'] = r2" in lines
 
 
 def test_request_spelling_never_reaches_the_source() -> None:
