@@ -149,7 +149,7 @@ def test_a_traceback_through_a_walker_shows_the_generated_lines() -> None:
     value["Category"] = {**get_schema("Category").default(), "Value": "[SR_CATEGORY]"}
     with pytest.raises(RuntimeError, match="no table for SR_CATEGORY") as info:
         shaping.apply(CONTACT, value)
-    source = shaping_module._SOURCES[(False, True)]
+    source = shaping_module._SOURCES[(False, True, False)]
     frames = generated_frames(info.value, source.filename)
     assert [(frame.name, frame.line) for frame in frames] == [
         ("walk_ContactEntity", "n = walk_Category(v, ops)"),
@@ -162,13 +162,14 @@ def test_a_traceback_through_a_walker_shows_the_generated_lines() -> None:
 @pytest.mark.parametrize(
     ("headers", "mode"),
     [
-        ({"SO-TimeZone": "US-NY"}, (True, False)),
-        ({"SO-Language": "nb"}, (False, True)),
-        ({"SO-TimeZone": "NO", "Accept-Language": "de"}, (True, True)),
+        ({"SO-TimeZone": "US-NY"}, (True, False, False)),
+        ({"SO-TimeZone": "US-NY, includeTZOffset"}, (True, False, True)),
+        ({"SO-Language": "nb"}, (False, True, False)),
+        ({"SO-TimeZone": "NO", "Accept-Language": "de"}, (True, True, False)),
     ],
 )
 def test_walkers_read_well_with_named_constants(
-    headers: dict[str, str], mode: tuple[bool, bool]
+    headers: dict[str, str], mode: tuple[bool, bool, bool]
 ) -> None:
     Shaping.from_headers(headers).apply(CONTACT, CONTACT.default())
     source = shaping_module._SOURCES[mode]
@@ -178,8 +179,10 @@ def test_walkers_read_well_with_named_constants(
     if mode[0]:
         assert source.namespace["DATETIME_DEFAULT"] == "0001-01-01T00:00:00"
         assert "    if type(v) is str and v != DATETIME_DEFAULT:" in lines
-        assert "        n = created(v)" in lines  # CreatedDate / UpdatedDate
         assert "        n = times(v)" in lines
+        # CreatedDate / UpdatedDate: never converted, visited only to be tagged as UTC
+        assert ("        n = created(v)" in lines) is mode[2]
+        assert ("    v = d.get('CreatedDate')" in lines) is mode[2]
     else:
         assert "DATETIME_DEFAULT" not in source.source
     if mode[1]:
