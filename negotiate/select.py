@@ -50,6 +50,7 @@ MAX_SELECT_LENGTH: Final = 8192
 """Longest ``$select`` text accepted (longer: 400)."""
 
 _LOCATION: Final = "$select"
+_DEFAULT_DEPTH: Final = DEFAULT_OPTIONS.max_depth
 _CACHE_SIZE: Final = 512
 
 
@@ -168,7 +169,10 @@ def compile_select(
             is ``$select``.
     """
     # NOTE: keyed by the one limit the selection uses, not by the Options object:
-    # hashing a dataclass on every cache hit would cost more than the lookup.
+    # hashing a dataclass on every cache hit would cost more than the lookup. PERF:
+    # the default limit is the default argument, so the usual key is three items.
+    if options is DEFAULT_OPTIONS or options.max_depth == _DEFAULT_DEPTH:
+        return _compile_text(schema, text, null_value_types)
     return _compile_text(schema, text, null_value_types, options.max_depth)
 
 
@@ -188,14 +192,18 @@ def select(
         InvalidValue: the selection is invalid (400).
         EncodeError: ``value`` is not a valid carrier (500).
     """
-    return _compile_text(schema, text, null_value_types, options.max_depth).apply(value)
+    return compile_select(schema, text, null_value_types=null_value_types, options=options).apply(
+        value
+    )
 
 
 # -- parsing and resolving ----------------------------------------------------
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
-def _compile_text(schema: Schema, text: str, null_value_types: bool, max_depth: int) -> Projector:
+def _compile_text(
+    schema: Schema, text: str, null_value_types: bool, max_depth: int = DEFAULT_OPTIONS.max_depth
+) -> Projector:
     # PERF: two caches; this one by the exact text, the next by the canonical
     # selection, so spellings of one selection share one compiled projector.
     paths: list[str] = []

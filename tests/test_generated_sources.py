@@ -188,7 +188,14 @@ def test_walkers_read_well_with_named_constants(
     if mode[1]:
         assert "def walk_dict_string(v, ops):" in lines
         assert "        n = texts(v)" in lines
-    # A walker that only passes items on does not unpack the leaf functions.
-    items = source.source.split("def walk_list_SelectableMDOListItem(v, ops):\n", 1)[1]
+    # The list walker of a carrier writes the items' fields inline (no call per item).
+    items = source.source.split("def walk_list_SelectableMDOListItem(items, ops):\n", 1)[1]
     items = items.split("\n\n", 1)[0]
-    assert "n = walk_SelectableMDOListItem(x, ops)" in items and "= ops" not in items
+    assert "        if type(d) is not dict: continue" in items.splitlines()
+    assert "n = walk_list_SelectableMDOListItem(v, ops)" in items  # ChildItems, recursive
+    assert "walk_SelectableMDOListItem(" not in items
+    # A walker that only passes values on does not unpack the leaf functions.
+    request = source.source.split("def walk_EnrichContactEntityRequest(d, ops):\n", 1)[1]
+    request = request.split("\n\n", 1)[0]
+    assert "n = walk_ContactEntity(v, ops)" in request
+    assert ("= ops" in request) is mode[1]  # its own strings are translated

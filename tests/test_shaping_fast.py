@@ -383,6 +383,9 @@ def test_the_memo_is_bounded() -> None:
     long = {"SO-Culture": "sv", "Accept-Language": "de, " + "en;q=0.5, " * 60}
     size = len(core._MEMO)
     Shaping.from_headers(long)
-    assert len(core._MEMO) in (size, 1) and not any(
-        dict(key[3:]).get("accept-language") == long["Accept-Language"] for key in core._MEMO
-    )
+    assert len(core._MEMO) in (size, 1)
+    assert not any(key[3:] == tuple(long.items()) for key in core._MEMO)
+    # Nor a mapping of many headers (the whole request's, say): parsed, never kept.
+    many = {**{f"X-Other-{n}": "1" for n in range(10)}, "SO-TimeZone": "US-NY"}
+    assert Shaping.from_headers(many).timezone_name == "US-NY"
+    assert not any(len(key) > 3 + core._MEMO_HEADERS for key in core._MEMO)

@@ -118,6 +118,20 @@ class Shaping:
             ValueError: ``base_zone`` is not a known zone (a configuration
                 error, not the client's).
         """
+        # PERF: a shaping is immutable and requests repeat their headers: parsed once
+        # per (headers as given, base zone, resource table). Callers pass the shaping
+        # headers alone, so the mapping is small and its items are the key; only
+        # tables whose languages cannot change are kept (the offers are read from
+        # them), and only short texts (headers are client input).
+        key = None
+        if len(headers) <= _MEMO_HEADERS:
+            key = (cls, base_zone, resources, *headers.items())
+            try:
+                known = _MEMO.get(key)
+            except TypeError:  # an unhashable base zone or resource table: never kept
+                key = known = None
+            if known is not None:
+                return known
         found: dict[str, str] = {}
         for name, value in headers.items():
             lower = name.lower()
@@ -125,22 +139,11 @@ class Shaping:
                 found[lower] = value
         if not found:
             return NO_SHAPING
-        # PERF: a shaping is immutable and requests repeat their headers: parsed once
-        # per (headers, base zone, resource table). Only tables whose languages cannot
-        # change are keys (the offers are read from them), and only short values.
-        key = (cls, base_zone, resources, *found.items())
-        try:
-            known = _MEMO.get(key)
-            hashable = True
-        except TypeError:  # an unhashable base zone or resource table: never kept
-            known, hashable = None, False
-        if known is not None:
-            return known
         shaping = cls._parse(found, base_zone, resources)
         if (
-            hashable
+            key is not None
             and (resources is DEFAULT_RESOURCES or type(resources) is ResourceTable)
-            and sum(map(len, found.values())) <= _MEMO_TEXT
+            and sum(len(name) + len(value) for name, value in headers.items()) <= _MEMO_TEXT
         ):
             if len(_MEMO) >= _MEMO_SIZE:
                 _MEMO.clear()
@@ -308,8 +311,9 @@ NO_SHAPING: Final = Shaping()
 
 _HEADERS = frozenset({"so-timezone", "so-language", "accept-language", "so-culture"})
 # Shaping.from_headers: (class, base zone, resources, *header items) -> the shaping.
-# NOTE: bounded by clearing (headers are client input); values longer in all than
-# _MEMO_TEXT are parsed each time rather than kept.
+# NOTE: bounded by clearing (headers are client input); mappings of more than
+# _MEMO_HEADERS headers or _MEMO_TEXT characters are parsed each time, never kept.
 _MEMO: dict[tuple[Any, ...], Shaping] = {}
 _MEMO_SIZE: Final = 256
+_MEMO_HEADERS: Final = 4
 _MEMO_TEXT: Final = 512

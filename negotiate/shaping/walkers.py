@@ -204,31 +204,39 @@ class _Generator:
 
     def carrier(self, schema: Schema) -> None:
         head = [f"def {self.walkers[schema]}(d, ops):", "    if type(d) is not dict: return d"]
-        body = ["    out = None"]
         self.functions.append(head)  # before the helpers it brings: reads top-down
+        body, uses_ops = self.fields(schema, "d", "out", "    ")
+        if uses_ops:
+            head.append(f"    {', '.join(_OP_NAMES)} = ops")
+        head += ["    out = None", *body, "    return d if out is None else out"]
+
+    def fields(self, schema: Schema, d: str, out: str, pad: str) -> tuple[list[str], bool]:
+        """The lines shaping the fields of the dict in ``d`` into its copy ``out``.
+
+        Returns:
+            The lines (indented by ``pad``) and whether they call a leaf function.
+        """
+        body: list[str] = []
         uses_ops = False
         for field in schema.fields:
             slot = self.leaf(field.type, field.name)
             key = repr(field.name)
             if slot is not None:
                 call = f"{_OP_NAMES[slot]}(v)"
-                body += [f"    v = d.get({key})", f"    if {self.test('v', slot)}:"]
+                body += [f"{pad}v = {d}.get({key})", f"{pad}if {self.test('v', slot)}:"]
                 uses_ops = True
             elif self.reaches(field.type, self.relevant, field.name):
                 call = f"{self.container(field.type)}(v, ops)"
-                body += [f"    v = d.get({key})", "    if v is not None:"]
+                body += [f"{pad}v = {d}.get({key})", f"{pad}if v is not None:"]
             else:
                 continue
             body += [
-                f"        n = {call}",
-                "        if n is not v:",
-                "            if out is None: out = d.copy()",
-                f"            out[{key}] = n",
+                f"{pad}    n = {call}",
+                f"{pad}    if n is not v:",
+                f"{pad}        if {out} is None: {out} = {d}.copy()",
+                f"{pad}        {out}[{key}] = n",
             ]
-        body.append("    return d if out is None else out")
-        if uses_ops:
-            head.append(f"    {', '.join(_OP_NAMES)} = ops")
-        head += body
+        return body, uses_ops
 
     def container(self, ftype: FieldType) -> str:
         """The function walking a non-null value of a relevant carrier, array or dict."""
@@ -242,21 +250,38 @@ class _Generator:
         self.functions.append(lines)
         item = ftype.item
         assert item is not None
+        array = ftype.kind is Kind.ARRAY
+        kind = "list" if array else "dict"
+        if item.kind is Kind.CARRIER and item.schema not in self.known:
+            # PERF: the items' walker written inline (no call per item); its fields
+            # go to the item's copy ``o``.
+            body, uses_ops = self.fields(item.schema, "d", "o", "        ")
+            lines += [
+                f"def {name}(items, ops):",
+                f"    if type(items) is not {kind}: return items",
+                *([f"    {', '.join(_OP_NAMES)} = ops"] if uses_ops else []),
+                "    out = None",
+                f"    for k, d in {'enumerate(items)' if array else 'items.items()'}:",
+                "        if type(d) is not dict: continue",
+                "        o = None",
+                *body,
+                "        if o is not None:",
+                "            if out is None: out = items.copy()",
+                "            out[k] = o",
+                "    return items if out is None else out",
+            ]
+            return name
         slot = self.leaf(item)
         if slot is not None:
             test, call = self.test("x", slot), f"{_OP_NAMES[slot]}(x)"
         else:
             test, call = "x is not None", f"{self.container(item)}(x, ops)"
-        if ftype.kind is Kind.ARRAY:
-            kind, loop = "list", "for k, x in enumerate(v):"
-        else:
-            kind, loop = "dict", "for k, x in v.items():"
         lines += [
             f"def {name}(v, ops):",
             f"    if type(v) is not {kind}: return v",
             *([f"    {', '.join(_OP_NAMES)} = ops"] if slot is not None else []),
             "    out = None",
-            f"    {loop}",
+            f"    for k, x in {'enumerate(v)' if array else 'v.items()'}:",
             f"        if {test}:",
             f"            n = {call}",
             "            if n is not x:",
