@@ -389,3 +389,24 @@ def test_the_memo_is_bounded() -> None:
     many = {**{f"X-Other-{n}": "1" for n in range(10)}, "SO-TimeZone": "US-NY"}
     assert Shaping.from_headers(many).timezone_name == "US-NY"
     assert not any(len(key) > 3 + core._MEMO_HEADERS for key in core._MEMO)
+
+
+def test_a_prepared_shaping_pickles_and_copies_without_its_functions() -> None:
+    import pickle
+
+    shaping = Shaping.from_headers({"SO-TimeZone": "US-NY", "SO-Language": "nb"}, resources=TABLE)
+    value = {**STAMP.default(), "At": "2024-06-01T12:00:00.5Z", "Label": "[SR_GREETING]"}
+    shaped = shaping.apply(STAMP, value)
+    assert shaping._prepared is not None
+    for other in (pickle.loads(pickle.dumps(shaping)), copy.deepcopy(shaping)):
+        assert other._prepared is None
+        assert (other.timezone_name, other.languages) == ("US-NY", ("NO",))
+        assert (
+            other.apply(STAMP, value)
+            == shaped
+            == {
+                **value,
+                "At": "2024-06-01T08:00:00.5",
+                "Label": "Hei",
+            }
+        )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, tzinfo
 from typing import Any, Final
 
@@ -81,6 +81,10 @@ class Shaping:
     content_language: str | None = None
     resources: Resources = DEFAULT_RESOURCES
     _prepared: _Prepared | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # NOTE: pickled and copied without what apply prepared (generated functions).
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self) if f.init))
 
     @property
     def language(self) -> str | None:
