@@ -50,7 +50,6 @@ MAX_SELECT_LENGTH: Final = 8192
 """Longest ``$select`` text accepted (longer: 400)."""
 
 _LOCATION: Final = "$select"
-_DEFAULT_DEPTH: Final = DEFAULT_OPTIONS.max_depth
 _CACHE_SIZE: Final = 512
 
 
@@ -171,7 +170,7 @@ def compile_select(
     # NOTE: keyed by the one limit the selection uses, not by the Options object:
     # hashing a dataclass on every cache hit would cost more than the lookup. PERF:
     # the default limit is the default argument, so the usual key is three items.
-    if options is DEFAULT_OPTIONS or options.max_depth == _DEFAULT_DEPTH:
+    if options is DEFAULT_OPTIONS:
         return _compile_text(schema, text, null_value_types)
     return _compile_text(schema, text, null_value_types, options.max_depth)
 
