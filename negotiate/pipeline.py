@@ -221,7 +221,7 @@ class Pipeline(Generic[C]):
         if self.response is None:
             return MalformedBody("$select is not supported on this resource", location="$select")
         try:
-            return compile_select(self.response, select)
+            return compile_select(self.response, select, options=self.options)
         except NegotiateError as exc:
             if not exc.location:
                 exc.location = "$select"

@@ -37,11 +37,11 @@ import difflib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from negotiate._codegen import Source
 from negotiate.errors import EXCERPT_LIMIT, EncodeError, InvalidValue, NegotiateError, excerpt
-from negotiate.options import DEFAULT_OPTIONS
+from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import Field, FieldType, Kind, Schema
 
 __all__ = ["MAX_SELECT_LENGTH", "Projector", "compile_select", "select"]
@@ -62,8 +62,15 @@ class _All:
 
 ALL: Final = _All()
 
-# A selection tree: declared field name -> ALL or the selection inside it.
-_Tree = dict[str, "_Tree | _All"]
+# A selection tree: declared field name -> the field, ALL or the selection inside it.
+_Tree = dict[str, "_Node"]
+
+
+class _Node(NamedTuple):
+    """One selected field of a selection tree."""
+
+    field: Field
+    sub: _Tree | _All  # ALL: kept whole; else the selection inside it
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -131,7 +138,13 @@ class Projector:
     __call__ = apply
 
 
-def compile_select(schema: Schema, text: str, *, null_value_types: bool = False) -> Projector:
+def compile_select(
+    schema: Schema,
+    text: str,
+    *,
+    null_value_types: bool = False,
+    options: Options = DEFAULT_OPTIONS,
+) -> Projector:
     """Compile ``$select`` text for a carrier (cached).
 
     Args:
@@ -140,6 +153,8 @@ def compile_select(schema: Schema, text: str, *, null_value_types: bool = False)
             percent-decoded).
         null_value_types: unselected value types become ``None`` instead of
             their .NET default (not readable by .NET clients).
+        options: the limits; a path may have at most ``options.max_depth``
+            segments.
 
     Returns:
         The :class:`Projector`; the same object for the same arguments while
@@ -152,10 +167,22 @@ def compile_select(schema: Schema, text: str, *, null_value_types: bool = False)
             valid names (also in ``to_dict()["Suggestions"]``), the location
             is ``$select``.
     """
-    return _compile_text(schema, text, null_value_types)
+    # NOTE: keyed by the one limit the selection uses, not by the Options object:
+    # hashing a dataclass on every cache hit would cost more than the lookup. PERF:
+    # the default limit is the default argument, so the usual key is three items.
+    if options is DEFAULT_OPTIONS:
+        return _compile_text(schema, text, null_value_types)
+    return _compile_text(schema, text, null_value_types, options.max_depth)
 
 
-def select(schema: Schema, text: str, value: Any, *, null_value_types: bool = False) -> Any:
+def select(
+    schema: Schema,
+    text: str,
+    value: Any,
+    *,
+    null_value_types: bool = False,
+    options: Options = DEFAULT_OPTIONS,
+) -> Any:
     """Compile (cached) and apply a selection in one call.
 
     See :func:`compile_select` and :meth:`Projector.apply`.
@@ -164,21 +191,27 @@ def select(schema: Schema, text: str, value: Any, *, null_value_types: bool = Fa
         InvalidValue: the selection is invalid (400).
         EncodeError: ``value`` is not a valid carrier (500).
     """
-    return _compile_text(schema, text, null_value_types).apply(value)
+    return compile_select(schema, text, null_value_types=null_value_types, options=options).apply(
+        value
+    )
 
 
 # -- parsing and resolving ----------------------------------------------------
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
-def _compile_text(schema: Schema, text: str, null_value_types: bool) -> Projector:
+def _compile_text(
+    schema: Schema, text: str, null_value_types: bool, max_depth: int = DEFAULT_OPTIONS.max_depth
+) -> Projector:
     # PERF: two caches; this one by the exact text, the next by the canonical
     # selection, so spellings of one selection share one compiled projector.
-    frozen = _freeze(schema, _resolve(schema, text))
-    return _compile_tree(schema, _canonical(schema, frozen), null_value_types, frozen)
+    paths: list[str] = []
+    frozen = _freeze(_resolve(schema, text, max_depth), "", paths)
+    canonical = "*" if isinstance(frozen, _All) else ",".join(paths)
+    return _compile_tree(schema, canonical, null_value_types, frozen)
 
 
-def _resolve(schema: Schema, text: str) -> _Tree | _All:
+def _resolve(schema: Schema, text: str, max_depth: int) -> _Tree | _All:
     if len(text) > MAX_SELECT_LENGTH:
         raise InvalidValue(
             f"$select is {len(text)} characters long (limit {MAX_SELECT_LENGTH})",
@@ -190,10 +223,9 @@ def _resolve(schema: Schema, text: str) -> _Tree | _All:
         if not path:
             continue
         segments = [segment.strip() for segment in path.split("/")]
-        if len(segments) > DEFAULT_OPTIONS.max_depth:
+        if len(segments) > max_depth:
             raise InvalidValue(
-                f"$select path {excerpt(path)} is nested deeper than the limit of "
-                f"{DEFAULT_OPTIONS.max_depth}",
+                f"$select path {excerpt(path)} is nested deeper than the limit of {max_depth}",
                 location=_LOCATION,
                 path=_cut(path),
             )
@@ -232,15 +264,18 @@ def _add_path(root: _Tree, schema: Schema, segments: list[str], path: str) -> bo
         if position == last:
             if descend_last and inner is None:
                 raise _through_scalar(current, field.name, field.type, path)
-            node[field.name] = ALL
+            node[field.name] = _Node(field, ALL)
             return False
         if inner is None:
             raise _through_scalar(current, field.name, field.type, path)
-        child = node.get(field.name)
-        if isinstance(child, _All):
+        entry = node.get(field.name)
+        if entry is None:
+            child: _Tree = {}
+            node[field.name] = _Node(field, child)
+        elif isinstance(entry.sub, _All):
             return False  # already kept whole: the deeper path adds nothing
-        if child is None:
-            child = node[field.name] = {}
+        else:
+            child = entry.sub
         node = child
         current = inner.schema
     return False
@@ -293,53 +328,29 @@ def _through_scalar(schema: Schema, name: str, ftype: FieldType, path: str) -> I
 _Frozen = tuple[tuple[str, "_Frozen | _All"], ...]
 
 
-def _freeze(schema: Schema, tree: _Tree | _All) -> _Frozen | _All:
-    """The tree as nested tuples, fields in declaration order (one form per selection)."""
+def _freeze(tree: _Tree | _All, prefix: str, paths: list[str]) -> _Frozen | _All:
+    """The tree as nested tuples, fields in declaration order (one form per selection).
+
+    Appends the canonical paths (declared names, declaration order) to ``paths``.
+    """
     if isinstance(tree, _All):
         return tree
-    fields: list[Field] = []
-    for name in tree:
-        field = schema.field(name)
-        assert field is not None  # the tree holds declared names only
-        fields.append(field)
     # PERF: sorts the few selected fields, rather than scanning every declared
-    # field (ContactEntity has 47) on each level, here and when generating.
-    fields.sort(key=_declared)
+    # field (ContactEntity has 47) on each level; the tree holds the fields it
+    # resolved, so nothing is looked up again.
     frozen: list[tuple[str, _Frozen | _All]] = []
-    for field in fields:
-        sub = tree[field.name]
-        if isinstance(sub, _All):
-            frozen.append((field.name, sub))
+    for node in sorted(tree.values(), key=_declared):
+        name = node.field.name
+        if isinstance(node.sub, _All):
+            frozen.append((name, node.sub))
+            paths.append(prefix + name)
         else:
-            inner = _carrier_inside(field.type)
-            assert inner is not None
-            frozen.append((field.name, _freeze(inner.schema, sub)))
+            frozen.append((name, _freeze(node.sub, f"{prefix}{name}/", paths)))
     return tuple(frozen)
 
 
-def _declared(field: Field) -> int:
-    return field.index
-
-
-def _canonical(schema: Schema, frozen: _Frozen | _All) -> str:
-    """The selection as text: declared names, declaration order."""
-    if isinstance(frozen, _All):
-        return "*"
-    return ",".join(_paths(schema, frozen, ""))
-
-
-def _paths(schema: Schema, frozen: _Frozen, prefix: str) -> list[str]:
-    out: list[str] = []
-    for name, sub in frozen:
-        if isinstance(sub, _All):
-            out.append(prefix + name)
-        else:
-            field = schema.field(name)
-            assert field is not None
-            inner = _carrier_inside(field.type)
-            assert inner is not None
-            out.extend(_paths(inner.schema, sub, f"{prefix}{name}/"))
-    return out
+def _declared(node: _Node) -> int:
+    return node.field.index
 
 
 # -- generating the projector -------------------------------------------------
@@ -361,15 +372,22 @@ def _identity(value: Any) -> Any:
 
 
 _TITLE_LIMIT: Final = 120
+_INLINE_DEPTH: Final = 8
+"""Carriers nested in carriers written inline in one function, at most this deep."""
 
 
 class _Generator:
-    """Writes one function per selected carrier, the entry point first.
+    """Writes one function per selected carrier that is an array or dictionary
+    item (and the entry point, first); a carrier in a carrier is written inline.
 
-    PERF: each function copies a prebuilt dict of the unselected values (the
+    PERF: each carrier copies a prebuilt dict of the unselected values (the
     defaults, in declaration order; a C-level copy) and assigns the selected
-    fields over it, which beats building the dict key by key. Only declared
-    names from the schema reach the source, never text from the request.
+    fields over it, which beats building the dict key by key. A carrier held
+    by a carrier is written inline in its parent's function (``d1``/``r1`` one
+    level down): no call when applying, and one function fewer to compile,
+    which is most of a cold compile. Past :data:`_INLINE_DEPTH` levels a new
+    function starts (Python limits how deep blocks nest). Only declared names
+    from the schema reach the source, never text from the request.
     """
 
     def __init__(self, schema: Schema, text: str, null_value_types: bool) -> None:
@@ -408,21 +426,38 @@ class _Generator:
     def carrier(self, schema: Schema, tree: _Frozen, path: list[str]) -> str:
         """The function projecting a non-null carrier; ``path`` is the field path to it."""
         function = self.source.name("project_" + "_".join(path or [schema.name]))
-        body = [f"def {function}(d):", f"    r = {self.template(schema)}.copy()"]
+        body = [f"def {function}(d):"]
         self.functions.append(body)  # before the functions it calls: reads top-down
-        for name, sub in tree:  # in declaration order
-            field = schema.field(name)
-            assert field is not None
-            key = repr(name)
-            if isinstance(sub, _All):
-                body.append(f"    r[{key}] = d[{key}]")
-                continue
-            inner = self.value("v", field.type, sub, 0, [*path, name])
-            body.append(f"    v = d[{key}]")
-            body.append("    if v is not None:")
-            body.append(f"        r[{key}] = {inner}")
+        self.fields(body, schema, tree, path, 0)
         body.append("    return r")
         return function
+
+    def fields(
+        self, body: list[str], schema: Schema, tree: _Frozen, path: list[str], level: int
+    ) -> None:
+        """Lines projecting the non-null carrier in ``d``/``d<level>`` into ``r``/``r<level>``."""
+        pad = "    " * (level + 1)
+        d, r = ("d", "r") if level == 0 else (f"d{level}", f"r{level}")
+        body.append(f"{pad}{r} = {self.template(schema)}.copy()")
+        for name, sub in tree:  # in declaration order
+            key = repr(name)
+            if isinstance(sub, _All):
+                body.append(f"{pad}{r}[{key}] = {d}[{key}]")
+                continue
+            field = schema.field(name)
+            assert field is not None  # the tree holds declared names only
+            ftype = field.type
+            if ftype.kind is Kind.CARRIER and level + 1 < _INLINE_DEPTH:
+                inner = f"d{level + 1}"
+                body.append(f"{pad}{inner} = {d}[{key}]")
+                body.append(f"{pad}if {inner} is not None:")
+                self.fields(body, ftype.schema, sub, [*path, name], level + 1)
+                body.append(f"{pad}    {r}[{key}] = r{level + 1}")
+                continue
+            value = self.value("v", ftype, sub, 0, [*path, name])
+            body.append(f"{pad}v = {d}[{key}]")
+            body.append(f"{pad}if v is not None:")
+            body.append(f"{pad}    {r}[{key}] = {value}")
 
     def value(self, var: str, ftype: FieldType, tree: _Frozen, level: int, path: list[str]) -> str:
         """An expression projecting the non-null value in ``var``."""

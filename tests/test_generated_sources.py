@@ -67,16 +67,21 @@ def test_a_projector_reads_top_down_with_named_constants() -> None:
         "def project_ContactEntity(d):\n    r = default_ContactEntity.copy()\n"
     )
     for line in (
-        "def project_Category(d):",
-        "    r = default_Category.copy()",
+        # A carrier in a carrier is written inline, one level down (d1, r1).
+        "    d1 = d['Category']",
+        "        r1 = default_Category.copy()",
+        "        r1['Id'] = d1['Id']",
+        "        r['Category'] = r1",
+        # The items of an array get a function of their own, named by the path.
         "def project_Emails(d):",
         "    r = default_EntityElement.copy()",
         "        r['Emails'] = [None if x0 is None else project_Emails(x0) for x0 in v]",
-        # Two selections inside one carrier type: two functions, one template.
-        "def project_UpdatedBy(d):",
-        "def project_CreatedBy(d):",
+        # Two selections inside one carrier type: two blocks, one template.
+        "        r['UpdatedBy'] = r1",
+        "        r['CreatedBy'] = r1",
     ):
         assert line in source.splitlines()
+    assert source.count("def ") == 2
     assert source.count("= default_Associate.copy()") == 2
     assert NUMBERED.search(source) is None
     namespace = projector._project.__globals__
@@ -87,17 +92,22 @@ def test_a_projector_reads_top_down_with_named_constants() -> None:
 def test_the_null_templates_are_named_as_such() -> None:
     projector = compile_select(CONTACT, "Name,Category/Id", null_value_types=True)
     assert "    r = nulls_ContactEntity.copy()" in projector.source.splitlines()
-    assert "    r = nulls_Category.copy()" in projector.source.splitlines()
+    assert "        r1 = nulls_Category.copy()" in projector.source.splitlines()
     namespace = projector._project.__globals__
     assert set(namespace["nulls_ContactEntity"].values()) == {None}
 
 
 def test_nested_paths_name_their_functions_by_the_path() -> None:
+    projector = compile_select(CONTACT, "Interests/ChildItems/Name,Emails/Value")
+    lines = projector.source.splitlines()
+    assert "def project_Interests(d):" in lines
+    assert "def project_Interests_ChildItems(d):" in lines
+    assert "def project_Emails(d):" in lines
+    # Carriers in carriers, two levels down: inline, one template.
     projector = compile_select(CONTACT, "Address/Street/City,Address/Postal/Zipcode")
     lines = projector.source.splitlines()
-    assert "def project_Address_Street(d):" in lines
-    assert "def project_Address_Postal(d):" in lines
-    assert lines.count("    r = default_StructuredAddress.copy()") == 2
+    assert lines.count("            r2 = default_StructuredAddress.copy()") == 2
+    assert "            r1['Street'] = r2" in lines and "            r1['Postal'] = r2" in lines
 
 
 def test_request_spelling_never_reaches_the_source() -> None:
@@ -139,7 +149,7 @@ def test_a_traceback_through_a_walker_shows_the_generated_lines() -> None:
     value["Category"] = {**get_schema("Category").default(), "Value": "[SR_CATEGORY]"}
     with pytest.raises(RuntimeError, match="no table for SR_CATEGORY") as info:
         shaping.apply(CONTACT, value)
-    source = shaping_module._SOURCES[(False, True)]
+    source = shaping_module._SOURCES[(False, True, False)]
     frames = generated_frames(info.value, source.filename)
     assert [(frame.name, frame.line) for frame in frames] == [
         ("walk_ContactEntity", "n = walk_Category(v, ops)"),
@@ -152,13 +162,14 @@ def test_a_traceback_through_a_walker_shows_the_generated_lines() -> None:
 @pytest.mark.parametrize(
     ("headers", "mode"),
     [
-        ({"SO-TimeZone": "US-NY"}, (True, False)),
-        ({"SO-Language": "nb"}, (False, True)),
-        ({"SO-TimeZone": "NO", "Accept-Language": "de"}, (True, True)),
+        ({"SO-TimeZone": "US-NY"}, (True, False, False)),
+        ({"SO-TimeZone": "US-NY, includeTZOffset"}, (True, False, True)),
+        ({"SO-Language": "nb"}, (False, True, False)),
+        ({"SO-TimeZone": "NO", "Accept-Language": "de"}, (True, True, False)),
     ],
 )
 def test_walkers_read_well_with_named_constants(
-    headers: dict[str, str], mode: tuple[bool, bool]
+    headers: dict[str, str], mode: tuple[bool, bool, bool]
 ) -> None:
     Shaping.from_headers(headers).apply(CONTACT, CONTACT.default())
     source = shaping_module._SOURCES[mode]
@@ -168,14 +179,23 @@ def test_walkers_read_well_with_named_constants(
     if mode[0]:
         assert source.namespace["DATETIME_DEFAULT"] == "0001-01-01T00:00:00"
         assert "    if type(v) is str and v != DATETIME_DEFAULT:" in lines
-        assert "        n = created(v)" in lines  # CreatedDate / UpdatedDate
         assert "        n = times(v)" in lines
+        # CreatedDate / UpdatedDate: never converted, visited only to be tagged as UTC
+        assert ("        n = created(v)" in lines) is mode[2]
+        assert ("    v = d.get('CreatedDate')" in lines) is mode[2]
     else:
         assert "DATETIME_DEFAULT" not in source.source
     if mode[1]:
         assert "def walk_dict_string(v, ops):" in lines
         assert "        n = texts(v)" in lines
-    # A walker that only passes items on does not unpack the leaf functions.
-    items = source.source.split("def walk_list_SelectableMDOListItem(v, ops):\n", 1)[1]
+    # The list walker of a carrier writes the items' fields inline (no call per item).
+    items = source.source.split("def walk_list_SelectableMDOListItem(items, ops):\n", 1)[1]
     items = items.split("\n\n", 1)[0]
-    assert "n = walk_SelectableMDOListItem(x, ops)" in items and "= ops" not in items
+    assert "        if type(d) is not dict: continue" in items.splitlines()
+    assert "n = walk_list_SelectableMDOListItem(v, ops)" in items  # ChildItems, recursive
+    assert "walk_SelectableMDOListItem(" not in items
+    # A walker that only passes values on does not unpack the leaf functions.
+    request = source.source.split("def walk_EnrichContactEntityRequest(d, ops):\n", 1)[1]
+    request = request.split("\n\n", 1)[0]
+    assert "n = walk_ContactEntity(v, ops)" in request
+    assert ("= ops" in request) is mode[1]  # its own strings are translated

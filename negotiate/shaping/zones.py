@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Final
 from zoneinfo import ZoneInfo, available_timezones
@@ -159,6 +159,92 @@ def convert_datetime(
     if include_offset:
         out += _format_offset(minutes)
     return out
+
+
+# -- the same conversion, cached per instant -------------------------------------
+#
+# PERF: converting one date-time costs a regular expression, two datetimes and a
+# zone lookup (several µs); a response holds a few, and the same records are read
+# again and again. The converter of a (target, base, offset form) keeps the zone
+# conversion per instant: per wall-clock second and source offset, i.e. the text
+# without its fraction, which every conversion carries through as text. A value
+# is split at its fraction by position (no regular expression); a key is
+# converted once by convert_datetime itself, so the cache cannot disagree with
+# it, and years 0001 and 9999 skip it (whether they are the "no date" defaults
+# depends on the fraction). In front of it, the whole text's result is memoised
+# too, so a value seen before costs one dictionary lookup. Both are bounded.
+
+_INSTANT_CACHE_SIZE: Final = 1024
+"""Instants remembered per converter (then the oldest is dropped)."""
+_LONGEST: Final = 40  # longer than any date-time text (33 characters at most)
+_SIGNS: Final = frozenset("+-")
+_UNCHANGED: Final = ""  # a key convert_datetime returns as it is (never a conversion's text)
+
+
+@functools.lru_cache(maxsize=32)
+def _converter(target: tzinfo, base: tzinfo, include_offset: bool) -> Callable[[str], str]:
+    """:func:`convert_datetime` to ``target``, cached per instant (equal results).
+
+    Zones must be hashable (``zoneinfo``, ``datetime.timezone`` and ``tzinfo``
+    subclasses that do not define ``__eq__`` are).
+    """
+    seen: dict[str, str] = {}  # the text without its fraction -> its conversion or _UNCHANGED
+    memo: dict[str, str] = {}  # the whole text -> its conversion (the usual hit: one lookup)
+
+    def reference(text: str) -> str:
+        return convert_datetime(text, target, base=base, include_offset=include_offset)
+
+    def convert(text: str) -> str:
+        done = memo.get(text)
+        if done is None:
+            if len(text) > _LONGEST:
+                return reference(text)  # not a date-time: never a key
+            done = instant(text)
+            _remember(memo, text, done)
+        return done
+
+    def instant(text: str) -> str:
+        size = len(text)
+        if size > 20 and text[19] == ".":
+            if text[-1] == "Z":
+                end = size - 1
+            elif text[-6] in _SIGNS:
+                end = size - 6
+            elif text[-5] in _SIGNS:
+                end = size - 5
+            else:
+                end = size
+            digits = text[20:end]
+            if not (0 < len(digits) <= 7 and digits.isdigit() and digits.isascii()):
+                return reference(text)  # not a date-time (or not one this splits)
+            key = text[:19] + text[end:]
+        else:
+            key, end = text, 0
+        done = seen.get(key)
+        if done is None:
+            if text.startswith(("0001", "9999")):
+                return reference(text)
+            converted = reference(key)
+            done = _UNCHANGED if converted is key else converted
+            _remember(seen, key, done)
+        if not done:  # _UNCHANGED
+            return text
+        if not end:
+            return done
+        # the converted wall time is 19 characters; the fraction goes between it and the offset
+        return f"{done[:19]}{text[19:end]}{done[19:]}"
+
+    return convert
+
+
+def _remember(cache: dict[str, str], key: str, value: str) -> None:
+    """Store in a bounded cache, dropping the oldest entry when it is full."""
+    if len(cache) >= _INSTANT_CACHE_SIZE:
+        try:
+            del cache[next(iter(cache))]
+        except (KeyError, StopIteration, RuntimeError):
+            pass  # another thread dropped it first
+    cache[key] = value
 
 
 @functools.lru_cache(maxsize=256)
