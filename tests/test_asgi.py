@@ -103,7 +103,10 @@ class TestInProcess:
 
         response = run(go())
         assert response.status_code == 200
-        assert response.headers["vary"] == "Accept, Accept-Encoding, SO-TimeZone"
+        assert (
+            response.headers["vary"]
+            == "Accept, Accept-Encoding, SO-TimeZone, SO-Language, Accept-Language"
+        )
         assert response.headers["content-type"] == "application/json; charset=utf-8"
         result = response.json()
         assert result["Name"] == sample["Name"] and result["Address"]["Formatted"]
@@ -265,7 +268,10 @@ def test_every_type_over_real_http(
     )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith(accept)
-    assert response.headers["vary"] == "Accept, Accept-Encoding, SO-TimeZone, SO-Language"
+    assert (
+        response.headers["vary"]
+        == "Accept, Accept-Encoding, SO-TimeZone, SO-Language, Accept-Language"
+    )
     assert decode_response(accept, response.content, sample) == expected
 
 

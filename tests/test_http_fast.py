@@ -17,7 +17,7 @@ from hypothesis import given, settings, strategies as st
 from negotiate.enrich import merge
 from negotiate.enrich.merge import phone_key
 from negotiate.http import Headers
-from negotiate.http.headers import _has_shaping
+from negotiate.http.headers import has_shaping
 
 _READ = ("accept", "content-type", "content-length", "content-encoding")
 _NAMES = (
@@ -40,7 +40,7 @@ _fields = st.lists(st.tuples(st.sampled_from(_NAMES), _latin1), max_size=10)
 def _reference_head(headers: Headers) -> tuple[Any, ...]:
     """The five answers one at a time, as App.start read them before _head."""
     values = tuple(headers._value(name.encode("ascii"), name) for name in _READ)
-    return (*values, _has_shaping(headers))
+    return (*values, has_shaping(headers))
 
 
 def _asgi(pairs: list[tuple[str, str]]) -> Headers:

@@ -189,7 +189,10 @@ class TestThroughTheCore:
 
         response = asyncio.run(go())
         assert response.status_code == 200
-        assert response.headers["vary"] == "Accept, Accept-Encoding, SO-TimeZone"
+        assert (
+            response.headers["vary"]
+            == "Accept, Accept-Encoding, SO-TimeZone, SO-Language, Accept-Language"
+        )
         assert response.headers["content-type"] == "application/json; charset=utf-8"
         result = response.json()
         assert result["Name"] == sample["Name"] and result["Address"]["Formatted"]

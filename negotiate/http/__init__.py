@@ -52,10 +52,10 @@ built with ``codings=False``:
   coding ``Accept-Encoding`` prefers among the app's (``br``, ``zstd``,
   ``gzip``, ``deflate``: those installed, in that order on a tie), with
   ``Content-Encoding``; without ``Accept-Encoding`` it is sent as it is.
-- ``Vary`` names the request headers that shaped the response: ``Accept``;
-  ``Accept-Encoding`` (always with codings on: it may have); and the shaping
-  headers the request carried that were read: ``SO-TimeZone``,
-  ``SO-Language``, ``Accept-Language`` (unless ``SO-Language`` overrode it).
+- ``Vary`` names the request headers that may shape the response: ``Accept``;
+  ``Accept-Encoding`` (always with codings on); and, for a response with a
+  carrier, ``SO-TimeZone``, ``SO-Language`` and ``Accept-Language``, whether
+  or not the request carried them (a cache matches their absence too).
 - ``Content-Language`` is the language shaping translated to (the tag
   RFC 4647 lookup chose, :attr:`~negotiate.shaping.Shaping.content_language`).
 
@@ -126,6 +126,7 @@ from negotiate.errors import (
     error_class as error_class,
 )
 from negotiate.http.app import (
+    SHAPED_VARY_NAMES as SHAPED_VARY_NAMES,
     VARY as VARY,
     App as App,
     Exchange as Exchange,
@@ -156,6 +157,7 @@ __all__ = [
     "MAX_ERROR_TEXT",
     "REALM",
     "SHAPING_HEADERS",
+    "SHAPED_VARY_NAMES",
     "VARY",
     "App",
     "BadGateway",

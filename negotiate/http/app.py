@@ -38,7 +38,7 @@ from negotiate.resources import DEFAULT_RESOURCES, Resources
 if TYPE_CHECKING:
     from negotiate.auth import Authenticator, Principal
 
-__all__ = ["VARY", "App", "Exchange", "shaped_vary"]
+__all__ = ["SHAPED_VARY_NAMES", "VARY", "App", "Exchange", "shaped_vary"]
 
 _MEMO_LIMIT = 256
 # PERF: the header pairs every response shares are built once; a Response's header
@@ -89,6 +89,7 @@ class App:
         self.codings: tuple[str, ...] = _response_codings(codings)
         """The codings responses may be compressed with, preferred first."""
         self._vary = _VARY_CODED if self.codings else VARY
+        self._shaped_vary = shaped_vary(self._vary)
         self.registry = registry if registry is not None else default_registry(options)
         self.authenticator = authenticator
         self.resources = resources
@@ -256,9 +257,7 @@ class App:
         ctx = Context(
             method, path, headers, query, principal, plan.request_essence, writer.media_type
         )
-        vary = self._vary
-        if shaped and op.response is not None:
-            vary = shaped_vary(vary, headers)
+        vary = self._shaped_vary if op.response is not None else self._vary
         return Exchange(self, op, ctx, writer, pipeline, plan, coded, vary)
 
     def error(
@@ -473,40 +472,31 @@ def _accept_encoding(headers: Headers) -> str | None:
     return value
 
 
-# The Vary pair for (the codings' pair, the shaping headers read), made once each.
-_VARIES: dict[tuple[tuple[str, str], tuple[str, ...]], tuple[str, str]] = {}
+SHAPED_VARY_NAMES = ("SO-TimeZone", "SO-Language", "Accept-Language")
+"""The shaping headers a ``Vary`` names for a response with a carrier.
+
+NOTE: named whether or not the request carried them: a shared cache matches a
+stored answer by the ``Vary`` headers' values, absence included, so a name left
+out for an unshaped answer would let a cache serve it to a request that asks for
+a time zone. ``SO-Culture`` changes nothing in these carriers (see
+:mod:`negotiate.shaping`), so it is not named.
+"""
 
 
-def shaped_vary(base: tuple[str, str], headers: Mapping[str, str]) -> tuple[str, str]:
-    """``base`` with the shaping headers the request carried that shaping reads.
+def shaped_vary(base: tuple[str, str]) -> tuple[str, str]:
+    """``base`` with the shaping headers (:data:`SHAPED_VARY_NAMES`) after it.
 
-    ``SO-Language`` overrides ``Accept-Language`` (not read then); ``SO-Culture``
-    changes nothing in these carriers (see :mod:`negotiate.shaping`). Only for a
-    response with a carrier (without one nothing is shaped).
+    For a response with a carrier (without one nothing is shaped); an error
+    answer is not shaped and keeps ``base``.
 
     Args:
         base: the ``Vary`` pair without shaping (:data:`VARY`, or with
             ``Accept-Encoding`` when the response may be compressed).
-        headers: the request headers, or only its shaping headers
-            (:func:`~negotiate.http.shaping_headers`), by lower-case name.
 
     Returns:
-        The ``("vary", value)`` pair (made once per set of names).
+        The ``("vary", value)`` pair.
     """
-    names: list[str] = []
-    zone = headers.get("so-timezone")
-    if zone is not None and zone.strip():
-        names.append("SO-TimeZone")
-    language = headers.get("so-language")
-    if language is not None and language.strip():
-        names.append("SO-Language")
-    elif headers.get("accept-language") is not None:
-        names.append("Accept-Language")
-    key = (base, tuple(names))
-    found = _VARIES.get(key)
-    if found is None:
-        found = _VARIES[key] = ("vary", ", ".join((base[1], *names)))
-    return found
+    return ("vary", ", ".join((base[1], *SHAPED_VARY_NAMES)))
 
 
 def _route_key(path: str) -> str:

@@ -135,16 +135,17 @@ def environ_shaping(environ: Mapping[str, Any]) -> dict[str, str] | None:
     return {name: environ[key] for key, name in _ENVIRON_SHAPING if key in environ}
 
 
-def environ_vary(pipeline: Pipeline[Any], shaping: Mapping[str, str] | None) -> tuple[str, str]:
-    """The ``Vary`` pair of a route's answer: ``Accept`` and the shaping headers read.
+_SHAPED_VARY = shaped_vary(VARY)
+
+
+def environ_vary(pipeline: Pipeline[Any]) -> tuple[str, str]:
+    """The ``Vary`` pair of a route's answer: ``Accept`` and, for a route with a
+    response carrier, the shaping headers (named whether or not they were sent).
 
     Args:
         pipeline: the route's pipeline (without a response carrier nothing is shaped).
-        shaping: the request's shaping headers (:func:`environ_shaping`).
     """
-    if shaping is None or pipeline.response is None:
-        return VARY
-    return shaped_vary(VARY, shaping)
+    return VARY if pipeline.response is None else _SHAPED_VARY
 
 
 def plan_environ(
@@ -163,7 +164,7 @@ def plan_environ(
         ``(plan, size, vary)``: the plan; how many bytes of the body to read (its
         ``Content-Length``, else one past the limit, so that the decode step refuses
         an over-long body without reading all of it); the ``Vary`` pair (the
-        shaping headers read named, as the core names them).
+        shaping headers named for a route with a response carrier, as the core names them).
 
     Raises:
         NegotiateError: 406, 400 or 413.
@@ -181,7 +182,7 @@ def plan_environ(
     shaping = environ_shaping(environ)
     content_type = environ.get("CONTENT_TYPE") or None
     plan = pipeline.plan(writer, content_type, select=select, headers=shaping)
-    return plan, size, environ_vary(pipeline, shaping)
+    return plan, size, environ_vary(pipeline)
 
 
 def content_language(plan: Plan) -> str | None:

@@ -29,7 +29,7 @@ it: before the responder, ``Accept`` is negotiated with q-values (406; falcon's
 then returns that value and ``req.context.negotiate`` holds the request's
 :class:`~negotiate.pipeline.Plan`. After it, ``resp.media`` is projected by
 ``$select``, shaped by the ``SO-*`` headers and written into ``resp.data`` with
-``Content-Type`` (charset), ``Vary`` (``Accept`` and the shaping headers read)
+``Content-Type`` (charset), ``Vary`` (``Accept`` and the shaping headers)
 and ``Content-Language`` (when shaping translated), as the core answers
 without codings (a compression middleware adds ``Accept-Encoding``).
 

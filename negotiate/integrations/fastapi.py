@@ -16,7 +16,7 @@ Starlette application uses the same pieces:
 - :class:`NegotiatedResponse`: the answer. Its body is written when it is sent,
   from the request the dependency planned: ``$select``, then the ``SO-*``
   shaping, then the negotiated codec, with ``Content-Type``, ``Vary`` (``Accept``
-  and the shaping headers read, as the core names them; a compression middleware
+  and the shaping headers, as the core names them; a compression middleware
   adds ``Accept-Encoding``) and ``Content-Language`` when shaping translated.
 - :func:`install`: the :class:`~negotiate.errors.NegotiateError` handler (the
   agent shape ``{"Message", "MessageDetail", "Status", "Location"}`` in the
@@ -76,6 +76,9 @@ __all__ = [
     "exception_handler",
     "install",
 ]
+
+_SHAPED_VARY: Final = shaped_vary(VARY)
+"""The ``Vary`` of a route with a response carrier (see :func:`negotiate.http.shaped_vary`)."""
 
 log = logging.getLogger("negotiate.integrations.fastapi")
 
@@ -247,8 +250,8 @@ class Negotiation:
         query_string = scope.get("query_string", b"")
         query = parse_query(query_string) if query_string else None
         shaping = shaping_headers(headers)
-        if shaping is not None and self.pipeline.response is not None:
-            exchange.vary = shaped_vary(VARY, shaping)
+        if self.pipeline.response is not None:
+            exchange.vary = _SHAPED_VARY
         exchange.plan = self.pipeline.plan(
             exchange.writer,
             headers.get("content-type"),
@@ -335,7 +338,7 @@ class Negotiation:
             "headers": {
                 "Vary": {
                     "schema": {"type": "string"},
-                    "description": "Accept, and the shaping headers read",
+                    "description": "Accept, SO-TimeZone, SO-Language, Accept-Language",
                 }
             },
             "content": {

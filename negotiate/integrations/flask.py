@@ -16,7 +16,7 @@ empty body is the carrier's default) and passed as the view's first argument
 (URL variables follow as keywords); the view's result is projected by
 ``$select``, shaped by the ``SO-*`` headers and written in the type ``Accept``
 prefers (q-values, RFC 9110), with ``Content-Type`` (charset), ``Vary`` (``Accept``
-and the shaping headers read) and ``Content-Language`` (when shaping
+and the shaping headers) and ``Content-Language`` (when shaping
 translated), exactly as :class:`negotiate.http.App` answers without codings
 (a compression middleware adds ``Accept-Encoding``).
 

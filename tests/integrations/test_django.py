@@ -348,7 +348,7 @@ def test_every_request_type_is_read(client: APIClient, media_type: str) -> None:
     response = _post(client, ENRICH, _encode(media_type, _wrapper(sample)), media_type)
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "application/json; charset=utf-8"
-    assert response["Vary"] == "Accept"
+    assert response["Vary"] == "Accept, SO-TimeZone, SO-Language, Accept-Language"
     assert orjson.loads(response.content) == _enriched(_sample())
 
 

@@ -16,6 +16,7 @@ from negotiate.errors import (
     BodyTooLarge,
     NegotiateError,
 )
+from negotiate.http import VARY
 from negotiate.integrations._common import content_language, environ_shaping, environ_vary
 from negotiate.integrations.django.errors import _Document, _error_app, _error_headers
 from negotiate.media import parse_content_type
@@ -155,14 +156,18 @@ class NegotiateRenderer(BaseRenderer):  # type: ignore[misc]
 
 
 def _shaped_headers(response: Any, request: Any, pipeline: Pipeline[Any]) -> None:
-    """``Vary`` names the shaping headers read, ``Content-Language`` the language shaping
-    translated to, as the core answers (an error's ``Vary`` stays ``Accept``)."""
-    shaping = environ_shaping(request.META)
-    if shaping is None:  # PERF: the usual request
+    """``Vary`` names the shaping headers (for a view with a response carrier),
+    ``Content-Language`` the language shaping translated to, as the core answers
+    (an error's ``Vary`` stays ``Accept``)."""
+    vary = environ_vary(pipeline)
+    if vary is not VARY:
+        # PERF: the renderer has just made Vary "Accept" (or a view's own list).
+        if response.get("Vary") == VARY[1]:
+            response["Vary"] = vary[1]
+        else:
+            patch_vary_headers(response, vary[1].split(", ")[1:])
+    if environ_shaping(request.META) is None:  # PERF: the usual request
         return
-    names = environ_vary(pipeline, shaping)[1].split(", ")[1:]
-    if names:
-        patch_vary_headers(response, names)
     plan: Plan | None = getattr(request, _PLAN, None)
     language = content_language(plan) if plan is not None else None
     if language is not None:
