@@ -45,6 +45,7 @@ __all__ = [
     "NegotiateError",
     "NotAcceptable",
     "NotFound",
+    "NotRepresentable",
     "PatchConflict",
     "ServiceUnavailable",
     "TooManyPasswordChecks",
@@ -206,6 +207,19 @@ class EncodeError(NegotiateError):
 
     status = 500
     title = "Internal Server Error"
+
+
+class NotRepresentable(NotAcceptable, EncodeError):
+    """406: the response exists, but the negotiated format cannot express it.
+
+    A merge patch cannot set a member to null (null deletes it, RFC 7396): a
+    client that asked for ``application/merge-patch+json`` is told so, with the
+    types that can (``supported``), rather than given a 500. An
+    :class:`EncodeError` too, for callers of the codecs.
+    """
+
+    status = 406
+    title = "Not Acceptable"
 
 
 class BadGateway(NegotiateError):

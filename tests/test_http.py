@@ -742,3 +742,32 @@ def test_no_request_escapes_as_an_exception(
     assert response.header("content-length") == str(len(response.body))
     if response.status >= 400:
         assert error_of(response)["Status"] in (response.status, str(response.status))
+
+
+# -- a format that cannot express the answer -----------------------------------------
+
+
+def test_a_merge_patch_that_cannot_express_the_answer_is_a_406(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def with_a_null_entry(value: dict[str, Any], ctx: Context) -> dict[str, Any]:
+        return CONTACT.normalize({**value, "CustomFields": {"a": None}})
+
+    app = App(
+        [Operation("/contact", with_a_null_entry, CONTACT, CONTACT)],
+        authenticator=ANONYMOUS,
+    )
+    with caplog.at_level(logging.DEBUG, logger="negotiate"):
+        response = post(app, b"{}", path="/contact", accept="application/merge-patch+json")
+    assert response.status == 406
+    assert response.header("content-type") == "application/json; charset=utf-8"
+    error = orjson.loads(response.body)
+    assert error["Location"] == "/CustomFields/a"
+    assert error["Supported"] == ["application/json-patch+json", "application/json"]
+    assert "use application/json-patch+json" in error["MessageDetail"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    fine = post(app, b"{}", path="/contact", accept="application/json-patch+json")
+    assert fine.status == 200
+    assert orjson.loads(fine.body) == [
+        {"op": "replace", "path": "/CustomFields", "value": {"a": None}}
+    ]

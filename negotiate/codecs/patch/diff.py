@@ -29,7 +29,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from negotiate.codecs.patch.pointer import _join
-from negotiate.errors import EncodeError, escape_pointer
+from negotiate.errors import EncodeError, NotRepresentable, escape_pointer
+from negotiate.media import MEDIA_JSON, MEDIA_JSON_PATCH
 from negotiate.schema import FieldType, Kind, Schema
 from negotiate.schema.values import describe
 
@@ -182,12 +183,13 @@ def make_merge_patch(base: Any, value: Any, schema: Schema | None = None) -> Any
     return _mdiff_carrier(base, value, schema, ())
 
 
-def _no_null(where: tuple[str | int, ...]) -> EncodeError:
+def _no_null(where: tuple[str | int, ...]) -> NotRepresentable:
     pointer = _join(where)
-    return EncodeError(
+    return NotRepresentable(
         f"A merge patch cannot set {pointer} to null (null deletes a member in RFC 7396); "
         "use application/json-patch+json",
         location=pointer,
+        supported=[MEDIA_JSON_PATCH, MEDIA_JSON],
     )
 
 
