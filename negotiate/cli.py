@@ -24,7 +24,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from importlib import metadata, resources
+from importlib import metadata
 from typing import Any, BinaryIO, NoReturn
 
 from negotiate.codecs import CodecRegistry, JsonCodec, default_registry
@@ -41,6 +41,7 @@ from negotiate.media import MEDIA_FORM, MEDIA_JSON, parse_content_type
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Writer
 from negotiate.schema import SCHEMAS, Schema, get_schema, schema_of
+from negotiate.superoffice import sample_contact
 
 __all__ = ["convert", "main", "resolve_type", "sample_contact", "version"]
 
@@ -72,11 +73,6 @@ class _VersionAction(argparse.Action):
     ) -> NoReturn:
         print(f"negotiate {version()}")
         parser.exit()
-
-
-def sample_contact() -> bytes:
-    """The bundled sample ContactEntity (the reference page's sample response), as JSON."""
-    return resources.files("negotiate").joinpath("data/contact-sample.json").read_bytes()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -2,12 +2,14 @@
 
 The two agent operations, the carriers each takes and answers (names for
 :func:`negotiate.schema.get_schema`), and the ``SO-*`` request headers, as
-``superoffice/WIRE.md`` records them. Only constants: this module imports
+``superoffice/WIRE.md`` records them, and the reference page's sample
+ContactEntity. Only constants (and the sample's bytes): this module imports
 nothing of the package, so the client knows the endpoint without loading the server.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Final
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "PREVIEW_REQUEST",
     "PREVIEW_RESPONSE",
     "TIMEZONE_HEADER",
+    "sample_contact",
 ]
 
 ENRICH_PATH: Final = "/api/v1/Agents/Contact/EnrichContactEntity"
@@ -52,3 +55,8 @@ LANGUAGE_HEADER: Final = "SO-Language"
 
 CULTURE_HEADER: Final = "SO-Culture"
 """The formatting culture of values answered as strings."""
+
+
+def sample_contact() -> bytes:
+    """The reference page's sample ContactEntity as JSON (``data/contact-sample.json``)."""
+    return resources.files("negotiate").joinpath("data/contact-sample.json").read_bytes()

@@ -507,13 +507,6 @@ class EnumSpec:
         """XML text for a normalised value (flags space-separated)."""
         return value.replace(", ", " ") if self.flags else value
 
-    def to_int(self, value: str) -> int:
-        """The integer a normalised value stands for."""
-        total = 0
-        for name in value.split(", "):
-            total |= self.values[name]
-        return total
-
     def _from_names(self, parts: list[str]) -> str:
         names = []
         for part in parts:

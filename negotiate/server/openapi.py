@@ -29,7 +29,6 @@ The server answers it at :data:`OPENAPI_PATH` without credentials
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from importlib import resources
 from typing import Any, Final
 
 import orjson
@@ -49,6 +48,7 @@ from negotiate.superoffice import (
     LANGUAGE_HEADER,
     PREVIEW_PATH,
     TIMEZONE_HEADER,
+    sample_contact as sample_bytes,
 )
 
 __all__ = ["OPENAPI_PATH", "openapi_document", "openapi_operation", "sample_contact"]
@@ -92,9 +92,7 @@ _DESCRIPTIONS: Final = {
 
 def sample_contact() -> dict[str, Any]:
     """The reference page's sample ContactEntity (``negotiate/data/contact-sample.json``)."""
-    data: dict[str, Any] = orjson.loads(
-        resources.files("negotiate").joinpath("data/contact-sample.json").read_bytes()
-    )
+    data: dict[str, Any] = orjson.loads(sample_bytes())
     return data
 
 
