@@ -11,10 +11,13 @@ from typing import Final, overload
 from negotiate.media._grammar import (
     _CACHE_SIZE,
     _ESSENCE_RE,
+    _LIST_CHARS,
     _MEMO_SIZE,
+    _OFFER_CHARS,
     _PARAM_RE,
     _QUOTED_PAIR_RE,
     _QVALUE_RE,
+    _QVALUES,
     _Params,
 )
 from negotiate.media.types import (
@@ -146,6 +149,110 @@ def _elements(header: str) -> list[str]:
     return _ELEMENT_RE.findall(header) if '"' in header else header.split(",")
 
 
+# A parsed range as the index needs it: (essence, params, q); essence lower case.
+_Parsed = tuple[str, _Params, float]
+
+
+def _reference_ranges(header: str) -> list[_Parsed]:
+    """The valid ranges of ``header`` by the strict grammar (the reference parser)."""
+    ranges = []
+    for element in _elements(header):
+        element = element.strip(" \t")
+        if element and (parsed := _parse_range(element)) is not None:
+            essence, _, _, params, q = parsed
+            ranges.append((essence, params, q))
+    return ranges
+
+
+def _scan_accept(header: str) -> list[_Parsed] | None:
+    """The fast pass: the ranges of a header of tokens, or ``None`` to ask the reference.
+
+    ``None`` for what the scan does not read (a quoted string, a non-ASCII or control
+    character, a parameter value whose case would be lost) and for any malformed
+    element: the reference alone decides what is dropped, so the two cannot disagree.
+    """
+    # Only tchars and ", ; / =" and blanks: the delimiters then tell the structure.
+    if not header.isascii() or header.encode().translate(None, _LIST_CHARS):
+        return None
+    # NOTE: lower() is safe: the header is ASCII (see _parse_range's note).
+    low = header.lower()
+    # A value's case is lost with the header's: then only q and charset are read here.
+    cased = low != header
+    if " " in low or "\t" in low:
+        # OWS: blanks beside a "," ";" or "=" go (a run of them read as one); any other
+        # (inside a token, beside a "/") is left to the reference, which drops its element.
+        low = (
+            " ".join(low.split())
+            .replace(" ,", ",")
+            .replace(", ", ",")
+            .replace(" ;", ";")
+            .replace("; ", ";")
+            .replace(" =", "=")
+            .replace("= ", "=")
+        )
+        if " " in low or "\t" in low:
+            return None
+    # A "/" with nothing before or after it: an empty type or subtype somewhere.
+    if low.startswith("/") or low.endswith("/") or ",/" in low or "/," in low or "/;" in low:
+        return None
+    ranges: list[_Parsed] = []
+    for element in low.split(","):
+        if not element:
+            continue  # an empty element
+        essence, sep, rest = element.partition(";")
+        # The "/" count is checked after the loop: one per essence, none elsewhere.
+        if "/" not in essence or "=" in essence or (essence[0] == "*" and essence != "*/*"):
+            return None
+        if not sep:
+            ranges.append((essence, (), 1.0))
+            continue
+        # PERF: a lone ";q=0.9", the commonest parameter.
+        if rest[:2] == "q=" and ";" not in rest:
+            q = _QVALUES.get(rest[2:])
+            if q is None:
+                return None
+            ranges.append((essence, (), q))
+            continue
+        parsed = _scan_range_params(rest, cased)
+        if parsed is None:
+            return None
+        ranges.append((essence, *parsed))
+    if low.count("/") != len(ranges):
+        return None  # two in an essence, or one in a parameter
+    return ranges
+
+
+def _scan_range_params(rest: str, cased: bool) -> tuple[_Params, float] | None:
+    """The parameters and weight of a folded element (no blanks) after its first ``;``."""
+    params: list[tuple[str, str]] = []
+    q = None
+    for part in rest.split(";"):
+        name, _, value = part.partition("=")
+        if not name or not value or "=" in value:
+            if part:
+                return None
+            continue  # an empty parameter (";;"), which RFC 9110 allows
+        if q is not None:
+            continue  # a parameter after q (accept-ext): checked, ignored
+        if name == "q":
+            q = _QVALUES.get(value)
+            if q is None:
+                return None
+        elif cased and name != "charset":
+            return None  # the value's case was folded with the header's
+        else:
+            params.append((name, value))
+    return tuple(params), 1.0 if q is None else q
+
+
+def _ranges(header: str) -> list[_Parsed]:
+    """The valid ranges of ``header``: the fast pass, else the reference."""
+    # PERF: a header of tokens (nearly every one) is read by one scan with str methods;
+    # only what that scan cannot decide pays for the grammar.
+    found = _scan_accept(header)
+    return _reference_ranges(header) if found is None else found
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def parse_accept(header: str) -> tuple[MediaRange, ...]:
     """Parse an ``Accept`` header into its valid ranges, in header order.
@@ -161,11 +268,9 @@ def parse_accept(header: str) -> tuple[MediaRange, ...]:
         The ranges; empty when the header is empty or every element was dropped.
     """
     ranges = []
-    for element in _elements(header):
-        element = element.strip(" \t")
-        if element and (parsed := _parse_range(element)) is not None:
-            _, type_, subtype, params, q = parsed
-            ranges.append(MediaRange(type_, subtype, params, q))
+    for essence, params, q in _ranges(header):
+        type_, _, subtype = essence.partition("/")
+        ranges.append(MediaRange(type_, subtype, params, q))
     return tuple(ranges)
 
 
@@ -176,16 +281,18 @@ _Index = dict[str, list[tuple[int, float, _Params]]]
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _accept_index(header: str) -> _Index:
-    index: _Index = {}
-    for element in _elements(header):
-        element = element.strip(" \t")
-        if element and (parsed := _parse_range(element)) is not None:
-            key, _, _, params, q = parsed
-            bucket = index.get(key)
-            if bucket is None:
-                index[key] = [(len(params), q, params)]
-            else:
-                bucket.append((len(params), q, params))
+    ranges = _ranges(header)
+    # PERF: nearly always each type/subtype is named once: one bucket each, nothing to sort.
+    index = {key: [(len(params), q, params)] for key, params, q in ranges}
+    if len(index) == len(ranges):
+        return index
+    index = {}
+    for key, params, q in ranges:
+        bucket = index.get(key)
+        if bucket is None:
+            index[key] = [(len(params), q, params)]
+        else:
+            bucket.append((len(params), q, params))
     for bucket in index.values():
         if len(bucket) > 1:
             bucket.sort(key=lambda e: (e[0], e[1]), reverse=True)
@@ -221,7 +328,42 @@ _offer = lru_cache(maxsize=_CACHE_SIZE)(_prepare_offer)
 
 @lru_cache(maxsize=64)
 def _offers(offers: tuple[str, ...]) -> tuple[_Offer, ...]:
-    return tuple(map(_prepare_offer, offers))
+    found = _scan_offers(offers)
+    return tuple(map(_prepare_offer, offers)) if found is None else found
+
+
+def _scan_offers(offers: tuple[str, ...]) -> tuple[_Offer, ...] | None:
+    """The fast pass: offers that are all a bare ``type/subtype``, prepared at once.
+
+    ``None`` for anything else (parameters, blanks, a ``*`` anywhere, a malformed
+    offer): :func:`_prepare_offer` reads it or raises.
+    """
+    # PERF: one check of the joined offers instead of a grammar match per offer.
+    joined = ",".join(offers)
+    if (
+        not joined.isascii()
+        or joined.encode().translate(None, _OFFER_CHARS)
+        or "*" in joined
+        or joined.count("/") != len(offers)
+        or joined.startswith("/")
+        or joined.endswith("/")
+        or ",/" in joined
+        or "/," in joined
+    ):
+        return None
+    essences = joined.lower().split(",")
+    if len(essences) != len(offers):
+        return None  # an offer held a comma
+    prepared = []
+    for essence in essences:
+        type_, _, subtype = essence.partition("/")
+        if not subtype:
+            return None  # no "/" here, so two in another offer
+        is_json = subtype.endswith("+json") or (
+            subtype == "json" and (type_ == "application" or type_ == "text")
+        )
+        prepared.append((essence, type_ + "/*", (), is_json))
+    return tuple(prepared)
 
 
 def _quality(index: _Index, offer: _Offer) -> float:
@@ -259,6 +401,7 @@ def quality(accept: str | None, offer: str) -> float:
 
 
 _best: dict[tuple[str, tuple[str, ...]], str | None] = {}
+_MISSING: Final = ""  # no offer is the empty string (it is not a media type)
 
 
 @overload
@@ -293,9 +436,9 @@ def best_match(accept: str | None, offers: Sequence[str], default: str | None = 
     if accept is None:
         return offers[0]
     key = (accept, offers if isinstance(offers, tuple) else tuple(offers))
-    try:
-        found = _best[key]
-    except KeyError:
+    # PERF: get() with a marker, not try/except: a first-seen header would pay a raise.
+    found = _best.get(key, _MISSING)
+    if found == _MISSING:
         found = _best_match(accept, key[1])
         if len(_best) >= _MEMO_SIZE:
             _best.clear()
@@ -309,8 +452,17 @@ def _best_match(accept: str, offers: tuple[str, ...]) -> str | None:
     if not index:
         return offers[0]
     best, best_q = None, 0.0
+    get = index.get
+    anything = get("*/*")
     for text, offer in zip(offers, prepared, strict=True):
-        q = _quality(index, offer)
+        # PERF: the most specific bucket, when its first range has no parameters, is the
+        # answer (_quality's walk, without the call); buckets are never empty.
+        bucket = get(offer[0]) or get(offer[1]) or anything
+        if bucket is None:
+            continue  # q = 0
+        count, q, _ = bucket[0]
+        if count:
+            q = _quality(index, offer)
         if q > best_q:
             best, best_q = text, q
             if q == 1.0:
