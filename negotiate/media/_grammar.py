@@ -37,7 +37,6 @@ _QVALUE_RE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 _TCHARS: Final = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LIST_CHARS: Final = _TCHARS + b",;/= \t"
 _DELIMITERS: Final = b";/= \t"
-_OFFER_CHARS: Final = _TCHARS + b",/"
 
 
 def _qvalue_table() -> dict[str, float]:
