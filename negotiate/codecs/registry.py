@@ -19,6 +19,7 @@ from negotiate.codecs.base import Codec
 from negotiate.errors import NotAcceptable, UnsupportedMediaType, excerpt
 from negotiate.media import MediaType
 from negotiate.media.accept import _best_match
+from negotiate.media.types import _scan_media_type
 from negotiate.schema import Schema
 
 __all__ = ["CodecRegistry", "Writer"]
@@ -151,8 +152,9 @@ class CodecRegistry:
         found = self._read_memo.get(content_type)
         if found is not None:
             return found
-        # NOTE: not parse_content_type: its cache would hold what _read_memo holds.
-        media_type = MediaType.parse(content_type)
+        # NOTE: not parse_content_type: its cache would hold what _read_memo holds. PERF:
+        # the fast pass first; MediaType.parse (which tries it again) for the rare rest.
+        media_type = _scan_media_type(content_type) or MediaType.parse(content_type)
         codec = self._codecs.get(media_type.essence)
         if codec is None:
             raise UnsupportedMediaType(
