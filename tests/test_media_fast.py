@@ -277,3 +277,18 @@ def test_content_type_fast_pass_agrees_with_the_reference(text: str) -> None:
     assert types_module._parse_media_type(text) == reference
     if isinstance(reference, MediaType):
         assert MediaType.parse(text) == reference
+
+
+def test_registry_clear_memos_makes_the_next_lookup_first_seen() -> None:
+    from negotiate.codecs import default_registry
+
+    registry = default_registry()
+    header = "application/json; charset=utf-8"
+    first = registry.for_content_type(header)
+    assert registry.for_content_type(header) is first  # memoised
+    chosen = registry.for_accept("application/xml")
+    registry.clear_memos()
+    again = registry.for_content_type(header)
+    assert again == first
+    assert again is not first
+    assert registry.for_accept("application/xml") == chosen

@@ -32,10 +32,11 @@ _QVALUE_RE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 
 # The fast pass (the scanners in types.py and accept.py): a header of tokens is read with
 # str methods, and whatever the scan cannot decide goes to the regular expressions above.
-# PERF: bytes.translate(None, delete) drops these characters in C: what is left is one
-# the scan does not read (a quote, a control character, another separator).
+# PERF: bytes.translate(None, delete) drops these characters in C: what is left is the
+# delimiters (after _TCHARS), blanks (after _LIST_CHARS), or one the scan does not read
+# (a quote, a control character, another separator).
 _TCHARS: Final = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_LIST_CHARS: Final = _TCHARS + b",;/= \t"
+_LIST_CHARS: Final = _TCHARS + b",;/="
 _DELIMITERS: Final = b";/= \t"
 
 

@@ -177,14 +177,17 @@ def _scan_accept(header: str) -> list[_Parsed] | None:
     character, a parameter value whose case would be lost) and for any malformed
     element: the reference alone decides what is dropped, so the two cannot disagree.
     """
+    if not header.isascii():
+        return None
     # Only tchars and ", ; / =" and blanks: the delimiters then tell the structure.
-    if not header.isascii() or header.encode().translate(None, _LIST_CHARS):
+    others = header.encode().translate(None, _LIST_CHARS)
+    if others and others.translate(None, b" \t"):
         return None
     # NOTE: lower() is safe: the header is ASCII (see _parse_range's note).
     low = header.lower()
     # A value's case is lost with the header's: then only q and charset are read here.
     cased = low != header
-    if " " in low or "\t" in low:
+    if others:  # blanks
         # OWS: blanks beside a "," ";" or "=" go (a run of them read as one); any other
         # (inside a token, beside a "/") is left to the reference, which drops its element.
         low = (
