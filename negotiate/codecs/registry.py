@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 from negotiate.codecs.base import Codec
 from negotiate.errors import NotAcceptable, UnsupportedMediaType, excerpt
-from negotiate.media import MediaType, best_match, parse_content_type
+from negotiate.media import MediaType
+from negotiate.media.accept import _best_match
+from negotiate.media.types import _scan_media_type
 from negotiate.schema import Schema
 
 __all__ = ["CodecRegistry", "Writer"]
@@ -95,19 +97,30 @@ class CodecRegistry:
         not_acceptable: Literal["error", "default"] = "error",
     ) -> None:
         self.not_acceptable = not_acceptable
-        self._codecs: dict[str, Codec] = {}
-        self._offers: tuple[str, ...] = ()
+        # PERF: register() in one pass (the table, then the offers once), not per codec.
+        table: dict[str, Codec] = {}
+        for codec in codecs:
+            for media_type in codec.media_types:
+                table[media_type] = codec
+        self._codecs = table
+        self._offers: tuple[str, ...] = tuple([t for t, c in table.items() if c.offered])
         self._read_memo: dict[str, tuple[Codec, MediaType]] = {}
         self._write_memo: dict[str | None, tuple[Codec, str]] = {}
         self._writer_memo: dict[str | None, Writer] = {}
-        for codec in codecs:
-            self.register(codec)
 
     def register(self, codec: Codec) -> None:
         """Add a codec for its media types (replacing any earlier one)."""
         for media_type in codec.media_types:
             self._codecs[media_type] = codec
         self._offers = tuple(t for t, c in self._codecs.items() if c.offered)
+        self._read_memo.clear()
+        self._write_memo.clear()
+        self._writer_memo.clear()
+
+    def clear_memos(self) -> None:
+        """Forget every memoised lookup (for benchmarks and tests): the next lookup of a
+        header is a first-seen one. :func:`negotiate.media.clear_caches` empties the
+        parse caches beneath."""
         self._read_memo.clear()
         self._write_memo.clear()
         self._writer_memo.clear()
@@ -139,7 +152,9 @@ class CodecRegistry:
         found = self._read_memo.get(content_type)
         if found is not None:
             return found
-        media_type = parse_content_type(content_type)
+        # NOTE: not parse_content_type: its cache would hold what _read_memo holds. PERF:
+        # the fast pass first; MediaType.parse (which tries it again) for the rare rest.
+        media_type = _scan_media_type(content_type) or MediaType.parse(content_type)
         codec = self._codecs.get(media_type.essence)
         if codec is None:
             raise UnsupportedMediaType(
@@ -161,7 +176,15 @@ class CodecRegistry:
         found = self._write_memo.get(accept)
         if found is not None:
             return found
-        chosen = best_match(accept, self._offers)
+        # NOTE: not best_match: its memo would hold what _write_memo holds (its rules
+        # for an absent Accept and no offers, then the match).
+        offers = self._offers
+        if not offers:
+            chosen = None
+        elif accept is None:
+            chosen = offers[0]
+        else:
+            chosen = _best_match(accept, offers)
         if chosen is None:
             if self.not_acceptable == "error" or not self._offers:
                 raise NotAcceptable(

@@ -41,7 +41,10 @@ lookup with q-values, progressive truncation (``nb-NO`` -> ``nb``) and ``q=0``
 exclusions.
 
 Parsing and matching are pure and cached by the header string (bounded);
-:func:`clear_caches` empties every cache.
+:func:`clear_caches` empties every cache. A first-seen ``Accept`` or
+``Content-Type`` made of tokens (nearly all) is read by one scan with str methods;
+what that scan cannot decide (a quoted string, odd blanks, a malformed element) goes
+to the strict grammar, the reference the scan is tested against.
 """
 
 from __future__ import annotations

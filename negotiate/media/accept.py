@@ -11,15 +11,17 @@ from typing import Final, overload
 from negotiate.media._grammar import (
     _CACHE_SIZE,
     _ESSENCE_RE,
+    _LIST_CHARS,
     _MEMO_SIZE,
     _PARAM_RE,
     _QUOTED_PAIR_RE,
     _QVALUE_RE,
+    _QVALUES,
+    _TCHARS,
     _Params,
 )
 from negotiate.media.types import (
     MediaType,
-    _is_json,
     _params_match,
     _parse_media_type,
     _quote,
@@ -146,6 +148,117 @@ def _elements(header: str) -> list[str]:
     return _ELEMENT_RE.findall(header) if '"' in header else header.split(",")
 
 
+# A range as the index holds it: (number of parameters, q, parameters).
+_Entry = tuple[int, float, _Params]
+# A parsed range: (essence, (entry,)), essence lower case. PERF: the entry comes as a bucket
+# of one, so that the index of a header naming each type once is dict(ranges).
+_Parsed = tuple[str, tuple[_Entry, ...]]
+_PLAIN: Final[tuple[_Entry, ...]] = ((0, 1.0, ()),)
+_WEIGHTED: Final[dict[str, tuple[_Entry, ...]]] = {
+    "q=" + text: ((0, q, ()),) for text, q in _QVALUES.items()
+}
+
+
+def _reference_ranges(header: str) -> list[_Parsed]:
+    """The valid ranges of ``header`` by the strict grammar (the reference parser)."""
+    ranges: list[_Parsed] = []
+    for element in _elements(header):
+        element = element.strip(" \t")
+        if element and (parsed := _parse_range(element)) is not None:
+            essence, _, _, params, q = parsed
+            ranges.append((essence, ((len(params), q, params),)))
+    return ranges
+
+
+def _scan_accept(header: str) -> list[_Parsed] | None:
+    """The fast pass: the ranges of a header of tokens, or ``None`` to ask the reference.
+
+    ``None`` for what the scan does not read (a quoted string, a non-ASCII or control
+    character, a parameter value whose case would be lost) and for any malformed
+    element: the reference alone decides what is dropped, so the two cannot disagree.
+    """
+    if not header.isascii():
+        return None
+    # Only tchars and ", ; / =" and blanks: the delimiters then tell the structure.
+    others = header.encode().translate(None, _LIST_CHARS)
+    if others and others.translate(None, b" \t"):
+        return None
+    # NOTE: lower() is safe: the header is ASCII (see _parse_range's note).
+    low = header.lower()
+    # A value's case is lost with the header's: then only q and charset are read here.
+    cased = low != header
+    if others:  # blanks
+        # OWS: blanks beside a "," ";" or "=" go (a run of them read as one); any other
+        # (inside a token, beside a "/") is left to the reference, which drops its element.
+        low = (
+            " ".join(low.split())
+            .replace(" ,", ",")
+            .replace(", ", ",")
+            .replace(" ;", ";")
+            .replace("; ", ";")
+            .replace(" =", "=")
+            .replace("= ", "=")
+        )
+        if " " in low or "\t" in low:
+            return None
+    # A "/" with nothing before or after it: an empty type or subtype somewhere.
+    if low.startswith("/") or low.endswith("/") or ",/" in low or "/," in low or "/;" in low:
+        return None
+    ranges: list[_Parsed] = []
+    for element in low.split(","):
+        if ";" in element:
+            essence, _, rest = element.partition(";")
+            # PERF: a lone "q=0.9", the commonest parameter, is one lookup.
+            entries = _WEIGHTED.get(rest)
+            if entries is None:
+                parsed = _scan_range_params(rest, cased)
+                if parsed is None:
+                    return None
+                params, q = parsed
+                entries = ((len(params), q, params),)
+        elif element:
+            essence, entries = element, _PLAIN
+        else:
+            continue  # an empty element
+        # The "/" count is checked after the loop: one per essence, none elsewhere.
+        if "/" not in essence or "=" in essence or (essence[0] == "*" and essence != "*/*"):
+            return None
+        ranges.append((essence, entries))
+    if low.count("/") != len(ranges):
+        return None  # two in an essence, or one in a parameter
+    return ranges
+
+
+def _scan_range_params(rest: str, cased: bool) -> tuple[_Params, float] | None:
+    """The parameters and weight of a folded element (no blanks) after its first ``;``."""
+    params: list[tuple[str, str]] = []
+    q = None
+    for part in rest.split(";"):
+        name, _, value = part.partition("=")
+        if not name or not value or "=" in value:
+            if part:
+                return None
+            continue  # an empty parameter (";;"), which RFC 9110 allows
+        if q is not None:
+            continue  # a parameter after q (accept-ext): checked, ignored
+        if name == "q":
+            q = _QVALUES.get(value)
+            if q is None:
+                return None
+        elif cased and name != "charset":
+            return None  # the value's case was folded with the header's
+        else:
+            params.append((name, value))
+    return tuple(params), 1.0 if q is None else q
+
+
+def _ranges(header: str) -> list[_Parsed]:
+    """The valid ranges of ``header``: the fast pass, else the reference."""
+    # PERF: a header of tokens (nearly every one) is read by one scan with str methods;
+    # only what that scan cannot decide pays for the grammar.
+    return _scan_accept(header) or _reference_ranges(header)
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def parse_accept(header: str) -> tuple[MediaRange, ...]:
     """Parse an ``Accept`` header into its valid ranges, in header order.
@@ -161,39 +274,34 @@ def parse_accept(header: str) -> tuple[MediaRange, ...]:
         The ranges; empty when the header is empty or every element was dropped.
     """
     ranges = []
-    for element in _elements(header):
-        element = element.strip(" \t")
-        if element and (parsed := _parse_range(element)) is not None:
-            _, type_, subtype, params, q = parsed
-            ranges.append(MediaRange(type_, subtype, params, q))
+    for essence, ((_, q, params),) in _ranges(header):
+        type_, _, subtype = essence.partition("/")
+        ranges.append(MediaRange(type_, subtype, params, q))
     return tuple(ranges)
 
 
 # An Accept header indexed for matching: "type/subtype", "type/*" and "*/*" each map to
 # (number of parameters, q, parameters) entries, most specific and highest q first.
-_Index = dict[str, list[tuple[int, float, _Params]]]
+_Index = dict[str, tuple[_Entry, ...]]
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _accept_index(header: str) -> _Index:
-    index: _Index = {}
-    for element in _elements(header):
-        element = element.strip(" \t")
-        if element and (parsed := _parse_range(element)) is not None:
-            key, _, _, params, q = parsed
-            bucket = index.get(key)
-            if bucket is None:
-                index[key] = [(len(params), q, params)]
-            else:
-                bucket.append((len(params), q, params))
-    for bucket in index.values():
-        if len(bucket) > 1:
-            bucket.sort(key=lambda e: (e[0], e[1]), reverse=True)
-    return index
+    ranges = _scan_accept(header) or _reference_ranges(header)  # _ranges(), one call less
+    # PERF: nearly always each type/subtype is named once: one bucket each, nothing to sort.
+    index = dict(ranges)
+    if len(index) == len(ranges):
+        return index
+    buckets: dict[str, list[_Entry]] = {}
+    for key, entries in ranges:
+        buckets.setdefault(key, []).extend(entries)
+    for bucket in buckets.values():
+        bucket.sort(key=lambda e: (e[0], e[1]), reverse=True)
+    return {key: tuple(bucket) for key, bucket in buckets.items()}
 
 
-# An offer prepared for matching: (essence, "type/*", params, is JSON).
-_Offer = tuple[str, str, _Params, bool]
+# An offer prepared for matching: (essence, "type/*", params).
+_Offer = tuple[str, str, _Params]
 
 
 def _prepare_offer(text: str) -> _Offer:
@@ -204,35 +312,64 @@ def _prepare_offer(text: str) -> _Offer:
             essence = essence.lower()
             type_, _, subtype = essence.partition("/")
             if type_ != "*" and subtype != "*":
-                return (essence, type_ + "/*", (), _is_json(type_, subtype))
+                return (essence, type_ + "/*", ())
     parsed = _parse_media_type(text)
     if isinstance(parsed, str):
         raise ValueError(f"Invalid offer {text!r}: {parsed}")
-    return (
-        parsed.essence,
-        parsed.type + "/*",
-        parsed.params,
-        _is_json(parsed.type, parsed.subtype),
-    )
+    return (parsed.essence, parsed.type + "/*", parsed.params)
 
 
 _offer = lru_cache(maxsize=_CACHE_SIZE)(_prepare_offer)
 
 
+# Offers prepared for matching, column by column: essences, "type/*" keys, parameters.
+_Offers = tuple[list[str], list[str], tuple[_Params, ...]]
+
+
 @lru_cache(maxsize=64)
-def _offers(offers: tuple[str, ...]) -> tuple[_Offer, ...]:
-    return tuple(map(_prepare_offer, offers))
+def _offers(offers: tuple[str, ...]) -> _Offers:
+    found = _scan_offers(offers)
+    if found is not None:
+        return found
+    prepared = [_prepare_offer(offer) for offer in offers]
+    return [p[0] for p in prepared], [p[1] for p in prepared], tuple(p[2] for p in prepared)
+
+
+def _scan_offers(offers: tuple[str, ...]) -> _Offers | None:
+    """The fast pass: offers that are all a bare ``type/subtype``, prepared at once.
+
+    ``None`` for anything else (parameters, blanks, a ``*`` anywhere, a malformed
+    offer): :func:`_prepare_offer` reads it or raises.
+    """
+    # PERF: checked and split as one string, in C: no loop over the offers.
+    joined = ",".join(offers)
+    if not joined.isascii() or "*" in joined:
+        return None
+    # Tokens, and exactly one "/" in each offer (between commas).
+    if joined.encode().translate(None, _TCHARS) != b"/," * (len(offers) - 1) + b"/":
+        return None
+    joined = joined.lower()
+    names = joined.replace(",", "/").split("/")  # type, subtype, type, subtype, ...
+    if "" in names:
+        return None  # an empty type or subtype
+    wildcards = ("/*,".join(names[::2]) + "/*").split(",")
+    return joined.split(","), wildcards, ((),) * len(offers)
 
 
 def _quality(index: _Index, offer: _Offer) -> float:
-    essence, wildcard, params, is_json = offer
+    essence, wildcard, params = offer
     for key in (essence, wildcard, "*/*"):
         bucket = index.get(key)
         if bucket is not None:
             for count, q, wanted in bucket:
-                if not count or _params_match(wanted, params, is_json):
+                if not count or _params_match(wanted, params, _is_json_essence(essence)):
                     return q
     return 0.0
+
+
+def _is_json_essence(essence: str) -> bool:
+    # As types._is_json: "+json" cannot reach across the "/", so it ends the subtype.
+    return essence.endswith("+json") or essence == "application/json" or essence == "text/json"
 
 
 def quality(accept: str | None, offer: str) -> float:
@@ -259,6 +396,7 @@ def quality(accept: str | None, offer: str) -> float:
 
 
 _best: dict[tuple[str, tuple[str, ...]], str | None] = {}
+_MISSING: Final = ""  # no offer is the empty string (it is not a media type)
 
 
 @overload
@@ -293,9 +431,9 @@ def best_match(accept: str | None, offers: Sequence[str], default: str | None = 
     if accept is None:
         return offers[0]
     key = (accept, offers if isinstance(offers, tuple) else tuple(offers))
-    try:
-        found = _best[key]
-    except KeyError:
+    # PERF: get() with a marker, not try/except: a first-seen header would pay a raise.
+    found = _best.get(key, _MISSING)
+    if found == _MISSING:
         found = _best_match(accept, key[1])
         if len(_best) >= _MEMO_SIZE:
             _best.clear()
@@ -304,13 +442,22 @@ def best_match(accept: str | None, offers: Sequence[str], default: str | None = 
 
 
 def _best_match(accept: str, offers: tuple[str, ...]) -> str | None:
-    prepared = _offers(offers)
+    essences, wildcards, params = _offers(offers)
     index = _accept_index(accept)
     if not index:
         return offers[0]
     best, best_q = None, 0.0
-    for text, offer in zip(offers, prepared, strict=True):
-        q = _quality(index, offer)
+    get = index.get
+    anything = get("*/*")
+    for text, essence, wildcard, offered in zip(offers, essences, wildcards, params, strict=True):
+        # PERF: the most specific bucket, when its first range has no parameters, is the
+        # answer (_quality's walk, without the call); buckets are never empty.
+        bucket = get(essence) or get(wildcard) or anything
+        if bucket is None:
+            continue  # q = 0
+        count, q, _ = bucket[0]
+        if count:
+            q = _quality(index, (essence, wildcard, offered))
         if q > best_q:
             best, best_q = text, q
             if q == 1.0:

@@ -10,9 +10,11 @@ from typing import Final
 from negotiate.errors import UnsupportedMediaType, excerpt
 from negotiate.media._grammar import (
     _CACHE_SIZE,
+    _DELIMITERS,
     _ESSENCE_RE,
     _PARAM_RE,
     _QUOTED_PAIR_RE,
+    _TCHARS,
     _TOKEN_RE,
     _Params,
 )
@@ -69,6 +71,71 @@ def _parse_params(text: str, pos: int) -> _Params | str:
 
 def _parse_media_type(text: str) -> MediaType | str:
     """A concrete media type, or a message saying what is wrong."""
+    # PERF: a value made of tokens (nearly every one) is read by one scan with str
+    # methods; the rest, and every error, go through the grammar.
+    found = _scan_media_type(text)
+    return _reference_media_type(text) if found is None else found
+
+
+def _scan_media_type(text: str) -> MediaType | None:
+    """The fast pass: a concrete media type of tokens, or ``None`` to ask the reference.
+
+    ``None`` for what the scan does not read (a quoted string, a non-ASCII or control
+    character, blanks around ``=``) and for anything malformed, a repeated parameter
+    included: the reference parser words the error, so the two cannot disagree on it.
+    """
+    if not text.isascii():
+        return None
+    # What is not a tchar, in order: the delimiters tell the structure.
+    skeleton = text.encode().translate(None, _TCHARS)
+    if skeleton == b"/; =" or skeleton == b"/;=":
+        # PERF: "type/subtype; name=value", the commonest form, without the loop below.
+        head, _, rest = text.partition(";")
+        if rest[0] == " ":
+            rest = rest[1:]  # the blank is OWS; anywhere else it is inside the name
+        name, _, value = rest.partition("=")
+        type_, _, subtype = head.lower().partition("/")
+        if not type_ or not subtype or not name or not value or type_ == "*" or subtype == "*":
+            return None
+        if " " in name:
+            return None
+        name = name.lower()
+        return MediaType(type_, subtype, ((name, value.lower() if name == "charset" else value),))
+    # Only tchars and "; / =" and blanks; a parameter cannot hold a "/": it is the type's.
+    if skeleton.translate(None, _DELIMITERS) or skeleton.count(b"/") != 1:
+        return None
+    head, sep, rest = text.partition(";")
+    if " " in head or "\t" in head:
+        head = head.strip(" \t")
+        if " " in head or "\t" in head:
+            return None
+    # NOTE: lower() is safe: the text is ASCII (the reference's note on KELVIN SIGN).
+    type_, _, subtype = head.lower().partition("/")
+    if not type_ or not subtype or "=" in head or type_ == "*" or subtype == "*":
+        return None
+    if not sep:
+        return MediaType(type_, subtype)
+    params: list[tuple[str, str]] = []
+    for part in rest.split(";"):
+        name, _, value = part.partition("=")
+        if " " in part or "\t" in part:
+            name = name.strip(" \t")
+            value = value.strip(" \t")
+            if " " in name or "\t" in name or " " in value or "\t" in value:
+                return None
+        if not name or not value or "=" in value:
+            if name or value or "=" in part:
+                return None
+            continue  # an empty parameter (";;"), which RFC 9110 allows
+        name = name.lower()
+        params.append((name, value.lower() if name == "charset" else value))
+    if len(params) > 1 and len({name for name, _ in params}) != len(params):
+        return None
+    return MediaType(type_, subtype, tuple(params))
+
+
+def _reference_media_type(text: str) -> MediaType | str:
+    """A concrete media type by the strict grammar (the reference), or what is wrong."""
     essence, sep, _ = text.partition(";")
     essence = essence.strip(" \t")
     m = _ESSENCE_RE.fullmatch(essence)
@@ -165,7 +232,11 @@ class MediaType:
     @property
     def charset(self) -> str | None:
         """The ``charset`` parameter, lower case, or ``None``."""
-        return self.param("charset")
+        # PERF: param() without its lower(); read on every request body.
+        for key, value in self.params:
+            if key == "charset":
+                return value
+        return None
 
     @property
     def is_json(self) -> bool:
