@@ -232,7 +232,9 @@ def plan_environ(
         size = int(length)
     else:
         size = limit + 1
-    coding = content_coding(environ.get("HTTP_CONTENT_ENCODING"))
+    coding = environ.get("HTTP_CONTENT_ENCODING")
+    if coding is not None:  # PERF: the usual request has none: no call
+        coding = content_coding(coding)
     query = environ.get("QUERY_STRING")
     select = parse_query(query).get("$select") if query else None
     shaping = environ_shaping(environ)

@@ -249,7 +249,9 @@ class Negotiation:
         length = headers.get("content-length")
         if length is not None:
             check_content_length(length, self.options.max_body)
-        exchange.coding = content_coding(headers.get("content-encoding"))
+        coding = headers.get("content-encoding")
+        if coding is not None:  # PERF: the usual request has none: no call
+            exchange.coding = content_coding(coding)
         return self._planned(exchange, scope, headers)
 
     def _plan(self, scope: Scope, writer: Writer | None = None) -> _Exchange:
