@@ -66,6 +66,7 @@ from negotiate.schema.export.openapi import (
     select_parameter,
     shaping_parameters,
 )
+from negotiate.shaping import TIME_ZONES
 
 try:
     from starlette.applications import Starlette
@@ -345,7 +346,7 @@ class Negotiation:
             errors["415"] = "Unsupported Content-Type or charset (the body lists the supported)"
             errors["422"] = "A patch applied, but its result does not fit the carrier"
         if response is not None:
-            extra["parameters"] = [select_parameter(response), *shaping_parameters()]
+            extra["parameters"] = [select_parameter(response), *shaping_parameters(TIME_ZONES)]
             errors.setdefault("400", "A bad $select or SO-* header (Location names it)")
             described = f"The {response.name}, in the type Accept asks for"
         else:

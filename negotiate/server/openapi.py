@@ -55,6 +55,7 @@ from negotiate.schema.export.openapi import (
     select_parameter,
     shaping_parameters,
 )
+from negotiate.shaping import TIME_ZONES
 from negotiate.superoffice import (
     APP_TOKEN_HEADER,
     ENRICH_PATH,
@@ -109,7 +110,7 @@ def _parameters(response: Schema) -> list[dict[str, Any]]:
     codings = ", ".join(decodable_codings())
     return [
         select_parameter(response),
-        *shaping_parameters(),
+        *shaping_parameters(TIME_ZONES),
         header_parameter(
             APP_TOKEN_HEADER,
             "The partner application's token (required with Bearer and SOTicket "

@@ -20,10 +20,10 @@ describe the same wire, so they take these from one place:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from negotiate.schema.compiled import Schema
-from negotiate.shaping import TIME_ZONES
 from negotiate.superoffice import CULTURE_HEADER, LANGUAGE_HEADER, TIMEZONE_HEADER
 
 __all__ = [
@@ -162,13 +162,19 @@ def select_parameter(response: Schema) -> dict[str, Any]:
     }
 
 
-def _zones() -> list[str]:
-    codes = [*TIME_ZONES, *(str(zone_id) for zone_id, _ in TIME_ZONES.values())]
+def _zones(time_zones: Mapping[str, tuple[int, str]]) -> list[str]:
+    codes = [*time_zones, *(str(zone_id) for zone_id, _ in time_zones.values())]
     return [*codes, *(f"{code}, includeTZOffset" for code in codes)]
 
 
-def shaping_parameters() -> list[dict[str, Any]]:
-    """The headers that shape an answer, as OpenAPI header parameters."""
+def shaping_parameters(time_zones: Mapping[str, tuple[int, str]]) -> list[dict[str, Any]]:
+    """The headers that shape an answer, as OpenAPI header parameters.
+
+    Args:
+        time_zones: the SuperOffice zones ``SO-TimeZone`` names, code to ``(id,
+            IANA name)``: :data:`negotiate.shaping.TIME_ZONES` (passed in: shaping
+            is a layer above the schema).
+    """
     return [
         header_parameter(
             TIMEZONE_HEADER,
@@ -176,7 +182,7 @@ def shaping_parameters() -> list[dict[str, Any]]:
             "IANA name such as Europe/Oslo is accepted too, as an extension); "
             "', includeTZOffset' writes the offset. Any other value is a 400.",
             "US-NY, includeTZOffset",
-            enum=_zones(),
+            enum=_zones(time_zones),
         ),
         header_parameter(
             LANGUAGE_HEADER,
