@@ -177,6 +177,47 @@ def test_a_real_error_matches_the_agent_error_schema() -> None:
     jsonschema.validate(orjson.loads(response.body), _resolve(error["schema"]))
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "detail"),
+    [
+        ("PUT", ENRICH_PATH, {}, b"", "Allowed"),
+        ("POST", ENRICH_PATH, {"Content-Type": "text/plain"}, b"x", "Supported"),
+        ("POST", ENRICH_PATH, {"Content-Encoding": "compress"}, b"{}", "Supported"),
+        ("POST", ENRICH_PATH, {"Content-Length": "99999999999"}, b"", "Limit"),
+        ("POST", ENRICH_PATH + "?$select=Nmae", {}, b"{}", "Suggestions"),
+        ("POST", ENRICH_PATH, {"Accept": "image/png"}, b"{}", "Supported"),
+    ],
+)
+def test_every_detail_an_error_carries_matches_the_agent_error_schema(
+    method: str, path: str, headers: dict[str, str], body: bytes, detail: str
+) -> None:
+    """What ``to_dict`` writes (the four keys and the details) is what the schema says."""
+    app = create_app(ServerConfig(insecure_no_auth=True))
+    path, _, query = path.partition("?")
+    response = app.handle(
+        method, path, query, {"Content-Type": "application/json", **headers}, body
+    )
+    assert response.status >= 400
+    error = orjson.loads(response.body)
+    assert detail in error
+    schema = SPEC["components"]["schemas"]["AgentError"]
+    assert set(schema["required"]) == {"Message", "MessageDetail", "Status", "Location"}
+    assert detail in schema["properties"]
+    jsonschema.validate(error, schema)
+
+
+def test_the_fastapi_integration_shares_the_error_and_patch_schemas() -> None:
+    from negotiate.integrations.fastapi import Negotiation
+    from negotiate.schema import get_schema
+
+    extra = Negotiation(get_schema("EnrichContactEntityRequest"), CONTACT).openapi()
+    for name in ("AgentError", "JsonPatch"):
+        assert extra.components[name] == SPEC["components"]["schemas"][name]
+    served = {p["name"]: p for p in SPEC["paths"][ENRICH_PATH]["post"]["parameters"]}
+    for parameter in extra["parameters"]:
+        assert served[parameter["name"]] == parameter
+
+
 # -- served, over real HTTP ------------------------------------------------------------------
 
 

@@ -9,7 +9,11 @@
   ``Vary`` they make (Django's ``request.META`` is such an environ too);
 - :func:`response_headers` (and :func:`content_language`): the headers of a
   negotiated answer besides its length, as :meth:`negotiate.http.Exchange.finish`
-  writes them.
+  writes them;
+- :func:`content_coding` and :func:`decode_content`: a request body's
+  ``Content-Encoding``, refused (415) before the body is read and undone after,
+  bounded by ``Options.max_body`` on the decoded size (413), as the core does
+  (every integration).
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from negotiate.asgi import body_too_large
 from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
+from negotiate.coding import decode_body, parse_content_encoding
 from negotiate.errors import NegotiateError
 from negotiate.http import (
     SHAPING_HEADERS,
@@ -36,7 +42,9 @@ from negotiate.schema import Schema
 
 __all__ = [
     "Settings",
+    "content_coding",
     "content_language",
+    "decode_content",
     "environ_shaping",
     "environ_vary",
     "error_writer",
@@ -148,26 +156,73 @@ def environ_vary(pipeline: Pipeline[Any]) -> tuple[str, str]:
     return VARY if pipeline.response is None else _SHAPED_VARY
 
 
+def content_coding(header: str | None) -> str | None:
+    """The request's ``Content-Encoding`` when it names a coding to undo, checked.
+
+    What :meth:`negotiate.http.App.start` decides before the body is read.
+
+    Args:
+        header: the ``Content-Encoding`` header, or ``None``.
+
+    Returns:
+        ``header`` when it names a coding; ``None`` when absent or ``identity``.
+
+    Raises:
+        UnsupportedMediaType: (415, located at ``Content-Encoding``) a coding this
+            installation cannot read; its ``supported`` detail is what the error
+            writer lists in ``Accept-Encoding``.
+    """
+    # PERF: no header (the usual request): one test; parse_content_encoding is memoised.
+    if header is None or not parse_content_encoding(header):
+        return None
+    return header
+
+
+def decode_content(body: bytes, coding: str | None, limit: int) -> bytes:
+    """``body`` with its content coding undone, as :meth:`negotiate.http.Exchange.finish` does.
+
+    Args:
+        body: the body as received (read to at most ``limit`` + 1 bytes).
+        coding: what :func:`content_coding` returned (``None``: ``body`` as it is).
+        limit: ``Options.max_body``, for the bytes received and the decoded ones.
+
+    Returns:
+        The decoded body (stacked codings undone in reverse order).
+
+    Raises:
+        BodyTooLarge: (413) more than ``limit`` bytes received, or decoded (a bomb
+            is stopped within one chunk of the limit).
+        MalformedBody: (400) corrupt, truncated or trailing coded data.
+    """
+    if coding is None:
+        return body
+    if len(body) > limit:
+        raise body_too_large(limit)
+    return decode_body(body, coding, limit)
+
+
 def plan_environ(
     pipeline: Pipeline[Any], environ: Mapping[str, Any]
-) -> tuple[Plan, int, tuple[str, str]]:
+) -> tuple[Plan, int, tuple[str, str], str | None]:
     """What a WSGI request's headers and query decide, resolved before its body is read.
 
-    In the core's order: ``Accept`` (406), ``Content-Length`` (400, 413), the query
-    string (400); then the pipeline's plan (memoised: the usual request builds none).
+    In the core's order: ``Accept`` (406), ``Content-Length`` (400, 413),
+    ``Content-Encoding`` (415), the query string (400); then the pipeline's plan
+    (memoised: the usual request builds none).
 
     Args:
         pipeline: the route's pipeline.
         environ: the WSGI environ.
 
     Returns:
-        ``(plan, size, vary)``: the plan; how many bytes of the body to read (its
-        ``Content-Length``, else one past the limit, so that the decode step refuses
-        an over-long body without reading all of it); the ``Vary`` pair (the
-        shaping headers named for a route with a response carrier, as the core names them).
+        ``(plan, size, vary, coding)``: the plan; how many bytes of the body to
+        read (its ``Content-Length``, else one past the limit, so that the decode
+        step refuses an over-long body without reading all of it); the ``Vary``
+        pair (the shaping headers named for a route with a response carrier, as
+        the core names them); the content coding to undo (for :func:`decode_content`).
 
     Raises:
-        NegotiateError: 406, 400 or 413.
+        NegotiateError: 406, 400, 413 or 415.
     """
     writer = pipeline.registry.writer_for_accept(environ.get("HTTP_ACCEPT"))
     limit = pipeline.options.max_body
@@ -177,12 +232,15 @@ def plan_environ(
         size = int(length)
     else:
         size = limit + 1
+    coding = environ.get("HTTP_CONTENT_ENCODING")
+    if coding is not None:  # PERF: the usual request has none: no call
+        coding = content_coding(coding)
     query = environ.get("QUERY_STRING")
     select = parse_query(query).get("$select") if query else None
     shaping = environ_shaping(environ)
     content_type = environ.get("CONTENT_TYPE") or None
     plan = pipeline.plan(writer, content_type, select=select, headers=shaping)
-    return plan, size, environ_vary(pipeline)
+    return plan, size, environ_vary(pipeline), coding
 
 
 def content_language(plan: Plan) -> str | None:

@@ -24,7 +24,9 @@ A responder decorated with :func:`negotiate_carrier` is one
 :class:`~negotiate.pipeline.Pipeline` run, as :class:`negotiate.http.App` runs
 it: before the responder, ``Accept`` is negotiated with q-values (406; falcon's
 ``client_prefers`` is a plain best match), the body is read up to
-``Options.max_body`` (413) and decoded by the codec of its Content-Type (415,
+``Options.max_body`` (413), its ``Content-Encoding`` undone as the core does
+(415 with ``Accept-Encoding`` for an unknown coding, 413 past ``max_body``
+decoded), and decoded by the codec of its Content-Type (415,
 400 with a location; an empty body is the carrier's default); ``req.get_media()``
 then returns that value and ``req.context.negotiate`` holds the request's
 :class:`~negotiate.pipeline.Plan`. After it, ``resp.media`` is projected by
@@ -36,7 +38,9 @@ without codings (a compression middleware adds ``Accept-Encoding``).
 Falcon gives a media handler only the stream and the Content-Type, never the
 request; a decorated responder's value reaches ``req.get_media()`` through a
 context variable that is set only while the responder runs and is checked
-against the request's own stream. WSGI apps (``falcon.App``) only.
+against the request's own stream. For the same reason, a media handler used
+without the decorator never sees ``Content-Encoding``: a coded body there is read
+as it came. WSGI apps (``falcon.App``) only.
 """
 
 from __future__ import annotations
@@ -57,7 +61,12 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
 
 from negotiate.codecs.base import Codec
 from negotiate.errors import BodyTooLarge, NegotiateError
-from negotiate.integrations._common import Settings, plan_environ, response_headers
+from negotiate.integrations._common import (
+    Settings,
+    decode_content,
+    plan_environ,
+    response_headers,
+)
 from negotiate.media import MEDIA_JSON
 from negotiate.pipeline import Pipeline
 from negotiate.schema import Schema
@@ -257,12 +266,14 @@ def negotiate_carrier(
             negotiate = _installed(req)
             pipeline = pipeline_for(negotiate)
             env = req.env
-            plan, size, vary = plan_environ(pipeline, env)
+            plan, size, vary, coding = plan_environ(pipeline, env)
             req.context.negotiate = plan
             # NOTE: falcon's bounded_stream is empty without a Content-Length; a chunked
             # body (the server sets wsgi.input_terminated) is read from the raw stream.
             chunked = not env.get("CONTENT_LENGTH") and env.get("wsgi.input_terminated")
             body = (req.stream if chunked else req.bounded_stream).read(size)
+            if coding is not None:
+                body = decode_content(body, coding, pipeline.options.max_body)
             resp.data = pipeline.run(plan, body, _Call(responder, resource, req, resp, params))
             content_type, *headers = response_headers(plan, vary)
             resp.content_type = content_type[1]

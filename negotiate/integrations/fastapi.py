@@ -6,7 +6,9 @@ Starlette application uses the same pieces:
 - :class:`Negotiation`: one route's carriers, codecs and limits, built once.
   :meth:`Negotiation.body` is the body dependency (``Depends(negotiation.body)``
   in FastAPI, ``await negotiation.body(request)`` in Starlette): it negotiates
-  ``Accept`` (406), holds the body to ``Options.max_body`` (413), decodes it by
+  ``Accept`` (406), holds the body to ``Options.max_body`` (413), undoes its
+  ``Content-Encoding`` in the thread pool as the core does (415 with
+  ``Accept-Encoding`` for an unknown coding; 413 past ``max_body`` decoded), decodes it by
   its Content-Type into a normalised request carrier (415, 400 with a
   location, 409, 422) and compiles ``$select`` (400), all before the endpoint
   runs. :meth:`Negotiation.negotiate` does the same for a route without a body.
@@ -48,12 +50,23 @@ from negotiate.http import (
     shaped_vary,
     shaping_headers,
 )
-from negotiate.integrations._common import error_writer
+from negotiate.integrations._common import content_coding, decode_content, error_writer
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.pipeline import Pipeline, Plan, Writer, snapshot
 from negotiate.resources import DEFAULT_RESOURCES, Resources
 from negotiate.schema import Schema
 from negotiate.schema.export import openapi_components
+from negotiate.schema.export.openapi import (
+    AGENT_ERROR,
+    JSON_PATCH,
+    agent_error_schema,
+    body_schema,
+    json_patch_schema,
+    schema_ref,
+    select_parameter,
+    shaping_parameters,
+)
+from negotiate.shaping import TIME_ZONES
 
 try:
     from starlette.applications import Starlette
@@ -88,9 +101,6 @@ OFFLOAD_ABOVE: Final = 64 * 1024
 _STATE: Final = "negotiate"
 """The key of a request's :class:`_Exchange` in ``scope["state"]``."""
 
-_ERROR_SCHEMA: Final = "AgentError"
-_JSON_PATCH_SCHEMA: Final = "JsonPatch"
-
 
 @dataclass(slots=True)
 class _Exchange:
@@ -102,6 +112,7 @@ class _Exchange:
     base: Any = None
     large: bool = False
     vary: tuple[str, str] = VARY
+    coding: str | None = None  # the body's Content-Encoding, when it names a coding
 
 
 class Negotiation:
@@ -196,6 +207,9 @@ class Negotiation:
         # PERF: Starlette ends the stream with an empty chunk; a one-message body is
         # then taken as it is, without a join.
         raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if exchange.coding is not None:
+            # NOTE: always in the pool: a few coded bytes may decode to max_body.
+            raw = await run_in_threadpool(decode_content, raw, exchange.coding, limit)
         pipeline = self.pipeline
         if len(raw) > self.offload_above:
             exchange.large = True
@@ -225,7 +239,8 @@ class Negotiation:
         return plan
 
     def _start(self, scope: Scope) -> _Exchange:
-        """Negotiate, check ``Content-Length`` (413 before the body is read), plan."""
+        """Negotiate, check ``Content-Length`` (413 before the body is read) and
+        ``Content-Encoding`` (415), plan."""
         headers = Headers.from_asgi(scope["headers"])
         writer = self.registry.writer_for_accept(headers.get("accept"))
         # NOTE: kept in the state at once, so that the errors that follow (this one's
@@ -235,6 +250,9 @@ class Negotiation:
         length = headers.get("content-length")
         if length is not None:
             check_content_length(length, self.options.max_body)
+        coding = headers.get("content-encoding")
+        if coding is not None:  # PERF: the usual request has none: no call
+            exchange.coding = content_coding(coding)
         return self._planned(exchange, scope, headers)
 
     def _plan(self, scope: Scope, writer: Writer | None = None) -> _Exchange:
@@ -300,14 +318,14 @@ class Negotiation:
         registry = self.registry
         request = self.request if body else None
         response = self.response
-        components: dict[str, Any] = {_ERROR_SCHEMA: _AGENT_ERROR}
+        components: dict[str, Any] = {AGENT_ERROR: agent_error_schema()}
         for schema in (request, response):
             if schema is not None:
                 components.update(openapi_components(schema)["schemas"])
         if any(_is_patch(registry, t) for t in (*registry.request_types, *registry.response_types)):
-            components[_JSON_PATCH_SCHEMA] = _JSON_PATCH
+            components[JSON_PATCH] = json_patch_schema()
         extra = OpenAPIExtra(components)
-        error = {"schema": _ref(_ERROR_SCHEMA)}
+        error = {"schema": schema_ref(AGENT_ERROR)}
         # NOTE: an error is written in the negotiated type, or in JSON for a patch type.
         error_content = {t: error for t in registry.response_types if not _is_patch(registry, t)}
         errors = {
@@ -328,7 +346,7 @@ class Negotiation:
             errors["415"] = "Unsupported Content-Type or charset (the body lists the supported)"
             errors["422"] = "A patch applied, but its result does not fit the carrier"
         if response is not None:
-            extra["parameters"] = _parameters(response)
+            extra["parameters"] = [select_parameter(response), *shaping_parameters(TIME_ZONES)]
             errors.setdefault("400", "A bad $select or SO-* header (Location names it)")
             described = f"The {response.name}, in the type Accept asks for"
         else:
@@ -543,93 +561,10 @@ def install(app: Starlette) -> None:
 # -- OpenAPI pieces --------------------------------------------------------------------
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 def _is_patch(registry: CodecRegistry, media_type: str) -> bool:
     return bool(getattr(registry.codec(media_type), "is_patch", False))
 
 
 def _body_schema(registry: CodecRegistry, media_type: str, schema: Schema | None) -> dict[str, Any]:
     """The schema of a body of ``media_type`` carrying ``schema``."""
-    if not _is_patch(registry, media_type):
-        return _ref(schema.name) if schema is not None else {}
-    if media_type.startswith("application/json-patch"):
-        return _ref(_JSON_PATCH_SCHEMA)
-    name = schema.name if schema is not None else "the value"
-    return {
-        "type": "object",
-        "description": f"An RFC 7396 merge patch of {name}: the properties that change "
-        "(null removes one)",
-    }
-
-
-_AGENT_ERROR: Final[dict[str, Any]] = {
-    "type": "object",
-    "description": "SuperOffice's agent error shape (XML: an <Error> element)",
-    "properties": {
-        "Message": {"type": "string"},
-        "MessageDetail": {"type": ["string", "null"]},
-        "Status": {"type": "integer"},
-        "Location": {"type": ["string", "null"], "description": "JSON pointer, XML path or key"},
-        "Supported": {"type": "array", "items": {"type": "string"}},
-    },
-    "required": ["Message", "MessageDetail", "Status"],
-    "xml": {"name": "Error"},
-}
-
-_JSON_PATCH: Final[dict[str, Any]] = {
-    "type": "array",
-    "description": "An RFC 6902 JSON Patch: operations applied in order, atomically",
-    "items": {
-        "type": "object",
-        "required": ["op", "path"],
-        "properties": {
-            "op": {"enum": ["add", "remove", "replace", "move", "copy", "test"]},
-            "path": {"type": "string"},
-            "from": {"type": "string"},
-            "value": {},
-        },
-    },
-}
-
-
-def _parameters(response: Schema) -> list[dict[str, Any]]:
-    """``$select`` and the shaping headers, as OpenAPI parameters."""
-
-    def header(name: str, description: str, example: str) -> dict[str, Any]:
-        return {
-            "name": name,
-            "in": "header",
-            "required": False,
-            "description": description,
-            "schema": {"type": "string"},
-            "example": example,
-        }
-
-    return [
-        {
-            "name": "$select",
-            "in": "query",
-            "required": False,
-            "description": f"The {response.name} properties to keep, comma-separated, "
-            "'/' for nested ones, case-insensitive; the others are null or their default",
-            "schema": {"type": "string"},
-            "example": "Name,Phones/Value",
-        },
-        header(
-            "SO-TimeZone",
-            "Write date-times in this zone: a SuperOffice zone code or id, or an IANA "
-            "name; ', includeTZOffset' adds the offset",
-            "Europe/Oslo",
-        ),
-        header(
-            "SO-Language",
-            "Translate multi-language texts and [SR_...] resources (overrides "
-            "Accept-Language; '*' turns translation off)",
-            "nb-no",
-        ),
-        header("Accept-Language", "As SO-Language, with q-values", "en;q=0.8, de"),
-        header("SO-Culture", "The culture (a language tag); read with a language", "sv"),
-    ]
+    return body_schema(media_type, schema, patch=_is_patch(registry, media_type))

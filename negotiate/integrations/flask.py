@@ -18,7 +18,9 @@ empty body is the carrier's default) and passed as the view's first argument
 prefers (q-values, RFC 9110), with ``Content-Type`` (charset), ``Vary`` (``Accept``
 and the shaping headers) and ``Content-Language`` (when shaping
 translated), exactly as :class:`negotiate.http.App` answers without codings
-(a compression middleware adds ``Accept-Encoding``).
+(a compression middleware adds ``Accept-Encoding``). A body's
+``Content-Encoding`` is undone as the core undoes it (415 for an unknown
+coding, with ``Accept-Encoding``; 413 past ``Options.max_body`` decoded).
 
 :meth:`Negotiate.init_app` stores the extension in ``app.extensions["negotiate"]``
 and registers an error handler: a :class:`~negotiate.errors.NegotiateError`
@@ -42,7 +44,12 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
 
 from negotiate.codecs import CodecRegistry
 from negotiate.errors import NegotiateError
-from negotiate.integrations._common import Settings, plan_environ, response_headers
+from negotiate.integrations._common import (
+    Settings,
+    decode_content,
+    plan_environ,
+    response_headers,
+)
 from negotiate.options import Options
 from negotiate.pipeline import Pipeline
 from negotiate.resources import DEFAULT_RESOURCES, Resources
@@ -128,10 +135,13 @@ class Negotiate(Settings):
 
     def _answer(self, pipeline: Pipeline[URLValues], url_values: URLValues) -> flask.Response:
         request = flask.request
-        plan, size, vary = plan_environ(pipeline, request.environ)
+        plan, size, vary, coding = plan_environ(pipeline, request.environ)
         # NOTE: werkzeug's stream ends at the Content-Length (checked against the limit
         # by plan_environ) or, for a chunked body, where the server says it ends.
-        out = pipeline.run(plan, request.stream.read(size), url_values)
+        body = request.stream.read(size)
+        if coding is not None:
+            body = decode_content(body, coding, pipeline.options.max_body)
+        out = pipeline.run(plan, body, url_values)
         return flask.current_app.response_class(out, 200, response_headers(plan, vary))
 
     def error_response(self, exc: NegotiateError) -> flask.Response:

@@ -22,6 +22,10 @@ EnrichContactEntity and GetPreviewEnrichContact) as the app serves them:
   (:meth:`negotiate.errors.NegotiateError.to_dict`) in the error media types
   (JSON, and XML's ``<Error>`` for an XML ``Accept``).
 
+The pieces it shares with the FastAPI integration's route documents (the error
+and patch schemas, ``$select`` and the shaping headers) are
+:mod:`negotiate.schema.export.openapi`.
+
 The server answers it at :data:`OPENAPI_PATH` without credentials
 (:func:`openapi_operation`).
 """
@@ -40,14 +44,22 @@ from negotiate.http import REALM, Context, Operation
 from negotiate.media import MEDIA_JSON
 from negotiate.schema import Schema
 from negotiate.schema.export import openapi_components
+from negotiate.schema.export.openapi import (
+    AGENT_ERROR,
+    JSON_PATCH,
+    agent_error_schema,
+    body_schema,
+    header_parameter,
+    json_patch_schema,
+    schema_ref,
+    select_parameter,
+    shaping_parameters,
+)
 from negotiate.shaping import TIME_ZONES
 from negotiate.superoffice import (
     APP_TOKEN_HEADER,
-    CULTURE_HEADER,
     ENRICH_PATH,
-    LANGUAGE_HEADER,
     PREVIEW_PATH,
-    TIMEZONE_HEADER,
     sample_contact as sample_bytes,
 )
 
@@ -73,8 +85,6 @@ _ERRORS: Final = {
     503: "Too many password checks; retry later",
     504: "The enrichment service did not answer in time",
 }
-# a language tag as SO-Language and SO-Culture take it (negotiate.shaping), or * or x
-_LANGUAGE_TAG: Final = "^([A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*|[*]|x|X)$"
 _JSON_ONLY: Final = frozenset({406})  # answered in JSON whatever Accept said
 
 _DESCRIPTIONS: Final = {
@@ -96,114 +106,28 @@ def sample_contact() -> dict[str, Any]:
     return data
 
 
-def _zones() -> list[str]:
-    codes = [*TIME_ZONES, *(str(zone_id) for zone_id, _ in TIME_ZONES.values())]
-    return [*codes, *(f"{code}, includeTZOffset" for code in codes)]
-
-
 def _parameters(response: Schema) -> list[dict[str, Any]]:
-    def header(
-        name: str, description: str, example: str | None = None, **schema: Any
-    ) -> dict[str, Any]:
-        found: dict[str, Any] = {
-            "name": name,
-            "in": "header",
-            "required": False,
-            "description": description,
-            "schema": {"type": "string", **schema},
-        }
-        if example is not None:
-            found["example"] = example
-        return found
-
     codings = ", ".join(decodable_codings())
     return [
-        {
-            "name": "$select",
-            "in": "query",
-            "required": False,
-            "description": "The fields to answer, comma-separated paths (Name,Address/City); "
-            "the others are their defaults.",
-            "schema": {"type": "string"},
-            "example": ",".join(f.name for f in list(response)[1:4]),
-        },
-        header(
-            TIMEZONE_HEADER,
-            "Convert date-times to this zone (a SuperOffice code or numeric id; an "
-            "IANA name such as Europe/Oslo is accepted too, as an extension); "
-            "', includeTZOffset' writes the offset. Any other value is a 400.",
-            "US-NY, includeTZOffset",
-            enum=_zones(),
-        ),
-        header(
-            LANGUAGE_HEADER,
-            "Translate multi-language values and [SR_...] references into this "
-            "language; overrides Accept-Language; '*' or 'x' turns translation off.",
-            "nb-NO",
-            pattern=_LANGUAGE_TAG,
-        ),
-        header(
-            CULTURE_HEADER,
-            "The formatting culture (ignored without a language).",
-            "sv",
-            pattern=_LANGUAGE_TAG,
-        ),
-        header(
+        select_parameter(response),
+        *shaping_parameters(TIME_ZONES),
+        header_parameter(
             APP_TOKEN_HEADER,
             "The partner application's token (required with Bearer and SOTicket "
             "when the server has application tokens).",
         ),
-        header(
+        header_parameter(
             "Accept",
             "The response media type (RFC 9110 q-values); see the responses' content.",
             MEDIA_JSON,
         ),
-        header(
+        header_parameter(
             "Accept-Encoding",
             f"Response content codings by q-value ({codings}); bodies under 1 KiB "
             "are sent as they are.",
             "gzip",
         ),
-        header(
-            "Accept-Language",
-            "Languages by q-value (RFC 4647 lookup), when SO-Language is absent.",
-            "nb-NO, en;q=0.5",
-        ),
     ]
-
-
-def _json_patch_schema() -> dict[str, Any]:
-    return {
-        "type": "array",
-        "description": "A JSON Patch (RFC 6902).",
-        "items": {
-            "type": "object",
-            "required": ["op", "path"],
-            "properties": {
-                "op": {"enum": ["add", "remove", "replace", "move", "copy", "test"]},
-                "path": {"type": "string"},
-                "from": {"type": "string"},
-                "value": {},
-            },
-        },
-    }
-
-
-def _agent_error_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": "SuperOffice's agent error shape, plus the status, location and details.",
-        "required": ["Message", "MessageDetail"],
-        "properties": {
-            "Message": {"type": "string"},
-            "MessageDetail": {"type": "string"},
-            "Status": {"type": "integer"},
-            "Location": {"type": ["string", "null"]},
-            "Supported": {"type": "array", "items": {"type": "string"}},
-            "Allowed": {"type": "array", "items": {"type": "string"}},
-            "Limit": {"type": "integer"},
-        },
-    }
 
 
 def _is_json(media_type: str) -> bool:
@@ -220,15 +144,10 @@ def _content(
     content: dict[str, Any] = {}
     normalised = schema.normalize(value) if value is not None else None
     for media_type in media_types:
-        entry: dict[str, Any]
-        if media_type == "application/json-patch+json":
-            entry = {"schema": {"$ref": "#/components/schemas/JsonPatch"}}
-        elif media_type == "application/merge-patch+json":
-            entry = {"schema": {"type": "object", "description": "A JSON merge patch (RFC 7396)."}}
-        else:
-            entry = {"schema": {"$ref": f"#/components/schemas/{schema.name}"}}
+        codec = registry.codec(media_type)
+        patch = bool(getattr(codec, "is_patch", False))
+        entry: dict[str, Any] = {"schema": body_schema(media_type, schema, patch=patch)}
         if normalised is not None:
-            codec = registry.codec(media_type)
             # NOTE: a patch example is the patch from the carrier's default (the base
             # the server applies a patch request to, and diffs a response from).
             written = codec.encode(normalised, schema, base=schema.default())
@@ -246,7 +165,7 @@ def _errors(registry: CodecRegistry) -> dict[str, Any]:
             types = [MEDIA_JSON, *types]  # an error the negotiated codec cannot write
         response: dict[str, Any] = {
             "description": description,
-            "content": {t: {"schema": {"$ref": "#/components/schemas/AgentError"}} for t in types},
+            "content": {t: {"schema": schema_ref(AGENT_ERROR)} for t in types},
         }
         if status == 401:
             response["headers"] = {
@@ -337,8 +256,8 @@ def openapi_document(
                 **errors,
             },
         }
-    schemas["JsonPatch"] = _json_patch_schema()
-    schemas["AgentError"] = _agent_error_schema()
+    schemas[JSON_PATCH] = json_patch_schema()
+    schemas[AGENT_ERROR] = agent_error_schema()
     return {
         "openapi": "3.1.0",
         "info": {

@@ -7,17 +7,23 @@ modules of this folder as ``_shared`` (pytest puts the folder on the path).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
+import tracemalloc
 import types
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from negotiate.auth import ANONYMOUS
+from negotiate.coding import decodable_codings, encode_body
 from negotiate.http import App, Response
+from negotiate.media import canonical_coding
+from negotiate.options import DEFAULT_OPTIONS
 from negotiate.server import ENRICH_PATH
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -146,6 +152,55 @@ BAD_BODIES = [
     ),
 ]
 """(Content-Type, body, status, location) of a body the decode step refuses."""
+
+
+CODINGS = ["gzip", "deflate", "br", "zstd", "x-gzip", "gzip, br", "deflate, gzip", "identity, br"]
+"""``Content-Encoding`` values of a coded request body (stacked: in the order applied)."""
+
+UNKNOWN_CODINGS = ["compress", "gzip, compress", "gzip, gzip, gzip, gzip, gzip", "b r"]
+"""``Content-Encoding`` values the core answers 415 (a coding it cannot read, too many)."""
+
+READABLE = ", ".join(decodable_codings())
+"""The ``Accept-Encoding`` of a Content-Encoding 415: the codings this installation reads."""
+
+BOMB_LIMIT = DEFAULT_OPTIONS.max_body
+"""The decoded-size limit a gzip bomb meets (the README apps keep the default)."""
+
+
+def coded(body: bytes, codings: str) -> bytes:
+    """``body`` with the codings applied in the order ``codings`` names them."""
+    for name in codings.split(","):
+        coding = canonical_coding(name)
+        if coding and coding != "identity":
+            body = encode_body(body, coding)
+    return body
+
+
+@functools.cache
+def gzip_bomb(size: int = 64 * 1024 * 1024) -> bytes:
+    """``size`` zero bytes in gzip (64 KiB of it for 64 MiB), made a MiB at a time."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1 << 20)
+    parts = [compressor.compress(block) for _ in range(size >> 20)]
+    return b"".join([*parts, compressor.flush()])
+
+
+def peak_memory(send: Callable[[], Any]) -> tuple[Any, int]:
+    """``send()``'s result and the most memory Python allocated while it ran."""
+    tracemalloc.start()
+    try:
+        result = send()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def bounded(peak: int, limit: int = BOMB_LIMIT) -> bool:
+    """Whether a bomb cost about ``limit`` of memory: well under its 64 MiB decoded."""
+    # NOTE: the decoded bytes up to the limit, once, and the framework's own copies of
+    # the 64 KiB request; decoding it whole (or joining twice) would need 64 MiB or more.
+    return peak < limit + limit // 2 + (4 << 20)
 
 
 def shaped_wrapper(wrapper: dict[str, Any]) -> dict[str, Any]:

@@ -42,7 +42,18 @@ if not settings.configured:
     )
     django.setup()
 
-from _shared import SHAPINGS, core, without_codings  # noqa: E402
+from _shared import (  # noqa: E402
+    CODINGS,
+    READABLE,
+    SHAPINGS,
+    UNKNOWN_CODINGS,
+    bounded,
+    coded,
+    core,
+    gzip_bomb,
+    peak_memory,
+    without_codings,
+)
 from django.core.wsgi import get_wsgi_application  # noqa: E402 - after settings
 from django.test import override_settings  # noqa: E402
 from django.urls import path  # noqa: E402
@@ -796,3 +807,80 @@ def test_under_wsgiref_select_and_refusals(server: Any) -> None:
     assert status == 406 and orjson.loads(content)["Status"] == 406
     status, _, content = _http(server, "/small", b"x" * 1000, {"Content-Type": "application/json"})
     assert status == 413 and orjson.loads(content)["Limit"] == 64
+
+
+# -- Content-Encoding of the request body, Content-Length -----------------------------------
+
+
+def _same_as_core(response: Any, expected: Any) -> None:
+    assert response.status_code == expected.status, response.content
+    for name in ("Content-Type", "Vary", "Content-Language", "Accept-Post", "Accept-Encoding"):
+        assert response.get(name) == expected.header(name), name
+    assert response.content == expected.body
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_a_coded_body_is_decoded_as_the_core_decodes_it(
+    client: APIClient, app: App, coding: str
+) -> None:
+    plain = orjson.dumps(_wrapper(_sample()))
+    body = coded(plain, coding)
+    response = _post(client, ENRICH, body, HTTP_CONTENT_ENCODING=coding)
+    assert response.status_code == 200, response.content
+    assert response.content == _post(client, ENRICH, plain).content
+    expected = core(
+        without_codings(app), body, Content_Type="application/json", Content_Encoding=coding
+    )
+    assert expected.status == 200
+    assert response["Content-Type"] == expected.header("content-type")
+    assert response["Vary"] == expected.header("vary")
+
+
+@pytest.mark.parametrize("coding", UNKNOWN_CODINGS)
+def test_an_unknown_coding_is_415_listing_the_readable_ones(
+    client: APIClient, app: App, coding: str
+) -> None:
+    body = orjson.dumps(_wrapper())
+    response = _post(client, ENRICH, body, accept="text/xml", HTTP_CONTENT_ENCODING=coding)
+    assert response.status_code == 415
+    assert response["Accept-Encoding"] == READABLE
+    assert "Accept-Post" not in response
+    headers = {"Content_Type": "application/json", "Accept": "text/xml"}
+    _same_as_core(response, core(without_codings(app), body, Content_Encoding=coding, **headers))
+
+
+@pytest.mark.parametrize(
+    ("coding", "body"),
+    [("gzip", gzip_bomb()), ("deflate", coded(orjson.dumps(_wrapper()), "deflate")[:-5])],
+    ids=["bomb", "truncated"],
+)
+def test_a_gzip_bomb_is_413_in_bounded_memory_corrupt_data_400(
+    client: APIClient, app: App, coding: str, body: bytes
+) -> None:
+    response, peak = peak_memory(lambda: _post(client, ENRICH, body, HTTP_CONTENT_ENCODING=coding))
+    assert response.status_code == (413 if coding == "gzip" else 400)
+    assert bounded(peak), peak
+    expected = core(
+        without_codings(app), body, Content_Type="application/json", Content_Encoding=coding
+    )
+    _same_as_core(response, expected)
+
+
+def test_a_coded_body_over_the_limit_once_decoded_is_413(client: APIClient) -> None:
+    body = coded(b'{"Name": "' + b"x" * 100 + b'"}', "br, gzip")
+    response = _post(client, "/small", body, HTTP_CONTENT_ENCODING="br, gzip")
+    assert response.status_code == 413
+    assert _error(response)["Limit"] == 64
+
+
+@pytest.mark.parametrize("body", [b"", b'{"EnrichId": "NO-800099668"}'])
+def test_a_content_length_that_is_not_a_number_is_400_as_the_cores(
+    client: APIClient, app: App, body: bytes
+) -> None:
+    response = _post(client, ENRICH, body, CONTENT_LENGTH="x2")
+    assert response.status_code == 400
+    expected = core(
+        without_codings(app), body, Content_Type="application/json", Content_Length="x2"
+    )
+    _same_as_core(response, expected)
+    assert "Content-Length" in _error(response)["MessageDetail"]

@@ -20,13 +20,21 @@ from _shared import (
     ACCEPTS,
     AGENT_KEYS,
     BAD_BODIES,
+    BOMB_LIMIT,
+    CODINGS,
     JSON,
+    READABLE,
     SELECTS,
     SHAPINGS,
+    UNKNOWN_CODINGS,
     WaitressThread,
     agent_error as _agent_error,
+    bounded,
+    coded,
     core,
+    gzip_bomb,
     named,
+    peak_memory,
     readme_module,
     shaped_wrapper,
     without_codings,
@@ -419,3 +427,67 @@ def test_a_body_without_content_length_is_read_when_the_server_terminates_it(
 
 def test_the_wrapper_carrier_is_the_catalogues(readme: types.ModuleType) -> None:
     assert readme.CONTACT is get_schema("ContactEntity")
+
+
+# -- Content-Encoding of the request body ---------------------------------------------------
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_a_coded_body_is_decoded_as_the_core_decodes_it(
+    client: falcon.testing.TestClient, core_app: App, wrapper: dict[str, Any], coding: str
+) -> None:
+    body = coded(orjson.dumps(wrapper), coding)
+    headers = {"Content_Type": JSON, "Content_Encoding": coding}
+    answer = post(client, body, "$select=Name", **headers)
+    assert answer.status_code == 200, answer.text
+    assert orjson.loads(answer.content)["Name"] == "Nordvik AS"
+    same_as_core(answer, core(core_app, body, "$select=Name", **headers))
+
+
+@pytest.mark.parametrize("coding", UNKNOWN_CODINGS)
+def test_an_unknown_coding_is_415_listing_the_readable_ones(
+    client: falcon.testing.TestClient, core_app: App, wrapper: dict[str, Any], coding: str
+) -> None:
+    body = orjson.dumps(wrapper)
+    headers = {"Content_Type": JSON, "Content_Encoding": coding, "Accept": "text/xml"}
+    answer = post(client, body, **headers)
+    assert answer.status_code == 415
+    assert answer.headers["Accept-Encoding"] == READABLE
+    assert "Accept-Post" not in answer.headers
+    assert agent_error(answer)["Location"] == "Content-Encoding"
+    expected = core(core_app, body, **headers)
+    same_as_core(answer, expected)
+    assert answer.headers["Accept-Encoding"] == expected.header("Accept-Encoding")
+
+
+def test_corrupt_coded_data_is_400_as_the_cores(
+    client: falcon.testing.TestClient, core_app: App, wrapper: dict[str, Any]
+) -> None:
+    body = coded(orjson.dumps(wrapper), "br")[:-3]  # truncated
+    headers = {"Content_Type": JSON, "Content_Encoding": "br"}
+    answer = post(client, body, **headers)
+    assert answer.status_code == 400
+    same_as_core(answer, core(core_app, body, **headers))
+
+
+def test_a_gzip_bomb_is_413_in_bounded_memory(
+    client: falcon.testing.TestClient, core_app: App
+) -> None:
+    bomb = gzip_bomb()
+    headers = {"Content_Type": JSON, "Content_Encoding": "gzip"}
+    answer, peak = peak_memory(lambda: post(client, bomb, **headers))
+    assert answer.status_code == 413
+    assert agent_error(answer)["Limit"] == BOMB_LIMIT
+    assert bounded(peak), peak
+    same_as_core(answer, core(core_app, bomb, **headers))
+
+
+def test_a_coded_body_over_the_limit_once_decoded_is_413() -> None:
+    app, _ = _contacts_app(limit=64)
+    body = coded(orjson.dumps({"Name": "x" * 100}), "gzip, deflate")
+    assert len(body) < 80
+    headers = {"Content-Type": JSON, "Content-Encoding": "gzip, deflate"}
+    answer = falcon.testing.TestClient(app).simulate_patch(
+        "/contacts/7", body=body, headers=headers
+    )
+    assert answer.status_code == 413 and agent_error(answer)["Limit"] == 64

@@ -23,7 +23,17 @@ from typing import Annotated, Any
 import httpx
 import orjson
 import pytest
-from _shared import SHAPINGS
+from _shared import (
+    BOMB_LIMIT,
+    CODINGS,
+    READABLE,
+    SHAPINGS,
+    UNKNOWN_CODINGS,
+    bounded,
+    coded,
+    gzip_bomb,
+    peak_memory,
+)
 from fastapi import Depends, FastAPI, Request
 from helpers import CONTACT, SAMPLE, UvicornThread
 from openapi_spec_validator import validate as validate_openapi
@@ -766,3 +776,66 @@ def test_starlette_alone_is_enough_and_a_missing_one_names_the_extra() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "pip install 'negotiate[fastapi]'" in done.stdout
+
+
+# -- Content-Encoding of the request body ---------------------------------------------------
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+@pytest.mark.parametrize("path", [PATH, "/offloaded"])
+def test_a_coded_body_is_decoded_as_the_core_decodes_it(
+    client: TestClient, coding: str, path: str
+) -> None:
+    body = coded(orjson.dumps(_wrapper(_sample())), coding)
+    headers = {"Content-Type": "application/json", "Content-Encoding": coding}
+    if path == PATH:
+        answer = _same_as_core(client, body, headers, "$select=Name,Phones")
+    else:
+        answer = client.post(path + "?$select=Name,Phones", content=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    enriched = _enrich(_wrapper(_sample()))
+    assert answer.json()["Name"] == enriched["Name"]
+    assert answer.json()["Phones"] == enriched["Phones"]
+
+
+@pytest.mark.parametrize("coding", UNKNOWN_CODINGS)
+def test_an_unknown_coding_is_415_listing_the_readable_ones(
+    client: TestClient, coding: str
+) -> None:
+    headers = {"Content-Type": "application/json", "Content-Encoding": coding, "Accept": "text/xml"}
+    body = orjson.dumps(_wrapper())
+    answer = _same_as_core(client, body, headers)
+    assert answer.status_code == 415
+    assert answer.headers["accept-encoding"] == READABLE
+    assert answer.headers["accept-encoding"] == CORE.handle("POST", PATH, "", headers, body).header(
+        "accept-encoding"
+    )
+    assert "accept-post" not in answer.headers
+    assert _error(answer)["Location"] == "Content-Encoding"
+    assert CALLS == []
+
+
+def test_corrupt_coded_data_is_400_as_the_cores(client: TestClient) -> None:
+    body = coded(orjson.dumps(_wrapper()), "zstd")[:-4]
+    headers = {"Content-Type": "application/json", "Content-Encoding": "zstd"}
+    assert _same_as_core(client, body, headers).status_code == 400
+
+
+def test_a_gzip_bomb_is_413_in_bounded_memory(client: TestClient) -> None:
+    bomb = gzip_bomb()
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    answer, peak = peak_memory(lambda: _same_as_core(client, bomb, headers))
+    assert answer.status_code == 413
+    assert _error(answer)["Limit"] == BOMB_LIMIT
+    assert bounded(peak), peak
+    assert CALLS == []
+
+
+def test_a_coded_body_over_the_limit_once_decoded_is_413(client: TestClient) -> None:
+    big = orjson.dumps(_wrapper({"Department": "x" * 2000}))
+    body = coded(big, "gzip, gzip")
+    assert len(big) > 2000 and len(body) < 1000
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip, gzip"}
+    answer = client.post("/small", content=body, headers=headers)
+    assert answer.status_code == 413
+    assert _error(answer)["Limit"] == 1000

@@ -18,12 +18,20 @@ from _shared import (
     ACCEPTS,
     AGENT_KEYS,
     BAD_BODIES,
+    BOMB_LIMIT,
+    CODINGS,
     JSON,
+    READABLE,
     SELECTS,
     SHAPINGS,
+    UNKNOWN_CODINGS,
     agent_error as _agent_error,
+    bounded,
+    coded,
     core,
+    gzip_bomb,
     named,
+    peak_memory,
     readme_module,
     shaped_wrapper,
     without_codings,
@@ -359,3 +367,65 @@ def test_under_a_real_server(
         bad = http.post(ENRICH_PATH, content=b"{", headers={"Content-Type": JSON})
         assert bad.status_code == 400
         assert AGENT_KEYS <= set(bad.json())
+
+
+# -- Content-Encoding of the request body ---------------------------------------------------
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_a_coded_body_is_decoded_as_the_core_decodes_it(
+    client: flask.testing.FlaskClient, core_app: App, wrapper: dict[str, Any], coding: str
+) -> None:
+    body = coded(orjson.dumps(wrapper), coding)
+    headers = {"Content_Type": JSON, "Content_Encoding": coding}
+    answer = post(client, body, "$select=Name", **headers)
+    assert answer.status_code == 200, answer.data
+    assert orjson.loads(answer.data)["Name"] == "Nordvik AS"
+    same_as_core(answer, core(core_app, body, "$select=Name", **headers))
+
+
+@pytest.mark.parametrize("coding", UNKNOWN_CODINGS)
+def test_an_unknown_coding_is_415_listing_the_readable_ones(
+    client: flask.testing.FlaskClient, core_app: App, wrapper: dict[str, Any], coding: str
+) -> None:
+    body = orjson.dumps(wrapper)
+    headers = {"Content_Type": JSON, "Content_Encoding": coding, "Accept": "text/xml"}
+    answer = post(client, body, **headers)
+    assert answer.status_code == 415
+    assert answer.headers["Accept-Encoding"] == READABLE
+    assert "Accept-Post" not in answer.headers
+    assert agent_error(answer)["Location"] == "Content-Encoding"
+    expected = core(core_app, body, **headers)
+    same_as_core(answer, expected)
+    assert answer.headers["Accept-Encoding"] == expected.header("Accept-Encoding")
+
+
+def test_corrupt_coded_data_is_400_as_the_cores(
+    client: flask.testing.FlaskClient, core_app: App, wrapper: dict[str, Any]
+) -> None:
+    body = coded(orjson.dumps(wrapper), "gzip")[:-6]  # truncated
+    headers = {"Content_Type": JSON, "Content_Encoding": "gzip"}
+    answer = post(client, body, **headers)
+    assert answer.status_code == 400
+    same_as_core(answer, core(core_app, body, **headers))
+
+
+def test_a_gzip_bomb_is_413_in_bounded_memory(
+    client: flask.testing.FlaskClient, core_app: App
+) -> None:
+    bomb = gzip_bomb()
+    headers = {"Content_Type": JSON, "Content_Encoding": "gzip"}
+    answer, peak = peak_memory(lambda: post(client, bomb, **headers))
+    assert answer.status_code == 413
+    assert agent_error(answer)["Limit"] == BOMB_LIMIT
+    assert bounded(peak), peak
+    same_as_core(answer, core(core_app, bomb, **headers))
+
+
+def test_a_coded_body_over_the_limit_once_decoded_is_413() -> None:
+    client = _limited_app(64).test_client()
+    body = coded(orjson.dumps({"Name": "x" * 100}), "deflate")
+    assert len(body) < 64
+    headers = {"Content-Type": JSON, "Content-Encoding": "deflate"}
+    answer = client.patch("/contacts/7", data=body, headers=headers)
+    assert answer.status_code == 413 and agent_error(answer)["Limit"] == 64

@@ -12,6 +12,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from negotiate.codecs import CodecRegistry
+from negotiate.coding import decodable_codings
 from negotiate.errors import (
     MalformedBody,
     MethodNotAllowed,
@@ -20,6 +21,7 @@ from negotiate.errors import (
     NotFound,
     UnsupportedMediaType,
     error_class,
+    escape_pointer,
     excerpt,
 )
 from negotiate.http import App
@@ -95,7 +97,7 @@ def _location(detail: Any) -> str:
     path = []
     while isinstance(detail, Mapping) and detail:
         key, detail = next(iter(detail.items()))
-        path.append(str(key).replace("~", "~0").replace("/", "~1"))
+        path.append(escape_pointer(key))
     return "".join("/" + segment for segment in path)
 
 
@@ -139,7 +141,12 @@ def as_negotiate_error(exc: Exception, context: Mapping[str, Any]) -> NegotiateE
 def _error_headers(error: NegotiateError, request: Any) -> dict[str, str]:
     """The headers an error response carries besides its body's (as the core sends them)."""
     headers: dict[str, str] = {}
-    if isinstance(error, UnsupportedMediaType) and request is not None and request.method == "POST":
+    unsupported = isinstance(error, UnsupportedMediaType)
+    if unsupported and error.location == "Content-Encoding":
+        # NOTE: RFC 9110 §15.5.16, as the core: the codings that would do, no media types.
+        supported = error.detail.get("supported") or decodable_codings()
+        headers["Accept-Encoding"] = ", ".join(supported)
+    elif unsupported and request is not None and request.method == "POST":
         types = [parser.media_type for parser in request.parsers]
         if types:
             headers["Accept-Post"] = ", ".join(types)

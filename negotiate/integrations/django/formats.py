@@ -12,12 +12,15 @@ from rest_framework.renderers import BaseRenderer
 
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.codecs.base import Codec
-from negotiate.errors import (
-    BodyTooLarge,
-    NegotiateError,
+from negotiate.errors import NegotiateError
+from negotiate.http import VARY, check_content_length
+from negotiate.integrations._common import (
+    content_coding,
+    content_language,
+    decode_content,
+    environ_shaping,
+    environ_vary,
 )
-from negotiate.http import VARY
-from negotiate.integrations._common import content_language, environ_shaping, environ_vary
 from negotiate.integrations.django.errors import _Document, _error_app, _error_headers
 from negotiate.media import parse_content_type
 from negotiate.options import DEFAULT_OPTIONS
@@ -345,16 +348,22 @@ def _writer_of(request: Any, registry: CodecRegistry) -> Writer:
 
 
 def _read(stream: Any, limit: int, request: Any) -> bytes:
-    """The body, refused by Content-Length before it is read, then read to the limit."""
+    """The body, refused by its headers before it is read (Content-Length: 400, 413;
+    Content-Encoding: 415), then read to the limit and its content coding undone."""
+    coding = None
     if request is not None:
-        length = request.META.get("CONTENT_LENGTH")
-        if length and length.isdigit() and len(length) < 20 and int(length) > limit:
-            raise BodyTooLarge(f"Body of {length} bytes is over the limit of {limit}", limit=limit)
+        meta = request.META
+        length = meta.get("CONTENT_LENGTH")
+        if length:
+            check_content_length(length, limit)
+        coding = content_coding(meta.get("HTTP_CONTENT_ENCODING"))
     if stream is None:
         return b""
     # NOTE: one byte over the limit is enough to refuse it; the rest is never read.
     body = stream.read(limit + 1)
-    return bytes(body) if not isinstance(body, bytes) else body
+    if not isinstance(body, bytes):
+        body = bytes(body)
+    return body if coding is None else decode_content(body, coding, limit)
 
 
 def _decode(

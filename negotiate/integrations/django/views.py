@@ -23,6 +23,7 @@ from negotiate.integrations.django.formats import (
     _decode,
     _pipeline,
     _plan,
+    _read,
     parser_classes,
     renderer_classes,
 )
@@ -55,7 +56,10 @@ class NegotiateRequest(Request):  # type: ignore[misc]
             (p.registry for p in self.parsers if isinstance(p, NegotiateParser)), _DEFAULT_REGISTRY
         )
         pipeline = _pipeline(view, registry)
-        value = _decode(pipeline, view, self, self.content_type, b"")
+        # NOTE: DRF reads a Content-Length that is not a number as 0 (no body): the
+        # headers are checked all the same (400; a Content-Encoding 415), as the core does.
+        body = _read(None, pipeline.options.max_body, self)
+        value = _decode(pipeline, view, self, self.content_type, body)
         return value, MultiValueDict()
 
 
