@@ -16,6 +16,7 @@ from hypothesis import given, settings, strategies as st
 from strategies import carriers, datetimes
 
 from negotiate.errors import EncodeError, MalformedBody
+from negotiate.media import language_ranges, lookup_language
 from negotiate.resources import DEFAULT_RESOURCES, Resources, ResourceTable
 from negotiate.schema import FieldType, Kind, Schema, get_schema
 from negotiate.select import select
@@ -472,7 +473,9 @@ def test_language_table() -> None:
         ("en;q=abc, fr", ("fr",)),
         ("en;Q=0.5, fr", ("fr", "en")),
         ("12, fr", ("fr",)),
-        ("*, fr;q=0.5", ("*", "fr")),
+        ("*, fr;q=0.5", ("fr",)),  # "*" wants nothing in particular
+        ("en;foo=bar;q=0.5, fr", ("fr", "en")),  # the q after another parameter
+        ("nb_NO, DE", ("nb-no", "de")),
         ("", ()),
         (" , ,", ()),
     ],
@@ -649,3 +652,21 @@ def test_carrier_with_nothing_to_convert_is_returned_as_is() -> None:
     rights = get_schema("TableRight")
     value = rights.normalize({"Mask": "Select", "Reason": "[SR_SLEVEL_INTERNAL]"})
     assert Shaping.from_headers({"SO-TimeZone": "NO"}).apply(rights, value) is value
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("en-us; en-gb", "en"),  # SuperOffice's example: the second is an ignored parameter
+        ("de;foo=bar;q=0.5, en;q=0.4", "de"),
+        ("de;q=0.5;foo=bar, en;q=0.6", "en"),
+        ("de;q=x, en;q=0.1", "en"),  # a malformed q drops its item only
+    ],
+)
+def test_shaping_and_content_language_read_accept_language_alike(
+    header: str, language: str
+) -> None:
+    shaping = Shaping.from_headers({"Accept-Language": header})
+    assert shaping.content_language == language
+    assert lookup_language(header, ("en", "de")) == language
+    assert parse_accept_language(header) == language_ranges(header)

@@ -70,6 +70,7 @@ from negotiate.media.encoding import (
 )
 from negotiate.media.language import (
     _clear_caches as _clear_language_caches,
+    language_ranges as language_ranges,
     lookup_language as lookup_language,
 )
 from negotiate.media.types import (
@@ -104,6 +105,7 @@ __all__ = [
     "best_match",
     "canonical_coding",
     "clear_caches",
+    "language_ranges",
     "lookup_language",
     "parse_accept",
     "parse_accept_encoding",

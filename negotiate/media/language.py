@@ -10,6 +10,7 @@ from typing import Final
 from negotiate.media._grammar import _CACHE_SIZE, _MEMO_SIZE, _QVALUE_RE
 
 __all__ = [
+    "language_ranges",
     "lookup_language",
 ]
 
@@ -41,11 +42,16 @@ def _language_plan(header: str) -> _LanguagePlan:
             continue  # malformed (or empty): dropped
         q = 1.0
         if sep:
-            key, eq, value = rest.partition("=")
-            value = value.strip(" \t")
-            if not eq or key.strip(" \t") not in ("q", "Q") or _QVALUE_RE.fullmatch(value) is None:
+            # NOTE: the grammar has only q; another parameter is ignored (SuperOffice's
+            # own example, "en-us; en-gb", reads as en-us), a malformed q drops the item.
+            for param in rest.split(";"):
+                key, eq, value = param.partition("=")
+                if key.strip(" \t") in ("q", "Q"):
+                    value = value.strip(" \t")
+                    q = float(value) if eq and _QVALUE_RE.fullmatch(value) else -1.0
+                    break
+            if q < 0.0:
                 continue
-            q = float(value)
         name = _language_key(text)
         if rules.get(name, -1.0) < q:
             rules[name] = q
@@ -59,6 +65,18 @@ def _language_plan(header: str) -> _LanguagePlan:
             seen.add(name)
             order.append(name)
     return tuple(order), rules
+
+
+def language_ranges(header: str) -> tuple[str, ...]:
+    """The language ranges of an ``Accept-Language`` header that want something.
+
+    Most preferred first (highest q; ties in header order), each once, lower
+    case with ``_`` read as ``-``; ``q=0`` ranges and ``*`` left out. An item
+    with a malformed range or q-value is dropped (the rest of the header
+    counts); parameters other than ``q`` are ignored. The same reading
+    :func:`lookup_language` makes. Cached by the header.
+    """
+    return _language_plan(header)[0]
 
 
 def _language_acceptable(tag: str, rules: dict[str, float], wildcard: bool = True) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from negotiate.errors import MalformedBody, excerpt
-from negotiate.media import lookup_language
+from negotiate.media import language_ranges, lookup_language
 from negotiate.resources import Resources
 
 __all__ = ["LANGUAGE_CODES", "parse_accept_language", "superoffice_language", "translate"]
@@ -33,10 +33,7 @@ LANGUAGE_CODES: Final[Mapping[str, str]] = {
 """ISO 639-1 primary language subtag -> SuperOffice language code, where the
 two differ or SuperOffice documents the code. Other subtags are upper-cased."""
 
-# RFC 4647 language-range (with ``_`` tolerated, as .NET culture names use it).
-_RANGE = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*", re.ASCII)
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*", re.ASCII)
-_QVALUE = re.compile(r"0(?:\.\d{0,3})?|1(?:\.0{0,3})?", re.ASCII)
 _OFF = frozenset({"*", "x", "X"})
 _MULTI = re.compile(r'(?:[A-Z]{2}:"[^"]*";)*[A-Z]{2}:"[^"]*";?')
 _PART = re.compile(r'([A-Z]{2}):"([^"]*)"')
@@ -49,33 +46,10 @@ def superoffice_language(tag: str) -> str:
     return LANGUAGE_CODES.get(primary, primary.upper())
 
 
-def parse_accept_language(header: str) -> tuple[str, ...]:
-    """The language ranges of an ``Accept-Language`` header, most preferred first.
-
-    Ties keep header order; ``q=0`` ranges are left out; items with a
-    malformed range or q-value are dropped (the rest of the header counts).
-    Parameters other than ``q`` are ignored. ``*`` is kept (it means any).
-    """
-    ranked: list[tuple[float, int, str]] = []
-    for index, item in enumerate(header.split(",")):
-        language, *params = item.split(";")
-        language = language.strip()
-        if language != "*" and _RANGE.fullmatch(language) is None:
-            continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                value = value.strip()
-                if _QVALUE.fullmatch(value) is None:
-                    quality = -1.0
-                    break
-                quality = float(value)
-        if quality <= 0.0:
-            continue
-        ranked.append((-quality, index, language))
-    ranked.sort()
-    return tuple(language for _, _, language in ranked)
+parse_accept_language = language_ranges
+"""The ranges of an ``Accept-Language`` header, most preferred first
+(:func:`negotiate.media.language_ranges`: one reading of the header for
+shaping and for ``Content-Language``)."""
 
 
 def translate(text: str, languages: tuple[str, ...], resources: Resources) -> str:
