@@ -41,7 +41,7 @@ from negotiate.codecs.xml.read import _leaf
 from negotiate.options import Options
 from negotiate.schema import FieldType, Kind, Schema
 
-__all__ = []
+__all__ = ["fast_reader"]
 
 _Reader = Callable[[Any, int], Any]
 
