@@ -296,7 +296,9 @@ def test_one_normalisation_per_document_request(
         "POST", "/c", query, {"Content-Type": content_type, "Accept": accept, **headers}, body
     )
     assert response.status == 200, response.body
-    assert normalisations == ["ContactEntity"]  # the decode's; none after the handler
+    # the decode's; none after the handler. NOTE: XML in .NET's exact shape is read
+    # straight into the normalised carrier (negotiate/codecs/xml/fast.py): no call at all.
+    assert normalisations == ([] if content_type == XML else ["ContactEntity"])
 
 
 @pytest.mark.parametrize("accept", [JSON, XML, JSON_PATCH, MERGE_PATCH])

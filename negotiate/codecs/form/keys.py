@@ -104,10 +104,12 @@ class _Path:
 
     PERF: binding is done once per distinct key and memoised, so reading a body is
     dictionary work only; everything that depends on the key alone (names, index
-    limits, depth, the unknown-property policy) is checked here.
+    limits, depth, the unknown-property policy) is checked here. ``prefix`` names the
+    node the parent steps lead to, ``(op, slot)`` by step: two keys with equal prefixes
+    store into the same node (``Persons[3].Firstname`` and ``persons[3].Lastname``).
     """
 
-    __slots__ = ("key", "steps", "parents", "last", "parse", "error", "skip")
+    __slots__ = ("key", "steps", "parents", "prefix", "last", "parse", "error", "skip")
 
     def __init__(
         self,
@@ -123,6 +125,7 @@ class _Path:
             (op, slot, ftype, where, ftype.schema if ftype.kind is Kind.CARRIER else None)
             for op, slot, ftype, where in steps[:-1]
         )
+        self.prefix = tuple((op, slot) for op, slot, _, _ in steps[:-1])
         self.last = steps[-1] if steps else (_FIELD, "", FieldType(Kind.STRING), key)
         leaf = self.last[2]
         self.parse = _leaf_parser(leaf) if leaf.is_value_type else None

@@ -191,6 +191,9 @@ class _Builder:
         self.root: dict[str, Any] = {}
         # NOTE: the schema of every carrier node, by id (nodes live as long as the builder)
         self.schemas: dict[int, Schema] = {id(self.root): schema}
+        # The last parent node walked to, and its path's prefix (see apply)
+        self.prefix: tuple[tuple[int, Any], ...] = ()
+        self.node: Any = self.root
 
     def apply(self, path: _Path, text: str) -> None:
         """Store one value.
@@ -198,26 +201,21 @@ class _Builder:
         Raises:
             InvalidValue: the value does not fit, or clashes with another key.
         """
-        node: Any = self.root
         key = path.key
-        for op, slot, ftype, where, schema in path.parents:
-            holder = node if op == _FIELD else self.holder(node, op, slot, key)
-            if op == _PAIR_VALUE:
-                slot = "value"
-            node = holder.get(slot)
-            if node is None or node is _NULL:
-                if schema is not None:
-                    node = {}
-                    self.schemas[id(node)] = schema
-                elif ftype.kind is Kind.ARRAY:
-                    node = _Array(where)
-                else:
-                    node = _Dict(where)
-                holder[slot] = node
-            elif type(node) is not dict and type(node) is not _Array and type(node) is not _Dict:
-                raise InvalidValue(
-                    f"{clip(where)} is given both as a value and with parts", location=key
-                )
+        parents = path.parents
+        if not parents:
+            node: Any = self.root
+        elif path.prefix == self.prefix:
+            # PERF: keys come grouped by the carrier they fill (``Persons[3].Firstname``,
+            # ``Persons[3].Lastname``, ...): the previous key's parent node is this one's.
+            # Walking again would find the same node and pass the same checks: a
+            # container, once made, is never replaced, and once an array is indexed
+            # nothing can give it another style (tests/test_form_fast.py).
+            node = self.node
+        else:
+            node = self.walk(path, key)
+            self.prefix = path.prefix
+            self.node = node
         op, slot, ftype, where = path.last
         if op == _FIELD:
             # PERF: the common cases inline: a property given once.
@@ -244,6 +242,33 @@ class _Builder:
         else:
             holder = self.holder(node, op, slot, key)
             self.leaf(holder, "value" if op == _PAIR_VALUE else slot, ftype, text, key, True)
+
+    def walk(self, path: _Path, key: str) -> Any:
+        """The node the parent steps of ``path`` lead to, made where missing.
+
+        Raises:
+            InvalidValue: a step passes through a value, or mixes array styles.
+        """
+        node: Any = self.root
+        for op, slot, ftype, where, schema in path.parents:
+            holder = node if op == _FIELD else self.holder(node, op, slot, key)
+            if op == _PAIR_VALUE:
+                slot = "value"
+            node = holder.get(slot)
+            if node is None or node is _NULL:
+                if schema is not None:
+                    node = {}
+                    self.schemas[id(node)] = schema
+                elif ftype.kind is Kind.ARRAY:
+                    node = _Array(where)
+                else:
+                    node = _Dict(where)
+                holder[slot] = node
+            elif type(node) is not dict and type(node) is not _Array and type(node) is not _Dict:
+                raise InvalidValue(
+                    f"{clip(where)} is given both as a value and with parts", location=key
+                )
+        return node
 
     def holder(self, node: Any, op: int, slot: Any, key: str) -> dict[Any, Any]:
         """The dict an index, key or pair step stores into."""

@@ -4,8 +4,10 @@ One module per job; each one's docstring holds its part of the rules:
 
 * :mod:`~negotiate.codecs.xml.parse`: bytes to a tree, hardened: character encodings
   (RFC 7303), no DTDs or entities, depth, the node budget, limits;
-* :mod:`~negotiate.codecs.xml.read`: a tree to a carrier, with a schema (a generated fast
-  reader for .NET's exact shape, a general one for everything else);
+* :mod:`~negotiate.codecs.xml.fast`: a tree in .NET's exact shape straight to the
+  normalised carrier (generated per carrier graph);
+* :mod:`~negotiate.codecs.xml.read`: a tree to a carrier, with a schema (the reference
+  path: a positional reader and a general one, then the normaliser);
 * :mod:`~negotiate.codecs.xml.write`: a carrier to XML text, generated per carrier;
 * :mod:`~negotiate.codecs.xml.plain`: without a schema, both ways (xmltodict's conventions);
 * :mod:`~negotiate.codecs.xml.names`: namespaces, and how .NET names items and pairs;

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from negotiate._codegen import SlowPath
+from negotiate._codegen import SlowPath, Source
 from negotiate.codecs.base import BaseCodec, clip
+from negotiate.codecs.xml.fast import fast_reader
 from negotiate.codecs.xml.names import _NIL, XSI_NAMESPACE, _local
 from negotiate.codecs.xml.parse import parse_xml
 from negotiate.codecs.xml.plain import _escape_pointer, _plain, _PlainWriter, _qname
@@ -25,6 +26,8 @@ from negotiate.schema import PER_CARRIER, Schema, XmlNamespaces
 from negotiate.schema.values import describe
 
 __all__ = ["XmlCodec"]
+
+_UNKNOWN: Any = object()
 
 
 class XmlCodec(BaseCodec):
@@ -67,6 +70,8 @@ class XmlCodec(BaseCodec):
         # The root start tag's attributes, by Schema (per-carrier namespaces only).
         self._roots: dict[Schema, str] = {}
         self._readers = _Readers(options)
+        self._fast: dict[Schema, Any] = {}  # fast readers by root Schema (None: none)
+        self._fast_sources: dict[Schema, Source] = {}  # their code, for inspection
 
     def _root_declarations(self, schema: Schema, extra: str) -> str:
         if not self._per_carrier:
@@ -102,6 +107,32 @@ class XmlCodec(BaseCodec):
         try:
             if _empty(root) and _nil(root):
                 raise InvalidValue(f"Expected {schema.name} object, got null")
+        except NegotiateError as exc:
+            raise exc.at(local, style="xml") from None
+        fast = self._fast.get(schema, _UNKNOWN)
+        if fast is _UNKNOWN:
+            fast = self._fast_reader(schema)
+        if fast is not None:
+            # PERF: .NET's exact shape, read straight into the normalised carrier (no
+            # normaliser after it); anything else is read again by the reference path.
+            try:
+                return fast(root, 0)
+            except (SlowPath, ValueError, NegotiateError, RecursionError):
+                pass
+        return self._read_reference(root, schema, local)
+
+    def _fast_reader(self, schema: Schema) -> Any:
+        """The generated reader of :mod:`~negotiate.codecs.xml.fast` (memoised), or None."""
+        reader, source = fast_reader(schema, self.options)
+        self._readers.carrier(schema)  # NOTE: the reference's too, so a fallback is warm
+        self._fast[schema] = reader
+        if source is not None:
+            self._fast_sources[schema] = source
+        return reader
+
+    def _read_reference(self, root: Any, schema: Schema, local: str) -> Any:
+        """The reference path: the general readers, then the schema's normaliser."""
+        try:
             value = self._readers.carrier(schema)(root)
         except NegotiateError as exc:
             raise exc.at(local, style="xml") from None

@@ -1,0 +1,253 @@
+"""Reading XML in .NET's exact shape: generated readers whose result is already normalised.
+
+DataContractSerializer writes every property, in declaration order, without namespace
+prefixes, nulls as ``i:nil="true"``, array items and dictionary pairs wrapped as
+:mod:`~negotiate.codecs.xml.names` says. For such a document the readers generated
+here build the carrier straight from the tree, typed, complete and in declaration
+order, so that it needs no normalising: what they return is what the reference path
+(:class:`~negotiate.codecs.xml.read._Readers` then the schema's normaliser) returns.
+
+They never raise a located error: at the first surprise (another order, a missing or
+unknown element, a prefix, text where elements belong, a bad scalar, a duplicate key,
+a container over ``max_items``, a carrier deeper than ``max_depth``, an attribute
+other than a plain ``i:nil="true"`` on an empty element) they raise
+:class:`~negotiate._codegen.SlowPath` (or let a parser's ``ValueError`` or a helper's
+``NegotiateError`` out), and the codec reads the whole document again by the
+reference path, which decides the value or the error (tests/test_xml_fast.py).
+
+PERF: one function per carrier and per container type, all of a root's graph in one
+namespace, so a carrier calls the next one by name (no lookup, no wrapper); each child
+is touched through as few lxml accessors as possible (``tag``, ``tail``, then ``len``
+and ``text`` for a leaf, ``items()`` only for an empty one); scalars go through the
+shared text parsers of :mod:`negotiate.codecs._text`, one table entry per kind
+(:data:`_INLINE` for the few written out in the code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from negotiate._codegen import Source
+from negotiate.codecs._text import (
+    KNOWN_DATETIMES,
+    XML_SCALARS,
+    parse_bool_text,
+    parse_int32_text,
+    scalar_parser,
+)
+from negotiate.codecs.xml.names import _XSI_NIL
+from negotiate.codecs.xml.read import _leaf
+from negotiate.options import Options
+from negotiate.schema import FieldType, Kind, Schema
+
+__all__ = ["fast_reader"]
+
+_Reader = Callable[[Any, int], Any]
+
+# What ``items()`` gives for the nil element .NET writes: ``<X i:nil="true" />``.
+_NIL_ITEMS = [(_XSI_NIL, "true")]
+
+# Value kinds whose text is read by code written out inline (the common ones on the
+# wire): the lines that turn ``t`` (the text, not None) into ``{var}``. Any other
+# value kind is read by its shared parser (scalar_parser), so a new kind needs no
+# code here. ``t.isdigit() and t.isascii()`` with at most 9 digits is what
+# parse_int32_text takes inline; anything else goes to the parser itself.
+_INLINE: dict[Kind, tuple[str, ...]] = {
+    Kind.INT32: (
+        "if len(t) < 10 and t.isdigit() and t.isascii(): {var} = int(t)",
+        "else: {var} = parse_int32_text(t)",
+    ),
+    Kind.BOOL: (
+        "if t == 'true': {var} = True",
+        "elif t == 'false': {var} = False",
+        "else: {var} = parse_bool_text(t)",
+    ),
+    Kind.DATETIME: ("{var} = t if t in known_datetimes else {parse}(t)",),
+}
+
+
+class _Generator:
+    """Writes the readers of the carriers one root reaches, into one :class:`Source`."""
+
+    def __init__(self, root: Schema, options: Options) -> None:
+        self.options = options
+        self.source = Source(
+            f"XML fast reader for {root.name}",
+            {
+                "_leaf": _leaf,
+                "NIL": _NIL_ITEMS,
+                "parse_int32_text": parse_int32_text,
+                "parse_bool_text": parse_bool_text,
+                "known_datetimes": KNOWN_DATETIMES,
+            },
+        )
+        self.names: dict[Any, str] = {}  # type shape -> its function's name
+        self.pending: list[tuple[str, FieldType]] = []
+        self.root = self.function(FieldType(Kind.CARRIER, carrier=root.name, target=root))
+
+    def function(self, ftype: FieldType) -> str:
+        """The name of the function reading an element of ``ftype`` (carrier or container)."""
+        key = ftype.shape
+        name = self.names.get(key)
+        if name is None:
+            prefix = "r" if ftype.kind is Kind.CARRIER else "a" if ftype.kind is Kind.ARRAY else "m"
+            label = ftype.schema.name if ftype.kind is Kind.CARRIER else ftype.spec
+            name = self.names[key] = self.source.name(f"{prefix}_{label}")
+            self.pending.append((name, ftype))
+        return name
+
+    def compile(self) -> _Reader:
+        while self.pending:
+            name, ftype = self.pending.pop()
+            if ftype.kind is Kind.CARRIER:
+                self.carrier(name, ftype.schema)
+            elif ftype.kind is Kind.ARRAY:
+                self.array(name, ftype)
+            else:
+                self.mapping(name, ftype)
+        reader: _Reader = self.source.compile()[self.root]
+        return reader
+
+    # -- one value, the element ``c``, into ``var``; ``depth``: the expression of its depth
+
+    def value(self, ftype: FieldType, var: str, depth: str, default: Any, indent: str) -> None:
+        """Lines reading the element ``c`` (its tag and tail already checked) into ``var``.
+
+        ``default`` is what a nil scalar gives (the field's default, as the reference
+        fills a nil value type in); ``_ERROR`` where a nil scalar is an error (an
+        item): then the reference decides.
+        """
+        add = self.source.add
+        kind = ftype.kind
+        if kind in (Kind.CARRIER, Kind.ARRAY, Kind.DICT):
+            read = self.function(ftype)
+            add(
+                f"{indent}if len(c): {var} = {read}(c, {depth})",
+                f"{indent}elif (a := c.items()) == NIL and c.text is None: {var} = None",
+                f"{indent}elif not a: {var} = {read}(c, {depth})",
+                f"{indent}else: raise SlowPath",
+            )
+            return
+        add(f"{indent}if len(c): raise SlowPath", f"{indent}t = c.text")
+        if kind is Kind.STRING:
+            add(
+                f"{indent}if t is None:",
+                f"{indent}    a = c.items()",
+                f"{indent}    if not a: t = ''",
+                f"{indent}    elif a != NIL: t = _leaf(c)",
+                f"{indent}{var} = t",
+            )
+            return
+        try:
+            parser = scalar_parser(ftype, XML_SCALARS)
+        except TypeError:
+            raise _NotFast from None
+        parse = self.source.constant(parser, f"parse_{ftype.spec}")
+        if default is _ERROR:
+            add(f"{indent}if t is None: raise SlowPath")
+        else:
+            nil = self.source.constant(default, f"default_{ftype.spec}")
+            add(
+                f"{indent}if t is None:",
+                f"{indent}    if c.items() != NIL: raise SlowPath",
+                f"{indent}    {var} = {nil}",
+                f"{indent}else:",
+            )
+            indent += "    "
+        lines = _INLINE.get(kind, ("{var} = {parse}(t)",))
+        add(*(indent + line.format(var=var, parse=parse) for line in lines))
+
+    # -- the functions
+
+    def header(self, name: str) -> None:
+        self.source.add(
+            f"def {name}(el, depth):",
+            "    t = el.text",
+            "    if t is not None and not t.isspace(): raise SlowPath",
+        )
+
+    def carrier(self, name: str, schema: Schema) -> None:
+        add = self.source.add
+        fields = schema.fields
+        defaults = schema.default()
+        self.header(name)
+        add(
+            f"    if depth > {self.options.max_depth}: raise SlowPath",
+            "    ch = el[:]",
+            f"    if len(ch) != {len(fields)}: raise SlowPath",
+        )
+        nested = "depth + 1"
+        for index, field in enumerate(fields):
+            qualified = "}" + field.name
+            add(
+                f"    c = ch[{index}]",
+                # NOTE: a prefixed element ({uri}Name) binds by its local name too
+                f"    if (g := c.tag) != {field.name!r} and not g.endswith({qualified!r}):",
+                "        raise SlowPath",
+                "    if c.tail is not None and not c.tail.isspace(): raise SlowPath",
+            )
+            self.value(field.type, f"v{index}", nested, defaults[field.name], "    ")
+        items = ", ".join(f"{field.name!r}: v{i}" for i, field in enumerate(fields))
+        add(f"    return {{{items}}}", "")
+
+    def array(self, name: str, ftype: FieldType) -> None:
+        assert ftype.item is not None
+        add = self.source.add
+        self.header(name)
+        add(
+            f"    if len(el) > {self.options.max_items}: raise SlowPath",
+            "    out = []",
+            "    append = out.append",
+            "    for c in el:",
+            "        if c.tail is not None and not c.tail.isspace(): raise SlowPath",
+        )
+        self.value(ftype.item, "v", "depth", _ERROR, "        ")
+        add("        append(v)", "    return out", "")
+
+    def mapping(self, name: str, ftype: FieldType) -> None:
+        assert ftype.item is not None
+        add = self.source.add
+        self.header(name)
+        add(
+            f"    if len(el) > {self.options.max_items}: raise SlowPath",
+            "    out = {}",
+            "    for pair in el:",
+            "        if pair.tail is not None and not pair.tail.isspace(): raise SlowPath",
+            "        if pair.text is not None and not pair.text.isspace(): raise SlowPath",
+            "        parts = pair[:]",
+            "        if len(parts) != 2: raise SlowPath",
+            "        k, c = parts",
+            "        key = k.text",
+            "        if (",
+            "            key is None or k.tag != 'Key' or c.tag != 'Value' or len(k)",
+            "            or key in out",
+            "            or (k.tail is not None and not k.tail.isspace())",
+            "            or (c.tail is not None and not c.tail.isspace())",
+            "        ): raise SlowPath",
+        )
+        self.value(ftype.item, "v", "depth", _ERROR, "        ")
+        add("        out[key] = v", "    return out", "")
+
+
+class _NotFast(Exception):
+    """A type the generated code does not read (its carrier then always takes the reference)."""
+
+
+_ERROR: Any = object()  # value(): a nil value type is an error here
+
+
+def fast_reader(schema: Schema, options: Options) -> tuple[_Reader | None, Source | None]:
+    """The generated reader of ``schema``'s elements in .NET's shape, and its source.
+
+    Returns:
+        ``(read, source)``: ``read(root, 0)`` returns the normalised carrier or raises
+        (see the module docstring); ``(None, None)`` when some type the carrier
+        reaches has no fast reading (then only the reference path reads it).
+    """
+    try:
+        generator = _Generator(schema, options)
+        reader = generator.compile()
+    except _NotFast:
+        return None, None
+    return reader, generator.source
