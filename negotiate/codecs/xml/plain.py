@@ -14,6 +14,7 @@ written (xmltodict writes one), and element names must be XML names with declare
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -88,7 +89,13 @@ def _qname(
 
 _NAME_LIMIT = 50_000
 _NCNAME = r"[A-Za-z_\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*"
-_NAME = re.compile(f"{_NCNAME}(?::{_NCNAME})?")
+
+
+@functools.cache
+def _name_pattern() -> re.Pattern[str]:
+    # PERF: compiled on first use: the wide character classes take ~8 ms to compile,
+    # which every `import negotiate` paid before.
+    return re.compile(f"{_NCNAME}(?::{_NCNAME})?")
 
 
 def _plain_text(value: Any, where: str) -> str:
@@ -192,7 +199,7 @@ class _PlainWriter:
 
     @staticmethod
     def _name(name: Any, where: str) -> None:
-        if not isinstance(name, str) or _NAME.fullmatch(name) is None:
+        if not isinstance(name, str) or _name_pattern().fullmatch(name) is None:
             raise EncodeError(f"{excerpt(name)} is not an XML name", location=where)
         size = len(name.encode("utf-8", "surrogatepass")) if len(name) > _NAME_LIMIT // 4 else 0
         if size > _NAME_LIMIT:
