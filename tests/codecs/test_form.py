@@ -738,3 +738,25 @@ def test_arbitrary_bytes_decode_to_a_normalised_carrier_or_a_client_error(body: 
         again = form.decode(form.encode(value, schema), schema)
         assert again == as_form_reads_it(value, FieldType(Kind.CARRIER, carrier=schema.name), True)
         assert list(again) == list(schema.names)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [b"Persons[99999999].Firstname", b"Persons[x", b"Name%zz", b"Name[0]"],
+)
+def test_a_refused_key_is_a_fresh_error_each_time(key: bytes) -> None:
+    # A memoised exception raised by every request that sends the key would grow
+    # its traceback (and keep each request's body alive) and be shared by threads.
+    codec = FormCodec()
+    errors = []
+    for _ in range(3):
+        with pytest.raises(NegotiateError) as info:
+            codec.decode(key + b"=1&Name=x", CONTACT)
+        errors.append(info.value)
+    assert len({id(error) for error in errors}) == 3
+    assert len({str(error) for error in errors}) == 1
+    frames = 0
+    tb = errors[-1].__traceback__
+    while tb is not None:
+        frames, tb = frames + 1, tb.tb_next
+    assert frames < 10

@@ -76,12 +76,15 @@ def _read(
                     path = _Path(raw_key.decode("latin-1"), error=exc)
                 else:
                     path = _compile(schema, options, key)
+            if path.error is not None:
+                # NOTE: never memoised: one exception object raised by every request
+                # that sends the key would grow its traceback (pinning each request's
+                # frames and body) and be raised from several threads at once.
+                raise path.error
             if len(raw_key) <= 256:
                 if len(memo) >= _MEMO_LIMIT:
                     memo.clear()
                 memo[raw_key] = path
-        if path.error is not None:
-            raise path.error
         if path.skip:
             continue
         if b"%" in raw_value or b"+" in raw_value:
