@@ -25,6 +25,7 @@ from negotiate.codecs.xml import (
     parse_xml,
     text_codec,
 )
+from negotiate.codecs.xml.parse import MAX_ATTRIBUTES
 from negotiate.errors import (
     BodyTooLarge,
     EncodeError,
@@ -1154,3 +1155,38 @@ def test_arbitrary_bytes_decode_to_a_normalised_carrier_or_a_client_error(body: 
         assert schema.normalize(value) == value
         again = xml.decode(xml.encode(value, schema), schema)
         assert again == value and list(again) == list(schema.names)
+
+
+# -- attributes per element -----------------------------------------------------------------
+
+
+def _attributes(count: int) -> str:
+    return " ".join(f'a{i}="1"' for i in range(count))
+
+
+@pytest.mark.parametrize("schema", [get_schema("ContactEntity"), None], ids=["schema", "none"])
+def test_an_element_with_too_many_attributes_is_refused(schema: Schema | None) -> None:
+    # lxml reads an element's attributes in quadratic time: 80,000 of them took 25 s.
+    body = (
+        f'<ContactEntity xmlns="{SERVICES88_NAMESPACE}"><Name>x</Name>'
+        f"<Department {_attributes(80_000)}/></ContactEntity>"
+    ).encode()
+    with pytest.raises(MalformedBody) as info:
+        XmlCodec().decode(body, schema)
+    assert info.value.status == 400
+    assert info.value.location == "/ContactEntity/Department[1]"
+    assert info.value.detail["limit"] == MAX_ATTRIBUTES == 64
+    assert "80000 attributes" in info.value.message
+
+
+def test_many_attributes_spread_over_elements_are_read() -> None:
+    # Over the scan threshold in all (2,000 "="), but no element over the limit.
+    people = "".join(f"<Person {_attributes(MAX_ATTRIBUTES)}/>" for _ in range(32))
+    body = (
+        f'<ContactEntity xmlns="{SERVICES88_NAMESPACE}"><Persons>{people}</Persons>'
+        "</ContactEntity>"
+    ).encode()
+    value = XmlCodec().decode(body, get_schema("ContactEntity"))
+    assert len(value["Persons"]) == 32
+    plain = XmlCodec().decode(body, None)
+    assert len(plain["ContactEntity"]["Persons"]["Person"]) == 32

@@ -10,6 +10,12 @@ without a DTD is a syntax error, so a 400. A body over 10 MB is parsed in libxml
 mode, which lifts only its size limits (so that a text node over 10 MB, which the writer
 may write, reads back): :attr:`Options.max_body` bounds the sizes instead.
 
+Attributes: at most :data:`MAX_ATTRIBUTES` on one element (a 400 at its XML path).
+DataContract XML carries one or two (``i:nil``, ``i:type``); lxml reads an element's
+attributes in time quadratic in their number, so a few elements with thousands each
+would cost seconds. Bodies with few ``=`` at all (every DataContract document) skip
+the check; others are checked once, by XPath, in C.
+
 Work budget: a document's elements and attributes count against :attr:`Options.max_nodes`.
 Byte counts clear most bodies before parsing; one they cannot clear is fed to a pull
 parser chunk by chunk, counted between chunks, and refused at the first chunk that goes
@@ -222,7 +228,27 @@ def parse_xml(
         raise MalformedBody(f"XML nested deeper than {_LIBXML_DEPTH} elements")
     if root.getroottree().docinfo.internalDTD is not None:  # NOTE: defence in depth
         raise MalformedBody("XML with a DOCTYPE is not accepted", location="/")
+    if data.count(b"=") > _ATTRIBUTE_SCAN_FROM:
+        crowded = cast(list[Any], _CROWDED(root))
+        if crowded:
+            element = crowded[0]
+            raise MalformedBody(
+                f"An element has {len(element.attrib)} attributes, "
+                f"over the limit of {MAX_ATTRIBUTES}",
+                location=_path_of(element),
+                limit=MAX_ATTRIBUTES,
+            )
     return root
+
+
+MAX_ATTRIBUTES: Final = 64
+"""The most attributes one element may carry (see the module docstring)."""
+
+# PERF: the byte count under which no element can have more than MAX_ATTRIBUTES
+# cannot be told apart cheaply; any body with fewer "=" than this is let through
+# unchecked (its elements together have fewer attributes than it has "=").
+_ATTRIBUTE_SCAN_FROM: Final = 1024
+_CROWDED: Final = etree.XPath(f"(//*[count(@*) > {MAX_ATTRIBUTES}])[1]")
 
 
 def _syntax_error(exc: etree.XMLSyntaxError) -> MalformedBody:

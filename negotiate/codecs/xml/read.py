@@ -137,7 +137,9 @@ def _role(tag: str) -> str:
     role = _ROLES.get(tag)
     if role is None:
         role = _local(tag).lower()
-        if len(_ROLES) < _MEMO_LIMIT:
+        # NOTE: only short tags: a client's tag (its namespace is any string) is
+        # otherwise kept for the life of the process.
+        if len(tag) <= 256 and len(_ROLES) < _MEMO_LIMIT:
             _ROLES[tag] = role
     return role
 
