@@ -1183,8 +1183,7 @@ def test_many_attributes_spread_over_elements_are_read() -> None:
     # Over the scan threshold in all (2,000 "="), but no element over the limit.
     people = "".join(f"<Person {_attributes(MAX_ATTRIBUTES)}/>" for _ in range(32))
     body = (
-        f'<ContactEntity xmlns="{SERVICES88_NAMESPACE}"><Persons>{people}</Persons>'
-        "</ContactEntity>"
+        f'<ContactEntity xmlns="{SERVICES88_NAMESPACE}"><Persons>{people}</Persons></ContactEntity>'
     ).encode()
     value = XmlCodec().decode(body, get_schema("ContactEntity"))
     assert len(value["Persons"]) == 32
