@@ -97,7 +97,7 @@ CLIENT_NEVER = (
 """What the client must not reach: the server's machinery (and http: beside it)."""
 
 CODECS = "negotiate.codecs"
-SHARED_CODEC_MODULES = frozenset({"base", "registry", "_text"})
+SHARED_CODEC_MODULES = frozenset({"base", "registry", "_text", "_nodes"})
 """Modules of ``negotiate.codecs`` that every format may use; the rest are formats."""
 
 

@@ -12,7 +12,8 @@ another one; DESIGN.md):
   encodings, as written (see :func:`json_text`).
 * **JSON text** (JSON and the two patch formats, which are JSON): :func:`json_text`
   (JSON's charset rule), :func:`loads` (orjson, with the node budget of
-  :func:`check_nodes`; exact numbers for schemas with decimals), :func:`dumps`
+  :func:`negotiate.codecs._nodes.check_nodes`; exact numbers for schemas with
+  decimals), :func:`dumps`
   (decimals as numbers, bytes as base64), and :func:`check_depth`.
 * **Scalar text** (XML elements and form fields): one set of parsers for int32,
   int64, double, decimal, bool, date-time, Guid, base64 and enum text, chosen by
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,7 +33,7 @@ from typing import Any, Final
 
 import orjson
 
-from negotiate.codecs.base import too_many_nodes
+from negotiate.codecs._nodes import _malformed, check_nodes
 from negotiate.errors import (
     EncodeError,
     InvalidValue,
@@ -65,7 +65,6 @@ __all__ = [
     "ScalarText",
     "bom_of",
     "check_depth",
-    "check_nodes",
     "decode_text",
     "dumps",
     "enum_parser",
@@ -185,7 +184,6 @@ _JSON_UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _JSON_TRANSCODED = frozenset(
     {"utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be", "utf16", "utf32"}
 )
-_JSON_NODES = "JSON values and keys"
 
 
 def json_text(body: bytes, media_type: MediaType | None) -> bytes | str:
@@ -287,12 +285,6 @@ def dumps(value: Any) -> bytes:
         raise EncodeError(f"Cannot write JSON: {exc}") from None
 
 
-def _malformed(exc: orjson.JSONDecodeError) -> MalformedBody:
-    return MalformedBody(
-        f"Malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}, char {exc.pos})"
-    )
-
-
 def check_depth(value: Any, limit: int) -> None:
     """Raise a 400 if containers in ``value`` nest deeper than ``limit``.
 
@@ -316,192 +308,6 @@ def check_depth(value: Any, limit: int) -> None:
             if isinstance(child, dict | list):
                 escaped = key.replace("~", "~0").replace("/", "~1")
                 stack.append((child, depth + 1, f"{where}/{escaped}"))
-
-
-# -- the JSON node budget -------------------------------------------------------------
-#
-# A node is a value (object, array, string, number, literal) or an object key.
-# Every node but the root is introduced by one structural byte, outside strings:
-# ``[`` or ``,`` (an array item), ``{`` or ``,`` (a key), ``:`` (a member's value).
-# So, in three steps of rising cost, each run only when the one before cannot
-# decide:
-#
-# 1. Each node also owns a byte no other node owns and that introduces nothing (a
-#    scalar's first byte, a key's opening quote, a container's closing bracket),
-#    so a body of n bytes holds at most (n + 1) / 2 nodes: bodies shorter than
-#    twice the budget need no look at all.
-# 2. Counting the four structural bytes over the whole body is an upper bound
-#    (it also counts those inside strings, and ``[`` of an empty ``[]``).
-# 3. Only a body over that bound is counted exactly: chunk by chunk, string
-#    contents cut out with ``split(b'"')`` after escapes are neutralised, and
-#    empty containers subtracted. Over budget, the chunk where it runs out is
-#    scanned token by token for the exact node, and the pointer to it is read
-#    from orjson's parse of the body up to there (which holds at most the budget
-#    of nodes: the work is bounded by the budget, not by the body).
-
-_CHUNK = 1 << 16
-_SPACE = b" \t\r\n"
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_SEPARATOR = re.compile(rb"[,:]")
-_TOKEN = re.compile(rb'"[^"]*"?|[\[{][ \t\r\n]*[\]}]|[\[{,:]')
-_KEY = re.compile(rb'[ \t\r\n]*("(?:[^"\\]|\\.)*")')
-_OPEN, _CLOSE = b"[{", b"]}"
-
-
-def check_nodes(body: bytes | str, limit: int) -> None:
-    """Refuse a JSON text of more than ``limit`` nodes, before anything is built.
-
-    A node is a value or an object key, so ``{"a": [1, 2]}`` has five. A body
-    that is not JSON is left for the parser to report, unless it is over the
-    limit before its first error.
-
-    PERF: free for bodies under twice ``limit`` bytes, four ``bytes.count`` for
-    larger ones; only a body over that bound is counted exactly (see above).
-
-    Raises:
-        MalformedBody: over the limit; located by the JSON pointer of the first
-            node past it, ``limit`` in the detail.
-    """
-    if len(body) < 2 * limit:
-        return
-    data = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
-    bound = data.count(b",") + data.count(b":") + data.count(b"[") + data.count(b"{")
-    if bound < limit:
-        return
-    _count_exactly(data, limit)
-
-
-def _count_exactly(data: bytes, limit: int) -> None:
-    count = 1  # the root
-    in_string = False
-    brackets: list[bytes] = []  # per chunk, the brackets outside strings (for the stack)
-    start, size = 0, len(data)
-    while start < size:
-        # NOTE: a chunk ends just after a ',' or ':', so it never splits an escape
-        # pair, a backslash run or an empty container.
-        found = _SEPARATOR.search(data, min(start + _CHUNK, size))
-        end = found.end() if found is not None else size
-        chunk = _neutral(data[start:end])
-        skeleton, after = _skeleton(chunk, in_string)
-        nodes = (
-            skeleton.count(b",")
-            + skeleton.count(b":")
-            + skeleton.count(b"[")
-            + skeleton.count(b"{")
-            - skeleton.count(b"[]")
-            - skeleton.count(b"{}")
-        )
-        if count + nodes > limit:
-            raise _past_budget(data, limit, count, start, chunk, in_string, brackets)
-        count += nodes
-        brackets.append(_brackets(skeleton))
-        in_string = after
-        start = end
-
-
-def _neutral(chunk: bytes) -> bytes:
-    """``chunk`` with every escape pair that could hide a quote made harmless (same length)."""
-    if b"\\" not in chunk:
-        return chunk
-    return chunk.replace(b"\\\\", b"__").replace(b'\\"', b"__")
-
-
-def _skeleton(chunk: bytes, in_string: bool) -> tuple[bytes, bool]:
-    """The chunk outside strings, without whitespace, each string (or part) as ``0``.
-
-    Returns it and whether the chunk ends inside a string.
-    """
-    parts = chunk.split(b'"')
-    after = in_string is not (len(parts) % 2 == 0)
-    outside = parts[1::2] if in_string else parts[0::2]
-    text = b"0".join(outside)
-    if in_string:
-        text = b"0" + text
-    if after:
-        text += b"0"
-    return text.translate(None, _SPACE), after
-
-
-def _brackets(skeleton: bytes) -> bytes:
-    text = skeleton.translate(None, _NOT_BRACKETS)
-    for _ in range(2):  # PERF: most nesting closes within a chunk
-        text = text.replace(b"[]", b"").replace(b"{}", b"")
-    return text
-
-
-def _past_budget(
-    data: bytes,
-    limit: int,
-    count: int,
-    start: int,
-    chunk: bytes,
-    in_string: bool,
-    brackets: list[bytes],
-) -> MalformedBody:
-    """The error for the node past the budget, which starts in ``chunk``."""
-    pos = chunk.find(b'"') + 1 if in_string else 0
-    for match in _TOKEN.finditer(chunk, pos):
-        if chunk[match.start()] == 0x22 or match.end() - match.start() > 1:
-            continue  # a string, or an empty container (its '[' introduces nothing)
-        count += 1
-        if count > limit:
-            break
-    else:  # NOTE: unreachable: the chunk's count said the budget runs out here
-        return too_many_nodes(limit, _JSON_NODES)
-    cut = match.start()
-    brackets.append(_brackets(_skeleton(chunk[: cut + 1], in_string)[0]))
-    return too_many_nodes(limit, _JSON_NODES, _pointer_at(data, start + cut, b"".join(brackets)))
-
-
-def _pointer_at(data: bytes, cut: int, brackets: bytes) -> str:
-    """The JSON pointer of the node introduced by the byte at ``cut`` ("" if unsure)."""
-    stack = bytearray()
-    for byte in brackets:
-        if byte in _OPEN:
-            stack.append(byte)
-        elif stack and stack[-1] == _OPEN[_CLOSE.index(byte)]:
-            stack.pop()
-        else:
-            return ""  # mismatched: malformed before the budget ran out
-    separator = data[cut]
-    if separator == ord(":"):
-        prefix = data[:cut] + b":null"
-    elif separator == ord(","):
-        prefix = data[:cut]
-    else:
-        prefix = data[: cut + 1]
-    closers = bytes(_CLOSE[_OPEN.index(b)] for b in reversed(stack))
-    try:
-        node = orjson.loads(prefix + closers)
-    except orjson.JSONDecodeError as exc:
-        # NOTE: the body is malformed before the budget ran out: say so instead
-        raise _malformed(exc) from None
-    segments: list[str] = []
-    for _ in range(len(stack) - 1):
-        # NOTE: the open container is the last item or member (with a duplicate key,
-        # the dict keeps the first one's place: the pointer may then be off).
-        if type(node) is dict and node:
-            key = next(reversed(node))
-            segments.append(key)
-            node = node[key]
-        elif type(node) is list and node:
-            segments.append(str(len(node) - 1))
-            node = node[-1]
-        else:
-            return ""
-    if type(node) is list:
-        segments.append(str(len(node)))
-    elif type(node) is dict and separator == ord(":"):
-        segments.append(next(reversed(node)))
-    elif type(node) is dict:
-        key_match = _KEY.match(data, cut + 1)
-        try:
-            key = orjson.loads(key_match[1]) if key_match is not None else None
-        except orjson.JSONDecodeError:
-            key = None
-        if type(key) is str:
-            segments.append(key)
-    return "".join("/" + s.replace("~", "~0").replace("/", "~1") for s in segments)
 
 
 # -- scalar text ----------------------------------------------------------------------------

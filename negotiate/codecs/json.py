@@ -33,7 +33,8 @@ from typing import Any, ClassVar
 
 import orjson
 
-from negotiate.codecs._text import check_depth, check_nodes, json_default, json_text, loads
+from negotiate.codecs._nodes import check_nodes
+from negotiate.codecs._text import check_depth, json_default, json_text, loads
 from negotiate.codecs.base import BaseCodec
 from negotiate.errors import EncodeError
 from negotiate.media import MEDIA_JSON, MEDIA_TEXT_JSON, MediaType
