@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from lxml import etree
 
-import negotiate.codecs._text as json_module
+import negotiate.codecs._nodes as json_module
 import negotiate.codecs.xml.parse as xml_module
 from negotiate.codecs.form import FormCodec
 from negotiate.codecs.json import JsonCodec, check_nodes
