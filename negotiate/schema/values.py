@@ -13,7 +13,7 @@ import calendar
 import math
 import re
 from collections.abc import Set as AbstractSet
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from enum import Enum, Flag
 from typing import Any
 
@@ -118,10 +118,12 @@ def _integral(value: Any, digits: int) -> Any:
     digits are converted (beyond, the range check fails anyway): never a huge int.
     """
     if type(value) is float:
-        if value.is_integer() and abs(value) <= _EXACT_FLOAT:
+        if value.is_integer() and abs(value) < _EXACT_FLOAT:
             return int(value)
-    elif type(value) is Decimal and value.is_finite() and value.adjusted() < digits:
-        if value == value.to_integral_value():
+    elif type(value) is Decimal and value.is_finite():
+        if value.is_zero():
+            return 0  # NOTE: adjusted() of a zero is its exponent: 0E+20 is 0
+        if value.adjusted() < digits and value == value.to_integral_value():
             return int(value)
     return value
 
@@ -432,7 +434,13 @@ def parse_decimal(text: str) -> Decimal:
     text = text.strip()
     if _DOUBLE_TEXT.fullmatch(text) is None:
         raise ValueError(f"Expected decimal, got {excerpt(text)}")
-    return fit_decimal(Decimal(text))
+    try:
+        value = Decimal(text)
+    except DecimalException:
+        # NOTE: an exponent past what the decimal module holds ("1e1000000000000000000")
+        # passes the grammar and raises InvalidOperation, an ArithmeticError.
+        raise ValueError(f"Expected decimal, got {excerpt(text)} (out of range)") from None
+    return fit_decimal(value)
 
 
 def parse_bool(text: str) -> bool:
