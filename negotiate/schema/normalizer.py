@@ -350,12 +350,15 @@ class _Generator:
         if ftype.kind is Kind.ARRAY:
             assert ftype.item is not None
             item = self.slow_item(ftype.item)
+            # NOTE: a null item is a value only where the item type may be null (a
+            # reference type or a nullable value type); an int[] item is never null.
+            guard = "x is not None" if ftype.item.may_be_null else "True"
             body = [
                 "    if type(v) is not list: raise _wrong('array', v)",
                 "    _check_size(v, opts)",
                 "    out = []",
                 "    for i, x in enumerate(v):",
-                "        if x is not None:",
+                f"        if {guard}:",
                 "            try:",
                 f"                x = {item}(x, depth, opts)",
                 "            except NegotiateError as e:",
@@ -371,7 +374,7 @@ class _Generator:
                 "    _check_size(v, opts)",
                 "    _check_keys(v)",
                 "    for k, x in v.items():",
-                "        if x is not None:",
+                f"        if {'x is not None' if ftype.item.may_be_null else 'True'}:",
                 "            try:",
                 f"                v[k] = {item}(x, depth, opts)",
                 "            except NegotiateError as e:",
@@ -521,8 +524,11 @@ class _Generator:
             out.append(f"{pad}for {ivar}, {xvar} in {var}.items():")
             out.append(f"{pad}    if type({ivar}) is not str: raise SlowPath")
             target = f"{var}[{ivar}]"
-        out.append(f"{pad}    if {xvar} is not None:")
-        out.extend(self.fast_value(xvar, item, target, indent + 2, level + 1))
+        if item.may_be_null:
+            out.append(f"{pad}    if {xvar} is not None:")
+            out.extend(self.fast_value(xvar, item, target, indent + 2, level + 1))
+        else:  # a null item of a value type: the slow path refuses it
+            out.extend(self.fast_value(xvar, item, target, indent + 1, level + 1))
         return out
 
 

@@ -105,8 +105,9 @@ def _conform(value: Any, ftype: FieldType, depth: int, options: Options) -> Any:
         if type(value) is not list:
             raise InvalidValue(f"Expected array, got {describe(value)}")
         _check_items(value, options)
+        nullable = item.may_be_null  # NOTE: an int[] item is never null
         for index, element in enumerate(value):
-            if element is not None:
+            if element is not None or not nullable:
                 try:
                     value[index] = _conform(element, item, depth, options)
                 except NegotiateError as exc:
@@ -118,7 +119,7 @@ def _conform(value: Any, ftype: FieldType, depth: int, options: Options) -> Any:
     for key, element in value.items():
         if type(key) is not str:
             raise InvalidValue(f"Expected string keys, got {describe(key)}")
-        if element is not None:
+        if element is not None or not item.may_be_null:
             try:
                 value[key] = _conform(element, item, depth, options)
             except NegotiateError as exc:
