@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -140,7 +141,8 @@ def check_content_length(value: str, limit: int) -> None:
         raise BodyTooLarge(f"Body of {shown} bytes is over the limit of {limit}", limit=limit)
 
 
-_EMPTY_QUERY: Mapping[str, str] = {}
+_EMPTY_QUERY: Mapping[str, str] = MappingProxyType({})
+"""NOTE: read-only: it is every query-less request's ``Context.query``."""
 
 
 def parse_query(query_string: str | bytes) -> Mapping[str, str]:
