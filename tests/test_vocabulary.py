@@ -695,3 +695,66 @@ def test_null_items_of_nullable_value_types_travel_as_null_and_nil() -> None:
     with pytest.raises(NegotiateError) as info:
         XML.decode(b"<Ledger><Amounts>" + nil + b"</Amounts></Ledger>", LEDGER)
     assert info.value.status == 400 and "nil" in info.value.message
+
+
+# -- found in review: hostile decimals, the 2^53 edge, null items of value types -------------
+
+
+HUGE_EXPONENT = "1e1000000000000000000"  # passes the number grammar; Decimal() raises
+
+
+@pytest.mark.parametrize(
+    ("codec", "body"),
+    [
+        (JsonCodec(), f'{{"Total": "{HUGE_EXPONENT}"}}'.encode()),
+        (XmlCodec(), f"<Ledger><Total>{HUGE_EXPONENT}</Total></Ledger>".encode()),
+        (FormCodec(), f"Total={HUGE_EXPONENT}".encode()),
+        (MergePatchCodec(), f'{{"Total": "{HUGE_EXPONENT}"}}'.encode()),
+    ],
+    ids=["json", "xml", "form", "merge-patch"],
+)
+def test_a_decimal_with_a_huge_exponent_is_a_located_400(codec: Any, body: bytes) -> None:
+    with pytest.raises(NegotiateError) as info:
+        codec.decode(body, LEDGER)
+    assert info.value.status in (400, 422)
+    assert "out of range" in str(info.value)
+    assert info.value.location.endswith("Total")
+
+
+@pytest.mark.parametrize("schema", [LEDGER, schema_of(Plain)], ids=["decimals", "orjson"])
+def test_int64_floats_are_taken_only_where_exact(schema: Schema) -> None:
+    codec = JsonCodec()
+    assert codec.decode(b'{"Id": 9007199254740991.0}', schema)["Id"] == 2**53 - 1
+    assert codec.decode(b'{"Id": 0e20}', schema)["Id"] == 0
+    if schema is LEDGER:  # the exact reader keeps every digit
+        assert codec.decode(b'{"Id": 9007199254740993.0}', schema)["Id"] == 2**53 + 1
+    else:  # a double cannot say which integer it was: refused, never rounded
+        for body in (b'{"Id": 9007199254740993.0}', b'{"Id": 9007199254740992.5}'):
+            with pytest.raises(NegotiateError, match="Expected int64"):
+                codec.decode(body, schema)
+
+
+class Counts(TypedDict):
+    Numbers: list[int] | None
+    Maybe: list[int | None] | None
+    ByName: dict[str, DateTime] | None
+
+
+COUNTS = schema_of(Counts)
+
+
+@pytest.mark.parametrize(
+    ("codec", "body", "location"),
+    [
+        (JsonCodec(), b'{"Numbers": [1, null]}', "/Numbers/1"),
+        (JsonCodec(), b'{"ByName": {"a": null}}', "/ByName/a"),
+        (MergePatchCodec(), b'{"Numbers": [1, null]}', "/Numbers/1"),
+        (JsonPatchCodec(), b'[{"op": "add", "path": "/Numbers", "value": [null]}]', "/Numbers/0"),
+    ],
+)
+def test_a_value_type_item_is_never_null(codec: Any, body: bytes, location: str) -> None:
+    with pytest.raises(NegotiateError) as info:
+        codec.decode(body, COUNTS)
+    assert info.value.location == location
+    assert "got null" in str(info.value)
+    assert JsonCodec().decode(b'{"Maybe": [1, null]}', COUNTS)["Maybe"] == [1, None]
