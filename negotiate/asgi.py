@@ -63,9 +63,9 @@ from typing import Any, TypeVar
 
 from negotiate.coding import Decoder
 from negotiate.errors import BodyTooLarge, NegotiateError
-from negotiate.http import App, Exchange, Headers, Response
+from negotiate.http import App, Exchange, Headers, Response, body_too_large
 
-__all__ = ["OFFLOAD_ABOVE", "ASGIAdapter", "NegotiateMiddleware", "body_too_large", "raw_headers"]
+__all__ = ["OFFLOAD_ABOVE", "ASGIAdapter", "NegotiateMiddleware", "raw_headers"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -288,12 +288,6 @@ def _feed_last(decoder: Decoder, chunk: bytes) -> bytes:
     head = decoder.feed(chunk)
     tail = decoder.finish()
     return head + tail if tail else head
-
-
-def body_too_large(limit: int) -> BodyTooLarge:
-    """The 413 for a body that streamed past ``limit`` bytes (no ``Content-Length`` said so)."""
-    message = f"Body of more than {limit} bytes is over the limit of {limit}"
-    return BodyTooLarge(message, limit=limit)
 
 
 # PERF: most response header pairs are the same few tuples (Content-Type per format,

@@ -466,6 +466,9 @@ SERVER_MACHINERY = (
 )
 
 
+WSGI_NEVER = ("negotiate.asgi", "negotiate.server", "negotiate.enrich", "sqlite3", "uvicorn")
+
+
 def _loaded(module: str, names: tuple[str, ...]) -> list[str]:
     """The modules of ``names`` (or under them) that importing ``module`` loads, afresh."""
     code = (
@@ -495,6 +498,10 @@ def _loaded(module: str, names: tuple[str, ...]) -> list[str]:
         ("negotiate.client", SERVER_MACHINERY),
         ("negotiate.cli", SERVER_MACHINERY),
         ("negotiate", (*SERVER_MACHINERY, "negotiate.client", "httpx")),
+        # the WSGI integrations load no ASGI adapter and no reference server (the
+        # core they build on does load negotiate.auth, for App's authenticator)
+        ("negotiate.integrations.flask", WSGI_NEVER),
+        ("negotiate.integrations.falcon", WSGI_NEVER),
     ],
 )
 def test_an_import_loads_no_server_machinery(module: str, never: tuple[str, ...]) -> None:

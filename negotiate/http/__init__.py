@@ -104,8 +104,8 @@ takes), :data:`VARY` and :func:`shaped_vary` (the ``Vary`` of a response),
 (an error body in the agent shape; an :class:`App` without operations is an
 error writer). :func:`negotiate.pipeline.snapshot` copies a response base for
 an integration that decodes and encodes in separate hooks;
-:func:`negotiate.asgi.raw_headers` and :func:`negotiate.asgi.body_too_large`
-serve ASGI ones.
+:func:`body_too_large` is the 413 for a body that streamed past the
+limit, and :func:`negotiate.asgi.raw_headers` serves ASGI integrations.
 
 The error classes of this layer extend the tree in :mod:`negotiate.errors`::
 
@@ -148,6 +148,7 @@ from negotiate.http.messages import (
     Context as Context,
     Operation as Operation,
     Response as Response,
+    body_too_large as body_too_large,
     check_content_length as check_content_length,
     parse_query as parse_query,
 )
@@ -169,6 +170,7 @@ __all__ = [
     "Operation",
     "Response",
     "Unauthorized",
+    "body_too_large",
     "check_content_length",
     "error_class",
     "has_shaping",

@@ -20,7 +20,15 @@ from negotiate.schema import Schema
 if TYPE_CHECKING:
     from negotiate.auth import Principal
 
-__all__ = ["Context", "Handler", "Operation", "Response", "check_content_length", "parse_query"]
+__all__ = [
+    "Context",
+    "Handler",
+    "Operation",
+    "Response",
+    "body_too_large",
+    "check_content_length",
+    "parse_query",
+]
 
 _MAX_QUERY_FIELDS = 64
 
@@ -139,6 +147,12 @@ def check_content_length(value: str, limit: int) -> None:
     if len(digits) > len(str(limit)) or int(digits or "0") > limit:
         shown = text if len(text) <= 40 else text[:20] + "..."
         raise BodyTooLarge(f"Body of {shown} bytes is over the limit of {limit}", limit=limit)
+
+
+def body_too_large(limit: int) -> BodyTooLarge:
+    """The 413 for a body that streamed past ``limit`` bytes (no ``Content-Length`` said so)."""
+    message = f"Body of more than {limit} bytes is over the limit of {limit}"
+    return BodyTooLarge(message, limit=limit)
 
 
 _EMPTY_QUERY: Mapping[str, str] = MappingProxyType({})

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from negotiate.asgi import body_too_large
 from negotiate.auth import ANONYMOUS
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.coding import decode_body, parse_content_encoding
@@ -31,6 +30,7 @@ from negotiate.http import (
     VARY,
     App,
     Response,
+    body_too_large,
     check_content_length,
     parse_query,
     shaped_vary,

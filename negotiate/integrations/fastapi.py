@@ -38,12 +38,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from negotiate.asgi import body_too_large, raw_headers
+from negotiate.asgi import raw_headers
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.errors import NegotiateError, excerpt
 from negotiate.http import (
     VARY,
     Headers,
+    body_too_large,
     check_content_length,
     log_error,
     parse_query,
