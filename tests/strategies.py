@@ -17,6 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from negotiate.errors import escape_pointer
 from negotiate.schema import FieldType, Kind, Schema
 from negotiate.schema.values import check_datetime
 
@@ -213,3 +214,61 @@ def _check_value(ftype: FieldType, value: Any, source: Any, where: str) -> None:
         for key, item in value.items():
             assert type(key) is str, f"{where}: key {key!r}"
             _check_value(ftype.item, item, sources.get(key), f"{where}/{key}")
+
+
+# -- places in a normalised carrier, and patch paths to them ---------------------------------
+
+Segment = tuple[str, bool]
+"""A path token, and whether it names a property (matched case-insensitively)."""
+
+Place = tuple[tuple[Segment, ...], Any, FieldType]
+
+
+def places(value: Any, ftype: FieldType) -> list[Place]:
+    """Every pointer into a normalised carrier, with the value and the type found there."""
+    out: list[Place] = []
+    stack: list[Place] = [((), value, ftype)]
+    while stack:
+        parts, found, kind_of = place = stack.pop()
+        out.append(place)
+        if found is None:
+            continue
+        if kind_of.kind is Kind.CARRIER:
+            for field in reversed(kind_of.schema.fields):
+                stack.append(((*parts, (field.name, True)), found[field.name], field.type))
+        elif kind_of.kind in (Kind.ARRAY, Kind.DICT):
+            assert kind_of.item is not None
+            pairs = enumerate(found) if kind_of.kind is Kind.ARRAY else found.items()
+            for key, item in reversed(list(pairs)):
+                stack.append(((*parts, (str(key), False)), item, kind_of.item))
+    return out
+
+
+def pointer_of(parts: tuple[Segment, ...]) -> str:
+    """The JSON pointer of a path."""
+    return "".join("/" + escape_pointer(token) for token, _ in parts)
+
+
+def patch_targets(
+    found: list[Place], past_the_end: str
+) -> st.SearchStrategy[tuple[tuple[Segment, ...], FieldType | None]]:
+    """A path into ``found``: an existing place, a new element or member, an unknown
+    property, or an index ``past_the_end``; with the type expected there."""
+    containers = [(parts, ftype) for parts, value, ftype in found if isinstance(value, list | dict)]
+
+    @st.composite
+    def target(draw: st.DrawFn) -> tuple[tuple[Segment, ...], FieldType | None]:
+        choice = draw(st.integers(0, 9))
+        if choice < 6:
+            parts, _, ftype = draw(st.sampled_from(found))
+            return parts, ftype
+        parts, ftype = draw(st.sampled_from(containers))
+        if choice == 6 and ftype.kind is Kind.ARRAY:
+            return (*parts, ("-", False)), ftype.item
+        if choice == 7 and ftype.kind is Kind.DICT:
+            return (*parts, ("new", False)), ftype.item
+        if choice == 8 and ftype.kind is Kind.CARRIER:
+            return (*parts, ("Bogus", True)), None
+        return (*parts, (past_the_end, False)), ftype.item
+
+    return target()

@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 import pytest
 from hypothesis import given, settings, strategies as st
-from strategies import values
+from strategies import patch_targets, places, pointer_of, values
 
 from negotiate.codecs.patch import (
     JsonPatchCodec,
@@ -284,48 +284,8 @@ def test_merge_sizes_are_checked_before_items() -> None:
 
 # -- JSON Patch ------------------------------------------------------------------------
 
-Segment = tuple[str, bool]  # a token, and whether it names a property
-
-
-def _places(value: Any, ftype: FieldType, parts: tuple[Segment, ...], out: list[Any]) -> None:
-    out.append((parts, value, ftype))
-    if value is None:
-        return
-    if ftype.kind is Kind.CARRIER:
-        for field in ftype.schema:
-            _places(value[field.name], field.type, (*parts, (field.name, True)), out)
-    elif ftype.kind is Kind.ARRAY and ftype.item is not None:
-        for index, item in enumerate(value):
-            _places(item, ftype.item, (*parts, (str(index), False)), out)
-    elif ftype.kind is Kind.DICT and ftype.item is not None:
-        for key, item in value.items():
-            _places(item, ftype.item, (*parts, (key, False)), out)
-
-
-PLACES: list[Any] = []
-_places(contact(), ROOT, (), PLACES)
-CONTAINERS = [(parts, ftype) for parts, value, ftype in PLACES if isinstance(value, list | dict)]
-
-
-def _pointer(parts: tuple[Segment, ...]) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p, _ in parts)
-
-
-@st.composite
-def _target(draw: st.DrawFn) -> tuple[tuple[Segment, ...], FieldType | None]:
-    """An existing place, a new element or member, an unknown property, or nonsense."""
-    choice = draw(st.integers(0, 9))
-    if choice < 6:
-        parts, _, ftype = draw(st.sampled_from(PLACES))
-        return parts, ftype
-    parts, ftype = draw(st.sampled_from(CONTAINERS))
-    if choice == 6 and ftype.kind is Kind.ARRAY:
-        return (*parts, ("-", False)), ftype.item
-    if choice == 7 and ftype.kind is Kind.DICT:
-        return (*parts, ("new", False)), ftype.item
-    if choice == 8 and ftype.kind is Kind.CARRIER:
-        return (*parts, ("Bogus", True)), None
-    return (*parts, ("7", False)), ftype.item
+PLACES = places(contact(), ROOT)
+TARGETS = patch_targets(PLACES, past_the_end="7")
 
 
 @st.composite
@@ -352,10 +312,10 @@ def json_patches(draw: st.DrawFn) -> list[dict[str, Any]]:
             ]
             continue
         name = draw(st.sampled_from(["add", "remove", "replace", "move", "copy", "test"]))
-        parts, ftype = draw(_target())
-        op: dict[str, Any] = {"op": name, "path": _pointer(parts)}
+        parts, ftype = draw(TARGETS)
+        op: dict[str, Any] = {"op": name, "path": pointer_of(parts)}
         if name in ("move", "copy"):
-            op["from"] = _pointer(draw(_target())[0])
+            op["from"] = pointer_of(draw(TARGETS)[0])
         if name in ("add", "replace", "test"):
             choice = draw(st.integers(0, 3))
             if choice == 0 and ftype is not None:

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import pytest
 from hypothesis import example, given, settings, strategies as st
-from strategies import values
+from strategies import Segment, patch_targets, places, pointer_of, values
 
 import negotiate.codecs.patch._values as values_module
 import negotiate.codecs.patch.codecs as patch_module
@@ -410,54 +410,11 @@ def test_messages_quote_at_most_an_excerpt(
 
 # -- the property: validating only what changed gives what validating everything gives ---
 
-Segment = tuple[str, bool]  # a path token, and whether it names a property (case-insensitive)
-
-
-def _places(value: Any, ftype: FieldType, parts: tuple[Segment, ...], out: list[Any]) -> None:
-    """Every pointer into a normalised carrier, with the value and the type found there."""
-    out.append((parts, value, ftype))
-    if value is None:
-        return
-    if ftype.kind is Kind.CARRIER:
-        for field in ftype.schema:
-            _places(value[field.name], field.type, (*parts, (field.name, True)), out)
-    elif ftype.kind is Kind.ARRAY:
-        assert ftype.item is not None
-        for index, item in enumerate(value):
-            _places(item, ftype.item, (*parts, (str(index), False)), out)
-    elif ftype.kind is Kind.DICT:
-        assert ftype.item is not None
-        for key, item in value.items():
-            _places(item, ftype.item, (*parts, (key, False)), out)
-
-
-PLACES: list[Any] = []
-_places(CONTACT.normalize(SAMPLE), ROOT, (), PLACES)
-CONTAINERS = [(parts, ftype) for parts, value, ftype in PLACES if isinstance(value, list | dict)]
+PLACES = places(CONTACT.normalize(SAMPLE), ROOT)
+TARGETS = patch_targets(PLACES, past_the_end="9")
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0.5, 5.0]), st.text(max_size=2)
 )
-
-
-def _pointer(parts: tuple[Segment, ...]) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p, _ in parts)
-
-
-@st.composite
-def _path(draw: st.DrawFn) -> tuple[tuple[Segment, ...], FieldType | None]:
-    """A pointer from the sample: an existing place, a new member or element, or nonsense."""
-    choice = draw(st.integers(0, 9))
-    if choice < 6:
-        parts, _, ftype = draw(st.sampled_from(PLACES))
-        return parts, ftype
-    parts, ftype = draw(st.sampled_from(CONTAINERS))
-    if choice == 6 and ftype.kind is Kind.ARRAY:
-        return (*parts, ("-", False)), ftype.item
-    if choice == 7 and ftype.kind is Kind.DICT:
-        return (*parts, ("new", False)), ftype.item
-    if choice == 8 and ftype.kind is Kind.CARRIER:
-        return (*parts, ("Bogus", True)), None
-    return (*parts, ("9", False)), ftype.item
 
 
 @st.composite
@@ -488,12 +445,12 @@ def _operations(draw: st.DrawFn) -> list[tuple[dict[str, Any], dict[str, Any]]]:
             ops.append((grow, {**grow, "path": "emails/-"}))
             continue
         name = draw(st.sampled_from(["add", "remove", "replace", "move", "copy", "test"]))
-        parts, ftype = draw(_path())
-        plain: dict[str, Any] = {"op": name, "path": _pointer(parts)}
+        parts, ftype = draw(TARGETS)
+        plain: dict[str, Any] = {"op": name, "path": pointer_of(parts)}
         loose: dict[str, Any] = {"op": name, "path": _loose(draw, parts)}
         if name in ("move", "copy"):
-            source, _ = draw(_path())
-            plain["from"], loose["from"] = _pointer(source), _loose(draw, source)
+            source, _ = draw(TARGETS)
+            plain["from"], loose["from"] = pointer_of(source), _loose(draw, source)
         if name in ("add", "replace", "test"):
             if name == "test" and draw(st.integers(0, 2)) > 0:
                 found = [v for p, v, _ in PLACES if p == parts]
@@ -513,7 +470,7 @@ def _loose(draw: st.DrawFn, parts: tuple[Segment, ...]) -> str:
         if named:
             part = draw(st.sampled_from([part, part.lower(), part.upper()]))
         written.append((part, named))
-    pointer = _pointer(tuple(written))
+    pointer = pointer_of(tuple(written))
     if pointer and draw(st.booleans()):
         pointer = pointer[1:]
     return pointer
