@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from negotiate.errors import EXCERPT_LIMIT, BodyTooLarge, MalformedBody
+from negotiate.errors import (
+    EXCERPT_LIMIT,
+    BodyTooLarge,
+    EncodeError,
+    MalformedBody,
+    NegotiateError,
+)
 from negotiate.media import MediaType
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import Schema
@@ -137,6 +143,18 @@ class BaseCodec:
 
     def encode(self, value: Any, schema: Schema | None, *, base: Any = None) -> bytes:
         raise NotImplementedError
+
+    def _normalized(self, value: Any, schema: Schema) -> dict[str, Any]:
+        """A normalised copy of ``value`` to write, for writers that do not trust their
+        input; what the schema refuses is the application's fault (500)."""
+        try:
+            return schema.normalize(value, self.options)
+        except NegotiateError as exc:
+            raise EncodeError(
+                f"Cannot write {schema.name}: {exc.message}", location=exc.location
+            ) from None
+        except RecursionError:
+            raise EncodeError(f"Cannot write {schema.name}: nested too deeply") from None
 
     def encode_error(self, error: dict[str, Any]) -> bytes | None:
         """An error document (``NegotiateError.to_dict()``) in this format.

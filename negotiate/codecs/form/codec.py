@@ -10,7 +10,7 @@ from negotiate.codecs.base import BaseCodec
 from negotiate.codecs.form.keys import _Path
 from negotiate.codecs.form.read import _check_fields, _pairs, _plain, _read
 from negotiate.codecs.form.write import _WRITERS, _surrogate, _write_plain
-from negotiate.errors import EncodeError, NegotiateError, UnsupportedMediaType, excerpt
+from negotiate.errors import EncodeError, UnsupportedMediaType, excerpt
 from negotiate.media import MEDIA_FORM, MediaType
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.schema import Schema
@@ -98,13 +98,3 @@ class FormCodec(BaseCodec):
                 location=_surrogate(value),
             ) from None
         return "&".join(out).encode("ascii")
-
-    def _normalized(self, value: Any, schema: Schema) -> dict[str, Any]:
-        try:
-            return schema.normalize(value, self.options)
-        except NegotiateError as exc:
-            raise EncodeError(
-                f"Cannot write {schema.name}: {exc.message}", location=exc.location
-            ) from None
-        except RecursionError:
-            raise EncodeError(f"Cannot write {schema.name}: nested too deeply") from None

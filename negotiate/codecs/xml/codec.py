@@ -172,16 +172,6 @@ class XmlCodec(BaseCodec):
             )
         return data
 
-    def _normalized(self, value: Any, schema: Schema) -> dict[str, Any]:
-        try:
-            return schema.normalize(value, self.options)
-        except NegotiateError as exc:
-            raise EncodeError(
-                f"Cannot write {schema.name}: {exc.message}", location=exc.location
-            ) from None
-        except RecursionError:
-            raise EncodeError(f"Cannot write {schema.name}: nested too deeply") from None
-
     def encode_error(self, error: dict[str, Any]) -> bytes | None:
         """An error as ASP.NET Web API writes ``HttpError`` in XML.
 
