@@ -4,7 +4,9 @@ Where things are:
 
 * :mod:`~negotiate.codecs.patch.codecs`: the two codecs (decode applies,
   encode diffs);
-* :mod:`~negotiate.codecs.patch.json_patch`: applying a JSON Patch;
+* :mod:`~negotiate.codecs.patch.json_patch`: applying a JSON Patch (its
+  operations checked and built in ``_json_patch_steps``, run on the document
+  in ``_json_patch_run``);
 * :mod:`~negotiate.codecs.patch.merge_patch`: applying a merge patch;
 * :mod:`~negotiate.codecs.patch.diff`: making either from two values;
 * :mod:`~negotiate.codecs.patch.pointer`: JSON pointers (RFC 6901);
