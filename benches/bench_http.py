@@ -33,7 +33,9 @@ is what routing, headers, auth, planning, enrichment and the response cost.
 the app call, and of it the sends, the server's writes to the socket) and
 prints the library's cost there: the endpoint's call less its sends, less
 the floor's; set next to ``in-process`` it shows how much slower the same
-work runs between socket writes (cold caches) than in a loop.
+work runs between socket writes (cold caches) than in a loop. ``--profile``
+prints where the in-process time goes, step by step, next to what the parsers
+alone cost (see :func:`_profile`).
 
 Caveats first: loopback on a shared 2-core machine; wrk and the server
 compete for the cores (use ``--workers 1`` there), and other processes on a
@@ -47,6 +49,7 @@ Reproduce::
     python benches/bench_http.py --duration 10 --connections 32 --workers 1
     python benches/bench_http.py --only JSON --rounds 3   # the JSON rows alone
     python benches/bench_http.py --split                 # and the split inside the server
+    python benches/bench_http.py --profile               # and the in-process steps
 
 The script checks every response of a warm-up request (status 200 and a
 decodable body) before timing, and reports wrk's non-2xx count per row.
@@ -94,26 +97,16 @@ ASGI = Callable[[Scope, Any, Any], Awaitable[None]]
 # -- the server side (runs in the uvicorn worker processes) -----------------------------------
 
 
-def _floor(responses: dict[str, tuple[bytes, bytes]]) -> ASGI:
-    """The floor: read the whole body, answer the precomputed bytes for the path."""
+def _floor(responses: dict[str, tuple[list[tuple[bytes, bytes]], bytes]]) -> ASGI:
+    """The floor: read the whole body, answer the precomputed headers and bytes for the path."""
 
     async def floor(scope: Scope, receive: Any, send: Any) -> None:
         while True:
             message = await receive()
             if not message.get("more_body", False):
                 break
-        content_type, body = responses[scope["path"]]
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"vary", b"Accept"),
-                ],
-            }
-        )
+        headers, body = responses[scope["path"]]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     return floor
@@ -128,8 +121,9 @@ def bench_app() -> ASGI:
     folder = os.environ.get(FLOOR_ENV)
     if folder:
         for path in Path(folder).glob("*.bin"):
-            content_type = path.with_suffix(".type").read_bytes()
-            responses[f"/floor/{path.stem}"] = (content_type, path.read_bytes())
+            pairs = json.loads(path.with_suffix(".headers").read_text())
+            headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
+            responses[f"/floor/{path.stem}"] = (headers, path.read_bytes())
     floor = _floor(responses)
 
     async def app(scope: Scope, receive: Any, send: Any) -> None:
@@ -276,7 +270,9 @@ def _expected(
         if response.status != 200:
             raise RuntimeError(f"{name}: the reference app answered {response.status}")
         (folder / f"{index}.bin").write_bytes(response.body)
-        (folder / f"{index}.type").write_bytes(str(response.header("content-type")).encode())
+        # NOTE: the floor answers the endpoint's own header pairs (Content-Type,
+        # Content-Length, Vary), so that both sides write the same response bytes.
+        (folder / f"{index}.headers").write_text(json.dumps(response.headers))
         exchange = app.start("POST", ENRICH_PATH, b"", headers)
         if not isinstance(exchange, Exchange) or exchange.pipeline.handler is None:
             raise RuntimeError(f"{name}: the reference app refused the request")
@@ -287,6 +283,97 @@ def _expected(
         enrich = _time(functools.partial(pipeline.handler, value, ctx))
         timings[name] = (handle, max(run - enrich, 0.0))
     return timings
+
+
+def _profile(scenarios: dict[str, tuple[str, bytes, str]]) -> list[dict[str, float]]:
+    """Where one request's in-process time goes, step by step, and the design's floors.
+
+    Every figure is µs per call (:func:`_time`). The steps: the ASGI adapter's whole
+    call (a fake receive and send, no server); ``App.start`` with the header table
+    (routing, auth, negotiation, the plan); the pipeline's decode, handler (the
+    enrichment) and encode; and what is left of each layer (the adapter less
+    ``App.handle``, ``App.handle`` less start and run, run less its steps). The
+    floors are what no design on these parsers can avoid: ``orjson.loads`` of the
+    body and ``orjson.dumps`` of the answer (JSON), or ``etree.fromstring`` of the
+    body and a walk reading every element's tag and text (XML, decode only).
+    """
+    import orjson
+    from lxml import etree
+
+    from negotiate.asgi import ASGIAdapter
+    from negotiate.http import Exchange, Headers
+    from negotiate.server import ENRICH_PATH, ServerConfig, create_app
+
+    app = create_app(ServerConfig(tokens={"bench": TOKEN}))
+    adapter = ASGIAdapter(app, threaded=False)
+    out = []
+    for name, (media, body, _) in scenarios.items():
+        raw = [(k.lower().encode(), v.encode()) for k, v in _headers(media).items()]
+        raw.append((b"content-length", str(len(body)).encode()))
+        scope = {"type": "http", "method": "POST", "path": ENRICH_PATH, "query_string": b""}
+        scope["headers"] = raw
+        message = {"type": "http.request", "body": body, "more_body": False}
+
+        async def receive(message: dict[str, Any] = message) -> dict[str, Any]:
+            return message
+
+        async def send(_: dict[str, Any]) -> None:
+            return None
+
+        def call(scope: dict[str, Any] = scope) -> None:
+            coroutine = adapter(scope, receive, send)
+            try:
+                coroutine.send(None)  # NOTE: nothing in it awaits anything that suspends
+            except StopIteration:
+                return
+            raise RuntimeError("the adapter suspended")
+
+        def start(raw: list[tuple[bytes, bytes]] = raw) -> Any:
+            return app.start("POST", ENRICH_PATH, b"", Headers.from_asgi(raw))
+
+        def handle(raw: list[tuple[bytes, bytes]] = raw, body: bytes = body) -> Any:
+            return app.handle("POST", ENRICH_PATH, b"", Headers.from_asgi(raw), body)
+
+        exchange = start()
+        assert isinstance(exchange, Exchange) and exchange.pipeline.handler is not None
+        pipeline, plan, ctx = exchange.pipeline, exchange.plan, exchange.context
+        value = pipeline.decode(plan, body, ctx)
+        answer = pipeline.handler(value, ctx)
+        steps = {
+            "asgi call": _time(call),
+            "App.handle": _time(handle),
+            "start": _time(start),
+            "run": _time(functools.partial(pipeline.run, plan, body, ctx)),
+            "decode": _time(functools.partial(pipeline.decode, plan, body, ctx)),
+            "handler": _time(functools.partial(pipeline.handler, value, ctx)),
+            "encode": _time(functools.partial(pipeline.encode, plan.writer, answer, None)),
+        }
+        if "json" in media:
+            steps["floor"] = _time(functools.partial(orjson.loads, body)) + _time(
+                functools.partial(orjson.dumps, answer)
+            )
+        else:
+
+            def walk(body: bytes = body) -> list[Any]:
+                return [(element.tag, element.text) for element in etree.fromstring(body).iter()]
+
+            steps["floor"] = _time(walk)
+        steps["adapter rest"] = steps["asgi call"] - steps["App.handle"]
+        steps["handle rest"] = steps["App.handle"] - steps["start"] - steps["run"]
+        steps["run rest"] = steps["run"] - steps["decode"] - steps["handler"] - steps["encode"]
+        out.append({"scenario": name, **steps})  # type: ignore[dict-item]
+    return out
+
+
+def _print_profile(profile: list[dict[str, Any]]) -> None:
+    print()
+    print("# --profile: µs per request in this process (process CPU, best of 5), by step;")
+    print("# 'rest' is a layer's own cost; the floor is what these parsers alone cost.")
+    names = [k for k in profile[0] if k != "scenario"]
+    print(f"{'scenario':<19} " + " ".join(f"{n:>{max(len(n), 7)}}" for n in names))
+    for row in profile:
+        cells = " ".join(f"{row[n]:>{max(len(n), 7)}.2f}" for n in names)
+        print(f"{row['scenario']:<19} {cells}")
 
 
 def _time(fn: Callable[[], Any]) -> float:
@@ -426,6 +513,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="time each request inside the server too (its call and its sends; "
         "costs a few clock reads per request, so compare ratios of runs without it)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also print where each request's in-process time goes, step by step",
     )
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -567,6 +659,8 @@ def main(argv: list[str] | None = None) -> int:
                 f" {library:>6.1f}us {row['in_process_us']:>9.1f}us"
                 f" {library / row['in_process_us']:>5.1f}x"
             )
+    if args.profile:
+        _print_profile(_profile(scenarios))
     if args.json:
         print(json.dumps(rows, indent=2))
     return 0

@@ -44,8 +44,15 @@ CAVEATS = [
     "inside the timed call (about 1 µs here, a third of the Content-Type row), which no request "
     "pays: a server builds its registry once. The rows marked 'registry built once' empty "
     "that registry's memos instead (clear_memos(), plus media.clear_caches() as before); "
-    "the old rows stay, unchanged, for comparison with earlier runs.",
+    "the old rows stay, unchanged, for comparison with earlier runs, and issue 14's goal "
+    "(at least 1× DRF and werkzeug for a first-seen header) is checked on the rows that time "
+    "the header, not the registry's construction.",
 ]
+
+_BUILT_INSIDE = (
+    " (its construction, about 0.9 µs and paid once per server, is timed: issue 14's goal "
+    "is on the 'registry built once' row)"
+)
 
 
 def _drf() -> tuple[Callable[[Any, list[Any]], Any], Any, type] | None:
@@ -206,9 +213,9 @@ def rows() -> list[Row]:
             for_accept_cold,
             registry_peers,
             _same_choice(registry_choice),
-            first_seen,
-            "issues 2, 14",
-            served_note + "; a new registry per call",
+            {"werkzeug": first_seen["werkzeug"]},
+            "issue 2",
+            served_note + "; a new registry per call" + _BUILT_INSIDE,
         ),
         Row(
             "negotiation",
@@ -243,9 +250,7 @@ def rows() -> list[Row]:
             for_content_type_cold,
             _content_type_peers(registry),
             content_check,
-            content_first_seen,
-            "issue 14",
-            "a new registry per call",
+            note="a new registry per call" + _BUILT_INSIDE,
         ),
         Row(
             "negotiation",

@@ -38,9 +38,11 @@ without codings (a compression middleware adds ``Accept-Encoding``).
 Falcon gives a media handler only the stream and the Content-Type, never the
 request; a decorated responder's value reaches ``req.get_media()`` through a
 context variable that is set only while the responder runs and is checked
-against the request's own stream. For the same reason, a media handler used
-without the decorator never sees ``Content-Encoding``: a coded body there is read
-as it came. WSGI apps (``falcon.App``) only.
+against the request's own stream. For the same reason :func:`install` adds a
+middleware that tells the handlers a request body's ``Content-Encoding`` the
+same way, so that an undecorated responder's ``req.get_media()`` undoes it too,
+bounded as the core does (415 for an unknown coding, before the responder). WSGI
+apps (``falcon.App``) only.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from negotiate.codecs.base import Codec
 from negotiate.errors import BodyTooLarge, NegotiateError
 from negotiate.integrations._common import (
     Settings,
+    content_coding,
     decode_content,
     plan_environ,
     response_headers,
@@ -89,6 +92,41 @@ class _Decoded:
 _DECODED: ContextVar[_Decoded | None] = ContextVar("negotiate_falcon_decoded", default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class _Coded:
+    """A request body's ``Content-Encoding``, for the media handlers reading that body."""
+
+    stream: object
+    coding: str
+
+
+# NOTE: set by _ContentCodings for a request with a coded body, from its
+# process_request to its process_response, checked against the request's stream.
+_CODED: ContextVar[_Coded | None] = ContextVar("negotiate_falcon_coded", default=None)
+
+
+class _ContentCodings:
+    """Falcon middleware: a coded request body is decoded by the media handlers too.
+
+    The request's ``Content-Encoding`` is checked before routing (415 for a coding
+    this installation cannot read, as :meth:`negotiate.http.App.start` answers);
+    :meth:`MediaHandler.deserialize` undoes it. A decorated responder reads and
+    decodes its body itself and never reaches a handler for it.
+    """
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        coding = content_coding(req.env.get("HTTP_CONTENT_ENCODING"))
+        if coding is not None:
+            req.context.negotiate_coded = _CODED.set(_Coded(req.bounded_stream, coding))
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool
+    ) -> None:
+        token = getattr(req.context, "negotiate_coded", None)
+        if token is not None:
+            _CODED.reset(token)
+
+
 class Negotiate(Settings):
     """What an app's handlers and decorated responders share: registry, options, resources.
 
@@ -107,11 +145,13 @@ class Negotiate(Settings):
         }
 
     def install(self, app: falcon.App[Any, Any]) -> None:
-        """Install the media handlers and the :class:`NegotiateError` handler into ``app``."""
+        """Install the media handlers, the :class:`NegotiateError` handler and the
+        middleware that lets the handlers undo a body's ``Content-Encoding`` into ``app``."""
         handlers = self.media_handlers()
         app.req_options.media_handlers.update(handlers)
         app.resp_options.media_handlers.update(handlers)
         app.add_error_handler(NegotiateError, self.error_handler)
+        app.add_middleware(_ContentCodings())
 
     def error_handler(
         self, req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
@@ -132,7 +172,8 @@ class MediaHandler(BaseHandler):
     """A falcon media handler for one media type, by the registry's codec for it.
 
     Without a decorated responder, values are plain data (no carrier): the body is
-    held to ``Options.max_body`` and decoded without a schema; ``resp.media`` is
+    held to ``Options.max_body``, its ``Content-Encoding`` undone (the middleware
+    :func:`install` adds says which) and decoded without a schema; ``resp.media`` is
     encoded without one. Errors are :class:`NegotiateError` (the installed error
     handler answers them); an empty body is falcon's ``MediaNotFoundError``.
 
@@ -174,6 +215,9 @@ class MediaHandler(BaseHandler):
         body: bytes = stream.read(limit + 1)
         if len(body) > limit:
             raise BodyTooLarge(f"Body of more than {limit} bytes is over the limit", limit=limit)
+        coded = _CODED.get()
+        if coded is not None and coded.stream is stream:
+            body = decode_content(body, coded.coding, limit)
         if not body.strip():
             raise falcon.MediaNotFoundError(self.media_type)
         codec, parsed = self.negotiate.registry.for_content_type(content_type or self.media_type)

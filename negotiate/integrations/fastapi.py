@@ -60,6 +60,7 @@ from negotiate.schema.export import openapi_components
 from negotiate.schema.export.openapi import (
     AGENT_ERROR,
     JSON_PATCH,
+    add_components,
     agent_error_schema,
     body_schema,
     json_patch_schema,
@@ -315,6 +316,10 @@ class Negotiation:
 
         Returns:
             A dict for ``@app.post(..., openapi_extra=negotiation.openapi())``.
+
+        Raises:
+            ValueError: the request and response carriers' graphs hold two
+                different carriers of one name.
         """
         registry = self.registry
         request = self.request if body else None
@@ -322,7 +327,7 @@ class Negotiation:
         components: dict[str, Any] = {AGENT_ERROR: agent_error_schema()}
         for schema in (request, response):
             if schema is not None:
-                components.update(openapi_components(schema)["schemas"])
+                add_components(components, openapi_components(schema)["schemas"])
         if any(_is_patch(registry, t) for t in (*registry.request_types, *registry.response_types)):
             components[JSON_PATCH] = json_patch_schema()
         extra = OpenAPIExtra(components)
@@ -548,10 +553,7 @@ def install(app: Starlette) -> None:
             extra = getattr(route, "openapi_extra", None)
             if not isinstance(extra, OpenAPIExtra):
                 continue
-            for name, definition in extra.components.items():
-                known = schemas.setdefault(name, definition)
-                if known != definition:
-                    raise ValueError(f"two different schemas are named {name!r} in the document")
+            add_components(schemas, extra.components)
         return document
 
     # NOTE: FastAPI's documented way to extend the document: replace app.openapi. Its

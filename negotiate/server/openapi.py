@@ -47,6 +47,7 @@ from negotiate.schema.export import openapi_components
 from negotiate.schema.export.openapi import (
     AGENT_ERROR,
     JSON_PATCH,
+    add_components,
     agent_error_schema,
     body_schema,
     header_parameter,
@@ -221,9 +222,7 @@ def openapi_document(
                 f"{op.method} {op.path}: an operation needs request and response carriers"
             )
         for carrier in (op.request, op.response):
-            for name, definition in openapi_components(carrier)["schemas"].items():
-                if schemas.setdefault(name, definition) != definition:
-                    raise ValueError(f"two different schemas are named {name!r}")
+            add_components(schemas, openapi_components(carrier)["schemas"])
         # the example request: the sample contact where the carrier takes one
         request_value: dict[str, Any] = {"EnrichId": enrich_id}
         if op.request.field("ContactEntity") is not None:

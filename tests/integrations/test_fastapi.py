@@ -18,7 +18,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import httpx
 import orjson
@@ -53,7 +53,7 @@ from negotiate.integrations.fastapi import (
     install,
 )
 from negotiate.options import Options
-from negotiate.schema import get_schema
+from negotiate.schema import get_schema, schema_of
 from negotiate.shaping import Shaping
 
 with warnings.catch_warnings():
@@ -636,6 +636,21 @@ def test_two_different_schemas_of_one_name_are_refused() -> None:
     app.post("/b", openapi_extra=OpenAPIExtra({"X": {"type": "integer"}}))(one)
     with pytest.raises(ValueError, match="'X'"):
         app.openapi()
+
+
+def test_one_routes_request_and_response_may_not_name_two_carriers_alike() -> None:
+    # Two user carriers named Address (functional TypedDicts, so one module holds both),
+    # one in the request's graph and one in the response's: each graph alone names it
+    # plainly, so the route's components would hold one under a name both refer to.
+    mine = TypedDict("Address", {"Street": str | None})  # type: ignore[misc]  # noqa: UP013
+    theirs = TypedDict("Address", {"Zip": int})  # type: ignore[misc]  # noqa: UP013
+    request = TypedDict("Order", {"Ship": mine | None})  # type: ignore[misc, valid-type]  # noqa: UP013
+    response = TypedDict("Invoice", {"Bill": theirs | None})  # type: ignore[misc, valid-type]  # noqa: UP013
+    negotiation = Negotiation(schema_of(request), schema_of(response))
+    with pytest.raises(ValueError, match="'Address'"):
+        negotiation.openapi()
+    # one graph each, or the same carrier on both sides, is fine
+    assert "Address" in Negotiation(schema_of(request), schema_of(request)).openapi().components
 
 
 # -- Starlette alone, and the README -----------------------------------------------------

@@ -15,7 +15,9 @@ describe the same wire, so they take these from one place:
   body has;
 - :func:`select_parameter` and :func:`shaping_parameters`: ``$select`` and the
   headers that shape an answer (``SO-TimeZone``, ``SO-Language``, ``SO-Culture``,
-  ``Accept-Language``); :func:`header_parameter` for others.
+  ``Accept-Language``); :func:`header_parameter` for others;
+- :func:`add_components`: one document's ``components.schemas`` gathered from
+  several carriers' graphs, refusing two different schemas under one name.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from negotiate.superoffice import CULTURE_HEADER, LANGUAGE_HEADER, TIMEZONE_HEAD
 __all__ = [
     "AGENT_ERROR",
     "JSON_PATCH",
+    "add_components",
     "agent_error_schema",
     "body_schema",
     "header_parameter",
@@ -48,6 +51,20 @@ JSON_PATCH: Final = "JsonPatch"
 _LANGUAGE_TAG: Final = "^([A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*|[*]|x|X)$"
 
 _STRINGS: Final = {"type": "array", "items": {"type": "string"}}
+
+
+def add_components(target: dict[str, Any], schemas: Mapping[str, Any]) -> None:
+    """Add component schemas to ``target`` (``components.schemas`` being gathered).
+
+    A name already there keeps its schema when the new one is the same.
+
+    Raises:
+        ValueError: a name is taken by a different schema (two carriers of one name
+            from two graphs: their documents could not tell them apart).
+    """
+    for name, definition in schemas.items():
+        if target.setdefault(name, definition) != definition:
+            raise ValueError(f"two different schemas are named {name!r}")
 
 
 def schema_ref(name: str) -> dict[str, str]:
