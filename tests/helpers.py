@@ -129,7 +129,8 @@ def selected_over_asgi(
     """``POST path?$select=Name,Address`` to an ASGI app in process (httpx's ASGITransport).
 
     The request carries Bearer credentials and ``SO-TimeZone: UTC``; the answer is checked
-    to be the JSON 200 whose ``Vary`` names every header the core read.
+    to be the JSON 200 whose ``Vary`` names every header the core read, with ``contact``'s
+    Name, a formatted (enriched) Address and nothing unselected (Phones null).
 
     Returns:
         The answered (selected) contact.
@@ -156,6 +157,8 @@ def selected_over_asgi(
     )
     assert response.headers["content-type"] == "application/json; charset=utf-8"
     result: dict[str, Any] = response.json()
+    assert result["Name"] == contact["Name"] and result["Address"]["Formatted"]
+    assert result["Phones"] is None
     return result
 
 
