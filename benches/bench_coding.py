@@ -26,10 +26,12 @@ writes bytes that the library decodes back to them; the bomb sides report a
 
 from __future__ import annotations
 
+import functools
 import gzip
 import struct
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from benches.data import LARGE
@@ -99,6 +101,81 @@ def _chunked(body: bytes, codings: str) -> bytes:
     return b"".join(parts)
 
 
+@dataclass(frozen=True)
+class _Library:
+    """An optional coding's library, as its decode and encode rows call it."""
+
+    coding: str
+    setting: str
+    """The level it compresses at, as the encode row names it."""
+    decompress_name: str
+    decompress: Callable[[bytes], bytes]
+    compress_name: str
+    compress: Callable[[bytes], bytes]
+    """At :mod:`negotiate.coding`'s own level for the coding."""
+
+
+def _libraries() -> list[_Library]:
+    """br's and zstd's libraries, those installed (a missing one has no rows)."""
+    out = []
+    try:
+        brotli = import_optional("brotli")
+    except Unavailable:
+        pass
+    else:
+        quality = coding.BROTLI_QUALITY
+        out.append(
+            _Library(
+                "br",
+                f"quality {quality}",
+                "brotli.decompress",
+                brotli.decompress,
+                "brotli.compress",
+                functools.partial(brotli.compress, quality=quality),
+            )
+        )
+    try:
+        zstandard = import_optional("zstandard")
+    except Unavailable:
+        pass
+    else:
+        out.append(
+            _Library(
+                "zstd",
+                f"level {coding.ZSTD_LEVEL}",
+                "ZstdDecompressor().decompress",
+                zstandard.ZstdDecompressor().decompress,
+                "ZstdCompressor.compress",
+                zstandard.ZstdCompressor(level=coding.ZSTD_LEVEL).compress,
+            )
+        )
+    return out
+
+
+def _decode_row(library: _Library) -> Row:
+    """``decode_body`` of the contact in ``library``'s coding against the library's call."""
+    data = coding.encode_body(BODY, library.coding)
+    return Row(
+        "coding",
+        f"decode {library.coding}: decode_body",
+        lambda: coding.decode_body(data, library.coding, LIMIT),
+        {library.decompress_name: lambda: library.decompress(data)},
+        _is_body,
+    )
+
+
+def _encode_row(library: _Library, ours_gzip: Callable[[], bytes]) -> Row:
+    """``encode_body`` in ``library``'s coding against the library's call and our gzip."""
+    return Row(
+        "coding",
+        f"encode {library.coding} ({library.setting}): encode_body",
+        lambda: coding.encode_body(BODY, library.coding),
+        {library.compress_name: lambda: library.compress(BODY), GZIP_PEER: ours_gzip},
+        _decodes_with(library.decompress),
+        note=_size_note(coding.encode_body(BODY, library.coding)),
+    )
+
+
 def _decode_rows() -> list[Row]:
     gz = coding.encode_body(BODY, "gzip")
     out = [
@@ -121,37 +198,7 @@ def _decode_rows() -> list[Row]:
             _is_body,
         ),
     ]
-    try:
-        brotli = import_optional("brotli")
-    except Unavailable:
-        brotli = None
-    if brotli is not None:
-        br = coding.encode_body(BODY, "br")
-        out.append(
-            Row(
-                "coding",
-                "decode br: decode_body",
-                lambda: coding.decode_body(br, "br", LIMIT),
-                {"brotli.decompress": lambda: brotli.decompress(br)},
-                _is_body,
-            )
-        )
-    try:
-        zstandard = import_optional("zstandard")
-    except Unavailable:
-        zstandard = None
-    if zstandard is not None:
-        zst = coding.encode_body(BODY, "zstd")
-        context = zstandard.ZstdDecompressor()
-        out.append(
-            Row(
-                "coding",
-                "decode zstd: decode_body",
-                lambda: coding.decode_body(zst, "zstd", LIMIT),
-                {"ZstdDecompressor().decompress": lambda: context.decompress(zst)},
-                _is_body,
-            )
-        )
+    out += [_decode_row(library) for library in _libraries()]
     bomb = _gzip_bomb()
 
     def ours() -> str:
@@ -203,46 +250,7 @@ def _encode_rows() -> list[Row]:
             note=_size_note(BODY),
         ),
     ]
-    try:
-        brotli = import_optional("brotli")
-    except Unavailable:
-        brotli = None
-    if brotli is not None:
-        br = coding.encode_body(BODY, "br")
-        out.append(
-            Row(
-                "coding",
-                f"encode br (quality {coding.BROTLI_QUALITY}): encode_body",
-                lambda: coding.encode_body(BODY, "br"),
-                {
-                    "brotli.compress": lambda: brotli.compress(BODY, quality=coding.BROTLI_QUALITY),
-                    GZIP_PEER: ours_gzip,
-                },
-                _decodes_with(brotli.decompress),
-                note=_size_note(br),
-            )
-        )
-    try:
-        zstandard = import_optional("zstandard")
-    except Unavailable:
-        zstandard = None
-    if zstandard is not None:
-        zst = coding.encode_body(BODY, "zstd")
-        compressor = zstandard.ZstdCompressor(level=coding.ZSTD_LEVEL)
-        context = zstandard.ZstdDecompressor()
-        out.append(
-            Row(
-                "coding",
-                f"encode zstd (level {coding.ZSTD_LEVEL}): encode_body",
-                lambda: coding.encode_body(BODY, "zstd"),
-                {
-                    "ZstdCompressor.compress": lambda: compressor.compress(BODY),
-                    GZIP_PEER: ours_gzip,
-                },
-                _decodes_with(context.decompress),
-                note=_size_note(zst),
-            )
-        )
+    out += [_encode_row(library, ours_gzip) for library in _libraries()]
     return out
 
 

@@ -12,7 +12,8 @@ The parts:
   ...) and the header builders :func:`bearer` and :func:`basic`;
 - the default registry's media types by kind, each list checked non-empty
   at import (:func:`required`), and :func:`encode_request` /
-  :func:`decode_response` / :func:`error_of` for bodies in any of them;
+  :func:`decode_response` / :func:`error_of` for bodies in any of them, and
+  :func:`selected_over_asgi` (one selected request to an ASGI app, in process);
 - the house application (:func:`house_app`): two operations of the tests'
   own over the catalogue's carriers, which the core's tests (test_http,
   test_asgi, test_wsgi) run against instead of the reference server;
@@ -120,6 +121,45 @@ def error_of(response: Response) -> dict[str, Any]:
     if "Error" in data and len(data) == 1:
         data = data["Error"]
     return dict(data)
+
+
+def selected_over_asgi(
+    asgi: Any, path: str, contact: dict[str, Any], enrich_id: str
+) -> dict[str, Any]:
+    """``POST path?$select=Name,Address`` to an ASGI app in process (httpx's ASGITransport).
+
+    The request carries Bearer credentials and ``SO-TimeZone: UTC``; the answer is checked
+    to be the JSON 200 whose ``Vary`` names every header the core read, with ``contact``'s
+    Name, a formatted (enriched) Address and nothing unselected (Phones null).
+
+    Returns:
+        The answered (selected) contact.
+    """
+    import asyncio
+
+    import httpx
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post(
+                path,
+                params={"$select": "Name,Address"},
+                json={"ContactEntity": contact, "EnrichId": enrich_id},
+                headers={**bearer(), "SO-TimeZone": "UTC"},
+            )
+
+    response = asyncio.run(go())
+    assert response.status_code == 200
+    assert (
+        response.headers["vary"]
+        == "Accept, Accept-Encoding, SO-TimeZone, SO-Language, Accept-Language"
+    )
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    result: dict[str, Any] = response.json()
+    assert result["Name"] == contact["Name"] and result["Address"]["Formatted"]
+    assert result["Phones"] is None
+    return result
 
 
 # -- the house application --------------------------------------------------------------------

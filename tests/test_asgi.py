@@ -25,6 +25,7 @@ from helpers import (
     bearer,
     decode_response,
     encode_request,
+    selected_over_asgi,
 )
 
 from negotiate.asgi import ASGIAdapter, NegotiateMiddleware
@@ -91,26 +92,7 @@ class TestInProcess:
     def test_through_httpx_asgi_transport(
         self, app: App, sample: dict[str, Any], enrich_id: str
     ) -> None:
-        async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=ASGIAdapter(app))
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                return await client.post(
-                    COMPLETE_PATH,
-                    params={"$select": "Name,Address"},
-                    json={"ContactEntity": sample, "EnrichId": enrich_id},
-                    headers={**bearer(), "SO-TimeZone": "UTC"},
-                )
-
-        response = run(go())
-        assert response.status_code == 200
-        assert (
-            response.headers["vary"]
-            == "Accept, Accept-Encoding, SO-TimeZone, SO-Language, Accept-Language"
-        )
-        assert response.headers["content-type"] == "application/json; charset=utf-8"
-        result = response.json()
-        assert result["Name"] == sample["Name"] and result["Address"]["Formatted"]
-        assert result["Phones"] is None
+        selected_over_asgi(ASGIAdapter(app), COMPLETE_PATH, sample, enrich_id)
 
     def test_a_body_in_chunks(self, app: App, enrich_id: str) -> None:
         body = orjson.dumps({"EnrichId": enrich_id})

@@ -8,7 +8,6 @@ ASGI and WSGI applications) is tested here.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
-import httpx
 import orjson
 import pytest
 from helpers import (
@@ -36,6 +34,7 @@ from helpers import (
     error_of,
     free_socket,
     is_patch,
+    selected_over_asgi,
 )
 
 from negotiate.auth import ANONYMOUS, hash_password, token_digest
@@ -177,26 +176,7 @@ class TestThroughTheCore:
     def test_the_asgi_app(
         self, config: ServerConfig, sample: dict[str, Any], enrich_id: str
     ) -> None:
-        async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=asgi_app(config))
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                return await client.post(
-                    ENRICH_PATH,
-                    params={"$select": "Name,Address"},
-                    json={"ContactEntity": sample, "EnrichId": enrich_id},
-                    headers={**bearer(), "SO-TimeZone": "UTC"},
-                )
-
-        response = asyncio.run(go())
-        assert response.status_code == 200
-        assert (
-            response.headers["vary"]
-            == "Accept, Accept-Encoding, SO-TimeZone, SO-Language, Accept-Language"
-        )
-        assert response.headers["content-type"] == "application/json; charset=utf-8"
-        result = response.json()
-        assert result["Name"] == sample["Name"] and result["Address"]["Formatted"]
-        assert result["Phones"] is None
+        selected_over_asgi(asgi_app(config), ENRICH_PATH, sample, enrich_id)
 
     def test_the_wsgi_app(self, config: ServerConfig, enrich_id: str) -> None:
         body = orjson.dumps({"EnrichId": enrich_id})

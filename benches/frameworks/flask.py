@@ -21,33 +21,13 @@ import timeit
 from typing import Any
 
 import flask
-import orjson
 
-from benches.data import SAMPLE
-from negotiate import NotFound, get_schema
-from negotiate.enrich import EmbeddedProvider, enrich_contact
+from benches.frameworks import CONTACT, PATH, PROVIDER, REQUEST, company, same_contacts
+from negotiate import get_schema
+from negotiate.enrich import enrich_contact
 from negotiate.integrations.flask import Negotiate
 
 __all__ = ["APPS", "REQUEST", "check"]
-
-PATH = "/api/v1/Agents/Contact/EnrichContactEntity"
-ENRICH_ID = "NO-800099668"
-REQUEST: tuple[str, dict[str, str], bytes] = (
-    PATH,
-    {"Content-Type": "application/json", "Accept": "application/json"},
-    orjson.dumps({"ContactEntity": orjson.loads(SAMPLE.body), "EnrichId": ENRICH_ID}),
-)
-"""(path, headers, body) of the request both apps answer."""
-
-CONTACT = get_schema("ContactEntity")
-_provider = EmbeddedProvider()
-
-
-def _company(enrich_id: Any) -> Any:
-    company = _provider.lookup(enrich_id) if isinstance(enrich_id, str) else None
-    if company is None:
-        raise NotFound(f"Unknown EnrichId {enrich_id!r}", location="/EnrichId")
-    return company
 
 
 def _negotiate_app() -> flask.Flask:
@@ -57,7 +37,7 @@ def _negotiate_app() -> flask.Flask:
     @app.post(PATH)
     @negotiate.route(request=get_schema("EnrichContactEntityRequest"), response=CONTACT)
     def enrich(value: dict[str, Any]) -> dict[str, Any]:
-        return enrich_contact(value["ContactEntity"], _company(value["EnrichId"]))
+        return enrich_contact(value["ContactEntity"], company(value["EnrichId"]))
 
     return app
 
@@ -68,10 +48,10 @@ def _native_app() -> flask.Flask:
     @app.post(PATH)
     def enrich() -> flask.Response:
         value = flask.request.get_json()
-        company = _provider.lookup(value["EnrichId"])
-        if company is None:
+        found = PROVIDER.lookup(value["EnrichId"])
+        if found is None:
             flask.abort(404)
-        return flask.jsonify(enrich_contact(value["ContactEntity"], company))
+        return flask.jsonify(enrich_contact(value["ContactEntity"], found))
 
     return app
 
@@ -83,26 +63,15 @@ APPS: dict[str, tuple[str, object]] = {
 """name -> (interface, application)."""
 
 
-def _answer(app: flask.Flask) -> tuple[int, Any]:
+def _answer(app: flask.Flask) -> tuple[int, bytes]:
     path, headers, body = REQUEST
     answer = app.test_client().post(path, data=body, headers=headers)
-    return answer.status_code, orjson.loads(answer.data)
+    return answer.status_code, answer.data
 
 
 def check() -> None:
-    """Both apps answer 200 with the same enriched contact (normalised alike).
-
-    Raises:
-        AssertionError: they do not.
-    """
-    answers = {name: _answer(app) for name, (_, app) in APPS.items()}  # type: ignore[arg-type]
-    for name, (status, _) in answers.items():
-        assert status == 200, (name, status)
-    ours, theirs = answers["negotiate"][1], answers["native"][1]
-    # NOTE: the native side does not normalise: the sample's "ChildItems": [{}, {}] comes
-    # back as it was sent, where negotiate fills each item's declared defaults.
-    assert ours == CONTACT.normalize(theirs), "the two apps answer different contacts"
-    assert len(ours["Phones"]) > len(orjson.loads(SAMPLE.body)["Phones"] or [])
+    """Both apps answer alike (:func:`benches.frameworks.same_contacts`)."""
+    same_contacts({name: _answer(app) for name, (_, app) in APPS.items()})  # type: ignore[arg-type]
 
 
 def _environ() -> dict[str, Any]:

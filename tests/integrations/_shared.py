@@ -203,6 +203,12 @@ def bounded(peak: int, limit: int = BOMB_LIMIT) -> bool:
     return peak < limit + limit // 2 + (4 << 20)
 
 
+def nordvik(enrich_id: str) -> dict[str, Any]:
+    """A small request wrapper: a contact with a name and one phone, and ``enrich_id``."""
+    contact = {"Name": "Nordvik AS", "Phones": [{"Value": "22 96 81 51"}]}
+    return {"ContactEntity": contact, "EnrichId": enrich_id}
+
+
 def shaped_wrapper(wrapper: dict[str, Any]) -> dict[str, Any]:
     """``wrapper`` with a date-time and a translatable list item, for shaping to change."""
     contact = {
