@@ -44,12 +44,9 @@ codec's limit is another, and when a request base is fetched before decoding
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-
-import orjson
 
 from negotiate.codecs import CodecRegistry, default_registry
 from negotiate.codecs.base import BaseCodec, Codec
@@ -59,6 +56,7 @@ from negotiate.media import MediaType
 from negotiate.options import DEFAULT_OPTIONS, Options
 from negotiate.resources import DEFAULT_RESOURCES, Resources
 from negotiate.schema import Schema
+from negotiate.schema.copies import copy_json
 from negotiate.select import Projector, compile_select
 from negotiate.shaping import Shaping
 
@@ -318,9 +316,4 @@ def snapshot(value: Any) -> Any:
     What :meth:`Pipeline.run` keeps of a response base before the handler runs; for an
     integration that runs the steps apart (decode in one hook, encode in another).
     """
-    if value is None:
-        return None
-    try:
-        return orjson.loads(orjson.dumps(value))
-    except TypeError:
-        return copy.deepcopy(value)
+    return None if value is None else copy_json(value)

@@ -25,6 +25,7 @@ from typing import Any
 from negotiate._codegen import Source
 from negotiate.errors import InvalidValue, NegotiateError, escape_pointer, excerpt
 from negotiate.options import DEFAULT_OPTIONS, Options
+from negotiate.schema.copies import copy_containers
 from negotiate.schema.kinds import VALUE_KINDS, Kind as Kind
 from negotiate.schema.limits import check_tree
 from negotiate.schema.normalizer import compile_normalizers
@@ -254,7 +255,7 @@ class Schema:
             InvalidValue: a value does not fit; ``location`` is a JSON pointer.
         """
         if not in_place:
-            value = _copy(value)
+            value = copy_containers(value)
         return self.normalizer(value, 0, options)
 
     @property
@@ -312,29 +313,6 @@ class Schema:
 
 def _pointer(key: str) -> str:
     return "/" + escape_pointer(key)
-
-
-def _copy(value: Any) -> Any:
-    """A copy of the containers (dicts and lists); leaves are immutable and shared.
-
-    Iterative, so that no nesting depth reaches the interpreter's recursion limit
-    (the normaliser refuses what is too deep, with its location).
-    """
-    if type(value) is dict:
-        root: Any = dict(value)
-    elif type(value) is list:
-        root = list(value)
-    else:
-        return value
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for key, item in node.items() if type(node) is dict else enumerate(node):
-            if type(item) is dict or type(item) is list:
-                copied: Any = type(item)(item)
-                node[key] = copied
-                stack.append(copied)
-    return root
 
 
 # One lock for reading declarations (negotiate.schema.declare) and compiling

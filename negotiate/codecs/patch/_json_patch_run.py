@@ -36,7 +36,7 @@ from negotiate.errors import (
 )
 from negotiate.options import Options
 from negotiate.schema import Schema
-from negotiate.schema.compiled import _copy as _copy_containers
+from negotiate.schema.copies import copy_containers
 
 __all__ = []
 
@@ -257,7 +257,7 @@ class _Run:
         if moved and self.owned is not None:
             # NOTE: normalising works in place, and a moved value may belong to
             # the shared base.
-            value = _copy_containers(value)
+            value = copy_containers(value)
         try:
             return _typed(value, ftype, target.depth, self.options, target.parts, "")
         except Unprocessable as exc:

@@ -19,7 +19,7 @@ import orjson
 from negotiate.codecs.patch._values import _start
 from negotiate.options import Options
 from negotiate.schema import Schema
-from negotiate.schema.compiled import _copy as _copy_containers
+from negotiate.schema.copies import copy_containers
 
 __all__ = ["NormalizedBase"]
 
@@ -76,4 +76,4 @@ def _begin(base: Any, schema: Schema | None, options: Options, *, shared: bool) 
     try:
         return orjson.loads(orjson.dumps(value)), False
     except TypeError:
-        return _copy_containers(value), False
+        return copy_containers(value), False
