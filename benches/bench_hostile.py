@@ -8,11 +8,14 @@ EnrichContactEntity request (the bundled sample contact) is sent on another.
 Each row reports:
 
 * the hostile request's answer (status) and its own wall time;
-* the concurrent good request's latency (sent once the hostile body is on its
-  way; the good request must answer 200);
+* the slowest of the good requests sent back to back while the hostile one is
+  in flight (the first 20 ms after it started), and how many completed (n);
+  each must answer 200, or the column says which status it got;
 * the size of the hostile request's answer;
-* the server's resident memory after the row and its peak so far (``VmRSS``
-  and ``VmHWM`` from ``/proc/<pid>/status``).
+* the server's resident memory after the row and its peak during the row
+  (``VmRSS`` and ``VmHWM`` from ``/proc/<pid>/status``; the peak is reset before
+  each row by writing ``5`` to ``/proc/<pid>/clear_refs``, and where that is not
+  allowed the column is the peak so far and says so).
 
 Caveats first: loopback on a shared 2-core machine, where the client (this
 script) and the server compete for the cores; the times are wall times of
@@ -42,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -52,6 +56,7 @@ ENRICH = "/api/v1/Agents/Contact/EnrichContactEntity"
 TOKEN = "hostile-bench-token-not-a-secret"
 USER, PASSWORD = "tje0", "correct horse battery staple"
 MIB = 1024 * 1024
+GZIP_BOMB = 1024 * MIB  # decoded size of the gzip-bomb row
 SAMPLE = (HERE.parent / "tests" / "data" / "superoffice" / "contact-sample.json").read_bytes()
 GOOD_BODY = b'{"ContactEntity": ' + SAMPLE + b', "EnrichId": "NO-800099668"}'
 
@@ -207,6 +212,7 @@ def _rows() -> Iterator[Hostile]:
         "a 1 MB header",
         lambda port: _post(port, GOOD_BODY, "application/json", {"X-Big": "y" * MIB}),
     )
+    yield from _body_rows()
     digits = b"<EnrichContactEntityRequest><ContactEntity><ContactId>" + b"9" * 5000
     digits += b"</ContactId></ContactEntity></EnrichContactEntityRequest>"
     yield Hostile(
@@ -231,6 +237,113 @@ def _rows() -> Iterator[Hostile]:
             sock.close()
 
     yield Hostile("slowloris", "unfinished headers, then silence (30 s at most)", slowloris)
+
+
+def _attributes(count: int, size: int) -> bytes:
+    """One element with ``count`` distinct attributes, padded by their values to ``size``."""
+    head, tail = b"<EnrichContactEntityRequest><ContactEntity", b"/></EnrichContactEntityRequest>"
+    width = (size - len(head) - len(tail)) // count - len(b' a00000=""')
+    value = b"v" * width
+    names = (f" a{i:05d}=".encode() for i in range(count))
+    return head + b"".join(name + b'"' + value + b'"' for name in names) + tail
+
+
+def _gzip_bomb(decoded: int) -> bytes:
+    """A gzip member of ``decoded`` bytes of JSON string (spaces): about 1/1000 on the wire."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+    block = b" " * MIB
+    parts = [packer.compress(b'{"EnrichId":"')]
+    parts += [packer.compress(block) for _ in range(decoded // MIB)]
+    parts += [packer.compress(b'"}'), packer.flush()]
+    return b"".join(parts)
+
+
+def _body_rows() -> Iterator[Hostile]:
+    """Bodies of 10-16 MiB that are parsed (or inflated) before they are refused."""
+    from negotiate.options import DEFAULT_OPTIONS
+
+    max_body = DEFAULT_OPTIONS.max_body  # the bench's server configures no other
+    xml_type = {"Accept": "application/xml"}
+    attributes = _attributes(80_000, 10 * MIB)
+    yield Hostile(
+        "xml-attributes",
+        f"XML: one element with 80,000 attributes ({len(attributes) / MIB:.0f} MiB)",
+        lambda port: _post(port, attributes, "application/xml", xml_type),
+    )
+    # NOTE: the body is just under max_body (16 MiB), so it is parsed (in libxml2's
+    # huge mode, over 10 MB), accepted by the schema and echoed in the answer.
+    text = _filled(
+        b"x",
+        b"<EnrichContactEntityRequest><ContactEntity><Name>",
+        b"</Name></ContactEntity><EnrichId>NO-800099668</EnrichId></EnrichContactEntityRequest>",
+        max_body - 1,
+    )
+    yield Hostile(
+        "xml-text",
+        f"XML: one text node of {len(text) / MIB:.2f} MiB (max_body - 1 bytes in all)",
+        lambda port: _post(port, text, "application/xml"),
+    )
+    refs = _filled(
+        b"&#233;",
+        b"<EnrichContactEntityRequest><ContactEntity><Name>",
+        b"</Name></ContactEntity><EnrichId>NO-800099668</EnrichId></EnrichContactEntityRequest>",
+    )
+    yield Hostile(
+        "xml-text-refs",
+        f"XML: one text node of {len(refs) / MIB:.0f} MiB, all character references (`&#233;`)",
+        lambda port: _post(port, refs, "application/xml"),
+    )
+    deep = b"<a>" * 10_000 + b"</a>" * 10_000
+    yield Hostile(
+        "xml-deep",
+        f"XML: elements nested 10,000 deep ({len(deep) // 1024} KB)",
+        lambda port: _post(port, deep, "application/xml"),
+    )
+    # NOTE: over 10 MB the huge parser runs, whose own depth limit is 2048, not 256.
+    deep_huge = b"<a>" * 10_000 + b"x" * (11 * MIB) + b"</a>" * 10_000
+    yield Hostile(
+        "xml-deep-huge",
+        f"XML: nested 10,000 deep around 11 MiB of text ({len(deep_huge) / MIB:.0f} MiB)",
+        lambda port: _post(port, deep_huge, "application/xml"),
+    )
+    form = _filled(b"x", b"EnrichId=NO-800099668&ContactEntity.Name=", b"")
+    yield Hostile(
+        "form-value",
+        f"form: one value of {len(form) / MIB:.0f} MiB (`ContactEntity.Name`)",
+        lambda port: _post(port, form, "application/x-www-form-urlencoded"),
+    )
+    escaped = _filled(b"%C3%A9", b"EnrichId=NO-800099668&ContactEntity.Name=", b"")
+    yield Hostile(
+        "form-value-escaped",
+        f"form: one value of {len(escaped) / MIB:.0f} MiB, all percent-escapes (`%C3%A9`)",
+        lambda port: _post(port, escaped, "application/x-www-form-urlencoded"),
+    )
+    string = _filled(b"x", b'{"ContactEntity":{"Name":"', b'"},"EnrichId":"NO-800099668"}')
+    yield Hostile(
+        "json-string",
+        f"JSON: one string of {len(string) / MIB:.0f} MiB (`ContactEntity.Name`)",
+        lambda port: _post(port, string, "application/json"),
+    )
+    string_escaped = _filled(
+        b"\\u00e9", b'{"ContactEntity":{"Name":"', b'"},"EnrichId":"NO-800099668"}'
+    )
+    yield Hostile(
+        "json-string-escaped",
+        f"JSON: one string of {len(string_escaped) / MIB:.0f} MiB, all escapes (`\\u00e9`)",
+        lambda port: _post(port, string_escaped, "application/json"),
+    )
+    unknown = _filled(b"x", b'{"Unknown":"', b'","EnrichId":"NO-800099668"}')
+    yield Hostile(
+        "json-string-unknown",
+        f"JSON: one string of {len(unknown) / MIB:.0f} MiB in an unknown field",
+        lambda port: _post(port, unknown, "application/json"),
+    )
+    bomb = _gzip_bomb(GZIP_BOMB)
+    yield Hostile(
+        "gzip-bomb",
+        f"gzip: {len(bomb) // 1024} KB on the wire inflating to {GZIP_BOMB // MIB} MiB of JSON",
+        lambda port: _post(port, bomb, "application/json", {"Content-Encoding": "gzip"}),
+    )
 
 
 # -- the server -------------------------------------------------------------------
@@ -272,6 +385,15 @@ def _start(port: int, config: Path) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     server.kill()
     raise SystemExit("the server did not start within 30 s")
+
+
+def _reset_peak(pid: int) -> bool:
+    """Reset the server's ``VmHWM`` to its current RSS; whether the kernel allowed it."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 def _memory(pid: int) -> tuple[float, float]:
@@ -329,12 +451,12 @@ def _measure(row: Hostile, port: int, pid: int) -> Result:
     )
 
 
-def _table(results: list[Result], baseline: tuple[float, float]) -> str:
+def _table(results: list[Result], baseline: tuple[float, float], per_row: bool) -> str:
     lines = [
         f"Server memory at start: {baseline[0]:.0f} MB resident.",
         "",
         "| input | answer | its time | slowest good request meanwhile (n) | answer bytes "
-        "| RSS after | peak so far |",
+        f"| RSS after | {'peak in the row' if per_row else 'peak so far'} |",
         "|---|---|--:|--:|--:|--:|--:|",
     ]
     for r in results:
@@ -361,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = list(_rows())
     if args.list:
         for row in rows:
-            print(f"{row.name:18} {row.what}")
+            print(f"{row.name:20} {row.what}")
         return 0
     if args.only:
         wanted = set(args.only.split(","))
@@ -375,7 +497,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"the good request answers {status}, not 200")
             baseline = _memory(server.pid)
             results = []
+            per_row = True
             for row in rows:
+                per_row = _reset_peak(server.pid) and per_row
                 result = _measure(row, port, server.pid)
                 print(f"{row.name}: {result.status} in {result.seconds:.2f} s", file=sys.stderr)
                 results.append(result)
@@ -389,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.machine()}, {os.cpu_count()} cores; "
         f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n"
     )
-    text = head + "\n" + _table(results, baseline) + "\n"
+    text = head + "\n" + _table(results, baseline, per_row) + "\n"
     print(text)
     if args.out:
         args.out.write_text(text)
