@@ -26,6 +26,7 @@ from negotiate.codecs.xml import (
     text_codec,
 )
 from negotiate.codecs.xml.parse import MAX_ATTRIBUTES
+from negotiate.codecs.xml.write import _INVALID_XML, _utf8_xml
 from negotiate.errors import (
     BodyTooLarge,
     EncodeError,
@@ -1189,3 +1190,26 @@ def test_many_attributes_spread_over_elements_are_read() -> None:
     assert len(value["Persons"]) == 32
     plain = XmlCodec().decode(body, None)
     assert len(plain["ContactEntity"]["Persons"]["Person"]) == 32
+
+
+# -- the document check: what XML 1.0 cannot carry, against the regex reference -------------
+
+_XML_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(max_codepoint=0x7F),
+        st.characters(min_codepoint=0x80, max_codepoint=0x10FFFF),
+        st.sampled_from(["\x00", "\x08", "\x0b", "\x1f", "\t", "\n", "\r", "\x7f"]),
+        st.sampled_from(["\ud800", "\udfff", "\ufffe", "\uffff", "\ufffd", "\U0010ffff"]),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_XML_TEXT)
+def test_the_document_check_refuses_exactly_what_xml_cannot_carry(text: str) -> None:
+    refused = _INVALID_XML.search(text) is not None
+    found = _utf8_xml(text)
+    assert (found is None) == refused
+    if not refused:
+        assert found == text.encode("utf-8")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from typing import Any, Final
-from urllib.parse import unquote_to_bytes
 
 from negotiate.codecs.base import clip, too_many_nodes
 from negotiate.codecs.form.keys import (
@@ -133,6 +132,23 @@ def _plain(pairs: list[tuple[str, str]], limit: int) -> dict[str, Any]:
     return out
 
 
+def _percent_decoded(raw: bytes) -> bytes:
+    """``raw`` with its percent escapes undone; each ``%`` must start a valid one.
+
+    What :func:`urllib.parse.unquote_to_bytes` gives, in C: backslashes doubled,
+    each ``%`` made ``\\x``, then the ``unicode_escape`` codec (which reads every
+    other byte as Latin-1, so ``encode("latin-1")`` gives the bytes back).
+
+    PERF: the stdlib splits on ``%`` and joins the pieces in Python: a 16 MiB value
+    of escapes took 2.9 s and 1.3 GB (held under the GIL in its joins); this takes
+    0.09 s and 4x the value's size. NOTE: the caller has checked the escapes
+    (``_BAD_PERCENT``): the codec would misread a ``%`` without two hex digits.
+    """
+    return (
+        raw.replace(b"\\", b"\\\\").replace(b"%", b"\\x").decode("unicode_escape").encode("latin-1")
+    )
+
+
 def _unquote(raw: bytes, charset: str, key: str | None) -> str:
     """Percent-decode one key or value; errors name the key (or the raw key itself)."""
     if b"+" in raw:
@@ -146,7 +162,7 @@ def _unquote(raw: bytes, charset: str, key: str | None) -> str:
             raise MalformedBody(
                 f"Malformed percent escape {snippet!r} in the {part}", location=name
             )
-        raw = unquote_to_bytes(raw)
+        raw = _percent_decoded(raw)
     try:
         return raw.decode(charset)
     except UnicodeDecodeError as exc:

@@ -68,17 +68,20 @@ def _utf8_xml(text: str) -> bytes | None:
     """``text`` as UTF-8, or ``None`` if it holds a character XML 1.0 cannot carry.
 
     PERF: encoding and deleting the C0 controls are C loops over bytes, several times
-    faster than a regex search over the whole document.
+    faster than a regex search over the whole document; an ASCII document (the usual
+    one) can hold no surrogate, U+FFFE or U+FFFF; the others are searched for as
+    characters of the str (a search for three bytes in the UTF-8 was 4x slower).
     """
+    if text.isascii():
+        data = text.encode("ascii")
+        return data if len(data.translate(None, _C0)) == len(data) else None
+    if "\ufffe" in text or "\uffff" in text:  # PERF: one char, searched in the str
+        return None
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
         return None
-    if len(data.translate(None, _C0)) != len(data):
-        return None
-    if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:  # U+FFFE, U+FFFF
-        return None
-    return data
+    return data if len(data.translate(None, _C0)) == len(data) else None
 
 
 def _escape(text: str) -> str:
