@@ -41,7 +41,7 @@ context variable that is set only while the responder runs and is checked
 against the request's own stream. For the same reason :func:`install` adds a
 middleware that tells the handlers a request body's ``Content-Encoding`` the
 same way, so that an undecorated responder's ``req.get_media()`` undoes it too,
-bounded as the core does (415 for an unknown coding, before the responder). WSGI
+bounded as the core does (a 415 for an unknown coding when the body is read). WSGI
 apps (``falcon.App``) only.
 """
 
@@ -94,10 +94,11 @@ _DECODED: ContextVar[_Decoded | None] = ContextVar("negotiate_falcon_decoded", d
 
 @dataclass(frozen=True, slots=True)
 class _Coded:
-    """A request body's ``Content-Encoding``, for the media handlers reading that body."""
+    """A request body's ``Content-Encoding``, for the media handlers reading that body:
+    the coding to undo, or the 415 to answer (a coding this installation cannot read)."""
 
     stream: object
-    coding: str
+    coding: str | NegotiateError
 
 
 # NOTE: set by _ContentCodings for a request with a coded body, from its
@@ -108,14 +109,21 @@ _CODED: ContextVar[_Coded | None] = ContextVar("negotiate_falcon_coded", default
 class _ContentCodings:
     """Falcon middleware: a coded request body is decoded by the media handlers too.
 
-    The request's ``Content-Encoding`` is checked before routing (415 for a coding
-    this installation cannot read, as :meth:`negotiate.http.App.start` answers);
-    :meth:`MediaHandler.deserialize` undoes it. A decorated responder reads and
-    decodes its body itself and never reaches a handler for it.
+    It reads the request's ``Content-Encoding`` and answers nothing itself:
+    :meth:`MediaHandler.deserialize` undoes the coding, or raises the 415 for one
+    this installation cannot read, when the body is read (a responder that never
+    reads it is not refused for it). A decorated responder reads and decodes its
+    body itself, in the core's order of checks, and never reaches a handler for it.
     """
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        coding = content_coding(req.env.get("HTTP_CONTENT_ENCODING"))
+        header = req.env.get("HTTP_CONTENT_ENCODING")
+        if header is None:
+            return
+        try:
+            coding: str | NegotiateError | None = content_coding(header)
+        except NegotiateError as exc:
+            coding = exc
         if coding is not None:
             req.context.negotiate_coded = _CODED.set(_Coded(req.bounded_stream, coding))
 
@@ -217,6 +225,8 @@ class MediaHandler(BaseHandler):
             raise BodyTooLarge(f"Body of more than {limit} bytes is over the limit", limit=limit)
         coded = _CODED.get()
         if coded is not None and coded.stream is stream:
+            if isinstance(coded.coding, NegotiateError):
+                raise coded.coding
             body = decode_content(body, coded.coding, limit)
         if not body.strip():
             raise falcon.MediaNotFoundError(self.media_type)
