@@ -28,6 +28,7 @@ from _shared import (
 )
 
 from negotiate import Options, get_schema
+from negotiate.integrations import falcon as falcon_integration
 from negotiate.integrations.falcon import Negotiate, install, negotiate_carrier
 
 VALUE = {"Name": "Nordvik AS", "Numbers": [1, 2, 3], "Note": "æøå"}
@@ -91,8 +92,42 @@ def test_a_body_without_coding_is_read_as_it_came(client: falcon.testing.TestCli
 def test_the_coding_of_one_request_is_not_anothers(client: falcon.testing.TestClient) -> None:
     gzipped = _post(client, "/echo", coded(orjson.dumps(VALUE), "gzip"), Content_Encoding="gzip")
     assert gzipped.status_code == 200
+    assert falcon_integration._CODED.get() is None  # reset when the request ended
     # the next request on the same thread sends plain JSON: nothing to undo
     assert _post(client, "/echo", orjson.dumps([1])).json == {"read": [1]}
+
+
+def test_a_request_inside_a_coded_one_reads_its_own_body(
+    client: falcon.testing.TestClient,
+) -> None:
+    class Outer:
+        """Calls the inner app (plain JSON) before reading its own (gzip) body."""
+
+        def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+            inner = _post(client, "/echo", orjson.dumps([1]))
+            resp.media = {"inner": inner.json, "outer": req.get_media()}
+
+    app = falcon.App()
+    install(app)
+    app.add_route("/outer", Outer())
+    body = coded(orjson.dumps(VALUE), "gzip")
+    answer = _post(falcon.testing.TestClient(app), "/outer", body, Content_Encoding="gzip")
+    assert answer.status_code == 200, answer.text
+    assert answer.json == {"inner": {"read": [1]}, "outer": VALUE}
+
+
+def test_installing_twice_decodes_once() -> None:
+    app = falcon.App()
+    install(app)
+    install(app)
+    app.add_route("/echo", Echo())
+    app.add_route("/contact", Decorated())
+    twice = falcon.testing.TestClient(app)
+    for path in ("/echo", "/contact"):
+        body = coded(orjson.dumps({"Name": "Nordvik AS"}), "gzip, deflate")
+        answer = _post(twice, path, body, Content_Encoding="gzip, deflate")
+        assert answer.status_code == 200, answer.text
+        assert falcon_integration._CODED.get() is None
 
 
 @pytest.mark.parametrize("coding", UNKNOWN_CODINGS)
