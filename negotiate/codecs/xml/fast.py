@@ -24,9 +24,9 @@ third of the cost: ``items()`` builds each attribute's ``{uri}name``).
 PERF: one function per carrier and per container type, all of a root's graph in one
 namespace, so a carrier calls the next one by name (no lookup, no wrapper); each child
 is touched through as few lxml accessors as possible (``tag``, ``tail``, then ``len``
-and ``text`` for a leaf, ``items()`` only for an empty one); scalars go through the
-shared text parsers of :mod:`negotiate.codecs._text`, one table entry per kind
-(:data:`_INLINE` for the few written out in the code).
+and ``text`` for a leaf, ``items()`` or ``attrib`` only for an empty one); scalars go
+through the shared text parsers of :mod:`negotiate.codecs._text`, one table entry per
+kind (:data:`_INLINE` for the few written out in the code).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from negotiate.schema import FieldType, Kind, Schema
 
 __all__ = ["fast_reader"]
 
-_Reader = Callable[[Any, int], Any]
+_Reader = Callable[[Any, bool], Any]
 
 # What ``items()`` gives for the nil element .NET writes: ``<X i:nil="true" />``.
 _NIL_ITEMS = [(_XSI_NIL, "true")]
