@@ -163,11 +163,12 @@ class _Generator:
                 f"{indent}else: raise SlowPath",
             )
             return
-        add(f"{indent}if len(c): raise SlowPath", f"{indent}t = c.text")
+        add(f"{indent}if len(c): raise SlowPath")
+        if kind is Kind.STRING and nils:  # PERF: the text straight into its variable
+            add(f"{indent}{var} = c.text", f"{indent}if {var} is None and not c.attrib: {var} = ''")
+            return
+        add(f"{indent}t = c.text")
         if kind is Kind.STRING:
-            if nils:
-                add(f"{indent}if t is None and not c.attrib: t = ''", f"{indent}{var} = t")
-                return
             add(
                 f"{indent}if t is None:",
                 f"{indent}    a = c.items()",
