@@ -9,7 +9,7 @@ from negotiate._codegen import SlowPath, Source
 from negotiate.codecs.base import BaseCodec, clip
 from negotiate.codecs.xml.fast import fast_reader
 from negotiate.codecs.xml.names import _NIL, XSI_NAMESPACE, _local
-from negotiate.codecs.xml.parse import parse_xml
+from negotiate.codecs.xml.parse import parse_schema_xml, parse_xml
 from negotiate.codecs.xml.plain import _escape_pointer, _plain, _PlainWriter, _qname
 from negotiate.codecs.xml.read import _empty, _nil, _Readers, _root_matches, _xpath
 from negotiate.codecs.xml.write import (
@@ -86,18 +86,14 @@ class XmlCodec(BaseCodec):
     def _decode(
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
     ) -> Any:
-        root = parse_xml(
-            body,
-            media_type,
-            keep_default_namespace=schema is None,
-            max_nodes=self.options.max_nodes,
-        )
         if schema is None:
+            root = parse_xml(body, media_type, max_nodes=self.options.max_nodes)
             key = _qname(root.tag, root.nsmap, prefix=root.prefix)
             try:
                 return {key: _plain(root, {}, 1, self.options)}
             except NegotiateError as exc:
                 raise exc.at(_local(root.tag), style="xml") from None
+        root, nils = parse_schema_xml(body, media_type, self.options.max_nodes)
         local = _local(root.tag)
         if not _root_matches(root, schema):
             raise InvalidValue(
@@ -116,7 +112,7 @@ class XmlCodec(BaseCodec):
             # PERF: .NET's exact shape, read straight into the normalised carrier (no
             # normaliser after it); anything else is read again by the reference path.
             try:
-                return fast(root, 0)
+                return fast(root, nils)
             except (SlowPath, ValueError, NegotiateError, RecursionError):
                 pass
         return self._read_reference(root, schema, local)

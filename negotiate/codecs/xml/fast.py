@@ -15,18 +15,24 @@ other than a plain ``i:nil="true"`` on an empty element) they raise
 ``NegotiateError`` out), and the codec reads the whole document again by the
 reference path, which decides the value or the error (tests/test_xml_fast.py).
 
+Two sets of functions: the strict ones take an empty element for nil only when its
+``items()`` are exactly ``i:nil="true"``; the others, run when
+:func:`~negotiate.codecs.xml.parse.parse_schema_xml` has seen in the bytes that every
+attribute below the root is that one, take any attribute for it (``c.attrib``, a
+third of the cost: ``items()`` builds each attribute's ``{uri}name``).
+
 PERF: one function per carrier and per container type, all of a root's graph in one
 namespace, so a carrier calls the next one by name (no lookup, no wrapper); each child
 is touched through as few lxml accessors as possible (``tag``, ``tail``, then ``len``
-and ``text`` for a leaf, ``items()`` only for an empty one); scalars go through the
-shared text parsers of :mod:`negotiate.codecs._text`, one table entry per kind
-(:data:`_INLINE` for the few written out in the code).
+and ``text`` for a leaf, ``items()`` or ``attrib`` only for an empty one); scalars go
+through the shared text parsers of :mod:`negotiate.codecs._text`, one table entry per
+kind (:data:`_INLINE` for the few written out in the code).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from negotiate._codegen import Source
 from negotiate.codecs._text import (
@@ -43,10 +49,15 @@ from negotiate.schema import FieldType, Kind, Schema
 
 __all__ = ["fast_reader"]
 
-_Reader = Callable[[Any, int], Any]
+_Reader = Callable[[Any, bool], Any]
 
 # What ``items()`` gives for the nil element .NET writes: ``<X i:nil="true" />``.
 _NIL_ITEMS = [(_XSI_NIL, "true")]
+
+# The int32 of each text "0" to "999", as written (no sign, no leading zero).
+# PERF: one dict lookup instead of three checks and int(): .NET writes every int32
+# property, and an unset one is 0; ranks, types, counts and flags are small.
+_SMALL_INTS: Final = {str(number): number for number in range(1000)}
 
 # Value kinds whose text is read by code written out inline (the common ones on the
 # wire): the lines that turn ``t`` (the text, not None) into ``{var}``. Any other
@@ -55,8 +66,10 @@ _NIL_ITEMS = [(_XSI_NIL, "true")]
 # parse_int32_text takes inline; anything else goes to the parser itself.
 _INLINE: dict[Kind, tuple[str, ...]] = {
     Kind.INT32: (
-        "if len(t) < 10 and t.isdigit() and t.isascii(): {var} = int(t)",
-        "else: {var} = parse_int32_text(t)",
+        "{var} = small_ints.get(t)",
+        "if {var} is None:",
+        "    if len(t) < 10 and t.isdigit() and t.isascii(): {var} = int(t)",
+        "    else: {var} = parse_int32_text(t)",
     ),
     Kind.BOOL: (
         "if t == 'true': {var} = True",
@@ -80,26 +93,39 @@ class _Generator:
                 "parse_int32_text": parse_int32_text,
                 "parse_bool_text": parse_bool_text,
                 "known_datetimes": KNOWN_DATETIMES,
+                "small_ints": _SMALL_INTS,
             },
         )
-        self.names: dict[Any, str] = {}  # type shape -> its function's name
-        self.pending: list[tuple[str, FieldType]] = []
-        self.root = self.function(FieldType(Kind.CARRIER, carrier=root.name, target=root))
+        self.names: dict[Any, str] = {}  # (type shape, nils) -> its function's name
+        self.pending: list[tuple[str, FieldType, bool]] = []
+        self.nils = False  # whether the functions written now may trust i:nil (fast_reader)
+        top = FieldType(Kind.CARRIER, carrier=root.name, target=root)
+        strict = self.function(top)
+        self.nils = True
+        trusting = self.function(top)
+        self.root = self.source.name(f"read_{root.name}")
+        self.source.add(
+            f"def {self.root}(el, nils):",
+            f"    return {trusting}(el, 0) if nils else {strict}(el, 0)",
+            "",
+        )
 
     def function(self, ftype: FieldType) -> str:
         """The name of the function reading an element of ``ftype`` (carrier or container)."""
-        key = ftype.shape
+        key = (ftype.shape, self.nils)
         name = self.names.get(key)
         if name is None:
             prefix = "r" if ftype.kind is Kind.CARRIER else "a" if ftype.kind is Kind.ARRAY else "m"
+            if self.nils:
+                prefix += "n"
             label = ftype.schema.name if ftype.kind is Kind.CARRIER else ftype.spec
             name = self.names[key] = self.source.name(f"{prefix}_{label}")
-            self.pending.append((name, ftype))
+            self.pending.append((name, ftype, self.nils))
         return name
 
     def compile(self) -> _Reader:
         while self.pending:
-            name, ftype = self.pending.pop()
+            name, ftype, self.nils = self.pending.pop()
             if ftype.kind is Kind.CARRIER:
                 self.carrier(name, ftype.schema)
             elif ftype.kind is Kind.ARRAY:
@@ -120,8 +146,16 @@ class _Generator:
         """
         add = self.source.add
         kind = ftype.kind
+        nils = self.nils
         if kind in (Kind.CARRIER, Kind.ARRAY, Kind.DICT):
             read = self.function(ftype)
+            if nils:  # an attribute is i:nil="true" (see fast_reader)
+                add(
+                    f"{indent}if len(c) or not c.attrib: {var} = {read}(c, {depth})",
+                    f"{indent}elif c.text is None: {var} = None",
+                    f"{indent}else: raise SlowPath",
+                )
+                return
             add(
                 f"{indent}if len(c): {var} = {read}(c, {depth})",
                 f"{indent}elif (a := c.items()) == NIL and c.text is None: {var} = None",
@@ -129,7 +163,11 @@ class _Generator:
                 f"{indent}else: raise SlowPath",
             )
             return
-        add(f"{indent}if len(c): raise SlowPath", f"{indent}t = c.text")
+        add(f"{indent}if len(c): raise SlowPath")
+        if kind is Kind.STRING and nils:  # PERF: the text straight into its variable
+            add(f"{indent}{var} = c.text", f"{indent}if {var} is None and not c.attrib: {var} = ''")
+            return
+        add(f"{indent}t = c.text")
         if kind is Kind.STRING:
             add(
                 f"{indent}if t is None:",
@@ -148,9 +186,10 @@ class _Generator:
             add(f"{indent}if t is None: raise SlowPath")
         else:
             nil = self.source.constant(default, f"default_{ftype.spec}")
+            nil_test = "not c.attrib" if nils else "c.items() != NIL"
             add(
                 f"{indent}if t is None:",
-                f"{indent}    if c.items() != NIL: raise SlowPath",
+                f"{indent}    if {nil_test}: raise SlowPath",
                 f"{indent}    {var} = {nil}",
                 f"{indent}else:",
             )
@@ -241,9 +280,11 @@ def fast_reader(schema: Schema, options: Options) -> tuple[_Reader | None, Sourc
     """The generated reader of ``schema``'s elements in .NET's shape, and its source.
 
     Returns:
-        ``(read, source)``: ``read(root, 0)`` returns the normalised carrier or raises
-        (see the module docstring); ``(None, None)`` when some type the carrier
-        reaches has no fast reading (then only the reference path reads it).
+        ``(read, source)``: ``read(root, nils)`` returns the normalised carrier or
+        raises (see the module docstring); ``nils`` true says every attribute below
+        the root is ``i:nil="true"`` (as ``parse_schema_xml`` tells). ``(None, None)``
+        when some type the carrier reaches has no fast reading (then only the
+        reference path reads it).
     """
     try:
         generator = _Generator(schema, options)

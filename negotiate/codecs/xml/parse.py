@@ -13,8 +13,9 @@ may write, reads back): :attr:`Options.max_body` bounds the sizes instead.
 Attributes: at most :data:`MAX_ATTRIBUTES` on one element (a 400 at its XML path).
 DataContract XML carries one or two (``i:nil``, ``i:type``); lxml reads an element's
 attributes in time quadratic in their number, so a few elements with thousands each
-would cost seconds. Bodies with few ``=`` at all (every DataContract document) skip
-the check; others are checked once, by XPath, in C.
+would cost seconds. Bodies with few ``=`` at all, and bodies whose every attribute
+below the root is ``i:nil="true"`` (one per element, told from the bytes: see
+:func:`parse_schema_xml`), skip the check; others are checked once, by XPath, in C.
 
 Work budget: a document's elements and attributes count against :attr:`Options.max_nodes`.
 Byte counts clear most bodies before parsing; one they cannot clear is fed to a pull
@@ -44,7 +45,7 @@ from negotiate.errors import InvalidValue, MalformedBody, UnsupportedMediaType, 
 from negotiate.media import MediaType
 from negotiate.options import Options
 
-__all__ = ["parse_xml"]
+__all__ = ["parse_schema_xml", "parse_xml"]
 
 # -- character encodings --------------------------------------------------------------------
 
@@ -169,25 +170,46 @@ def _check_prolog(body: bytes) -> int:
 
 # The root's start tag, attribute by attribute, and a default namespace declaration in it.
 _START_TAG = re.compile(rb"""<[^\s/>!?]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>""")
-_ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"[^"]*"|'[^']*')""")
+_ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_XSI = b"http://www.w3.org/2001/XMLSchema-instance"
+# An "=" after the root's start tag that is neither in ' i:nil="true"' nor in the
+# ' xmlns:d2p1=' .NET declares on an array of strings. When there is none, every
+# attribute below the root is i:nil="true": an attribute's "=" follows its name (here
+# "i:nil", a space before it) and precedes its value (here "true"). A child
+# redeclaring "i" would have an "=" of its own, so "i" is the root's binding throughout.
+# PERF: sre finds each "=" by its literal, then looks around it: one pass, in C.
+_NOT_NIL = re.compile(rb"""=(?:(?<! i:nil=)(?<! xmlns:d2p1=)|(?<= i:nil=)(?!"true"))""")
 
 
-def _blank_default_namespace(body: bytes, root: int) -> bytes:
+def _blank_default_namespace(body: bytes, root: int) -> tuple[bytes, int, bool]:
     """``body`` with the root's ``xmlns="..."`` overwritten by spaces.
+
+    Returns:
+        The body, where the root's start tag ends (0 when it cannot be told), and
+        whether that tag binds the prefix ``i`` to the XML Schema instance namespace.
 
     PERF: matching is by local name anyway, and lxml builds every ``tag`` of a
     namespaced element as a new ``{uri}local`` string, which costs a third of the walk.
     Spaces of the same length keep the parser's line and column numbers true.
     """
     match = _START_TAG.match(body, root)
-    if match is None or b"xmlns" not in match[0]:
-        return body
+    if match is None:
+        return body, 0, False
     tag = match[0]
+    if b"xmlns" not in tag:
+        return body, match.end(), False
+    xsi = False
+    blanked = tag
     for attribute in _ATTRIBUTE.finditer(tag):
-        if attribute[1] == b"xmlns":
+        name = attribute[1]
+        if name == b"xmlns":
             start, end = attribute.span()
-            tag = tag[:start] + b" " * (end - start) + tag[end:]
-    return body[:root] + tag + body[match.end() :]
+            blanked = blanked[:start] + b" " * (end - start) + blanked[end:]
+        elif name == b"xmlns:i":
+            xsi = (attribute[2] if attribute[2] is not None else attribute[3]) == _XSI
+    if blanked is not tag:
+        body = body[:root] + blanked + body[match.end() :]
+    return body, match.end(), xsi
 
 
 def parse_xml(
@@ -212,10 +234,33 @@ def parse_xml(
             ``max_nodes`` (located by the XML path of the first node past it).
         UnsupportedMediaType: the charset or declared encoding is not supported.
     """
+    return _parse(body, media_type, keep_default_namespace, max_nodes)[0]
+
+
+def parse_schema_xml(
+    body: bytes, media_type: MediaType | None, max_nodes: int | None
+) -> tuple[Any, bool]:
+    """:func:`parse_xml` without the default namespace, for a read by a schema.
+
+    Returns:
+        The root element, and whether every attribute below it is ``i:nil="true"``
+        with ``i`` bound to the XML Schema instance namespace (then an element below
+        the root is nil exactly when it has an attribute at all).
+
+    Raises:
+        MalformedBody, UnsupportedMediaType: as :func:`parse_xml`.
+    """
+    return _parse(body, media_type, False, max_nodes)
+
+
+def _parse(
+    body: bytes, media_type: MediaType | None, keep_default_namespace: bool, max_nodes: int | None
+) -> tuple[Any, bool]:
     data = _utf8_body(body, media_type)
     start = _check_prolog(data)
+    head, xsi = 0, False
     if not keep_default_namespace:
-        data = _blank_default_namespace(data, start)
+        data, head, xsi = _blank_default_namespace(data, start)
     huge = len(data) > _HUGE_FROM
     try:
         if max_nodes is not None and _may_exceed(data, max_nodes):
@@ -228,7 +273,12 @@ def parse_xml(
         raise MalformedBody(f"XML nested deeper than {_LIBXML_DEPTH} elements")
     if root.getroottree().docinfo.internalDTD is not None:  # NOTE: defence in depth
         raise MalformedBody("XML with a DOCTYPE is not accepted", location="/")
-    if data.count(b"=") > _ATTRIBUTE_SCAN_FROM:
+    nils = xsi and _NOT_NIL.search(data, head) is None
+    # PERF: then no element below the root has more than one attribute, and the root
+    # no more than its start tag has "=": the scan could find nothing.
+    if (not nils or data.count(b"=", start, head) > MAX_ATTRIBUTES) and data.count(
+        b"="
+    ) > _ATTRIBUTE_SCAN_FROM:
         crowded = cast(list[Any], _CROWDED(root))
         if crowded:
             element = crowded[0]
@@ -238,7 +288,7 @@ def parse_xml(
                 location=_path_of(element),
                 limit=MAX_ATTRIBUTES,
             )
-    return root
+    return root, nils
 
 
 MAX_ATTRIBUTES: Final = 64
