@@ -1,6 +1,6 @@
 """The XML fast reader's second mode, which trusts an attribute to be ``i:nil="true"``.
 
-``parse_schema_xml`` tells, from the bytes, whether every attribute below the root is
+``parse_document`` tells, from the bytes, whether every attribute below the root is
 ``i:nil="true"`` in the XML Schema instance namespace; then the codec runs the fast
 reader's functions that take any attribute for a nil (``c.attrib`` instead of
 ``c.items()``). Checked here: the flag is never true of a tree where some attribute
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from negotiate.codecs.xml import XmlCodec
 from negotiate.codecs.xml.names import _XSI_NIL
-from negotiate.codecs.xml.parse import parse_schema_xml
+from negotiate.codecs.xml.parse import parse_document
 from negotiate.errors import NegotiateError
 from negotiate.schema import Schema
 from tests.helpers import CONTACT
@@ -45,7 +45,7 @@ _TOKENS = (
 
 def _flag(body: bytes) -> tuple[Any, bool] | None:
     try:
-        return parse_schema_xml(body, None, None)
+        return parse_document(body, None, keep_default_namespace=False, max_nodes=None)
     except NegotiateError:
         return None
 
@@ -160,7 +160,7 @@ def test_both_modes_read_the_writers_shape(nils: bool) -> None:
         {"Id": 1, "Children": [{"Id": 2}, None], "Names": {"a": None}, "Spot": None}
     )
     body = codec.encode(value, NODE)
-    root, flag = parse_schema_xml(body, None, None)
+    root, flag = parse_document(body, None, keep_default_namespace=False, max_nodes=None)
     assert flag
     read = codec._fast_reader(NODE)
     assert read(root, nils) == value

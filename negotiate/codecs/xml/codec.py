@@ -9,7 +9,7 @@ from negotiate._codegen import SlowPath, Source
 from negotiate.codecs.base import BaseCodec, clip
 from negotiate.codecs.xml.fast import fast_reader
 from negotiate.codecs.xml.names import _NIL, XSI_NAMESPACE, _local
-from negotiate.codecs.xml.parse import parse_schema_xml, parse_xml
+from negotiate.codecs.xml.parse import parse_document
 from negotiate.codecs.xml.plain import _escape_pointer, _plain, _PlainWriter, _qname
 from negotiate.codecs.xml.read import _empty, _nil, _Readers, _root_matches, _xpath
 from negotiate.codecs.xml.write import (
@@ -87,13 +87,17 @@ class XmlCodec(BaseCodec):
         self, body: bytes, schema: Schema | None, media_type: MediaType | None, base: Any
     ) -> Any:
         if schema is None:
-            root = parse_xml(body, media_type, max_nodes=self.options.max_nodes)
+            root = parse_document(
+                body, media_type, keep_default_namespace=True, max_nodes=self.options.max_nodes
+            )[0]
             key = _qname(root.tag, root.nsmap, prefix=root.prefix)
             try:
                 return {key: _plain(root, {}, 1, self.options)}
             except NegotiateError as exc:
                 raise exc.at(_local(root.tag), style="xml") from None
-        root, nils = parse_schema_xml(body, media_type, self.options.max_nodes)
+        root, nils = parse_document(
+            body, media_type, keep_default_namespace=False, max_nodes=self.options.max_nodes
+        )
         local = _local(root.tag)
         if not _root_matches(root, schema):
             raise InvalidValue(

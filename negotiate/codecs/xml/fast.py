@@ -17,7 +17,7 @@ reference path, which decides the value or the error (tests/test_xml_fast.py).
 
 Two sets of functions: the strict ones take an empty element for nil only when its
 ``items()`` are exactly ``i:nil="true"``; the others, run when
-:func:`~negotiate.codecs.xml.parse.parse_schema_xml` has seen in the bytes that every
+:func:`~negotiate.codecs.xml.parse.parse_document` has seen in the bytes that every
 attribute below the root is that one, take any attribute for it (``c.attrib``, a
 third of the cost: ``items()`` builds each attribute's ``{uri}name``).
 
@@ -282,7 +282,7 @@ def fast_reader(schema: Schema, options: Options) -> tuple[_Reader | None, Sourc
     Returns:
         ``(read, source)``: ``read(root, nils)`` returns the normalised carrier or
         raises (see the module docstring); ``nils`` true says every attribute below
-        the root is ``i:nil="true"`` (as ``parse_schema_xml`` tells). ``(None, None)``
+        the root is ``i:nil="true"`` (as ``parse_document`` tells). ``(None, None)``
         when some type the carrier reaches has no fast reading (then only the
         reference path reads it).
     """

@@ -15,7 +15,7 @@ DataContract XML carries one or two (``i:nil``, ``i:type``); lxml reads an eleme
 attributes in time quadratic in their number, so a few elements with thousands each
 would cost seconds. Bodies with few ``=`` at all, and bodies whose every attribute
 below the root is ``i:nil="true"`` (one per element, told from the bytes: see
-:func:`parse_schema_xml`), skip the check; others are checked once, by XPath, in C.
+:func:`parse_document`), skip the check; others are checked once, by XPath, in C.
 
 Work budget: a document's elements and attributes count against :attr:`Options.max_nodes`.
 Byte counts clear most bodies before parsing; one they cannot clear is fed to a pull
@@ -45,7 +45,7 @@ from negotiate.errors import InvalidValue, MalformedBody, UnsupportedMediaType, 
 from negotiate.media import MediaType
 from negotiate.options import Options
 
-__all__ = ["parse_schema_xml", "parse_xml"]
+__all__ = ["parse_document", "parse_xml"]
 
 # -- character encodings --------------------------------------------------------------------
 
@@ -234,28 +234,31 @@ def parse_xml(
             ``max_nodes`` (located by the XML path of the first node past it).
         UnsupportedMediaType: the charset or declared encoding is not supported.
     """
-    return _parse(body, media_type, keep_default_namespace, max_nodes)[0]
+    return parse_document(
+        body, media_type, keep_default_namespace=keep_default_namespace, max_nodes=max_nodes
+    )[0]
 
 
-def parse_schema_xml(
-    body: bytes, media_type: MediaType | None, max_nodes: int | None
+def parse_document(
+    body: bytes,
+    media_type: MediaType | None,
+    *,
+    keep_default_namespace: bool,
+    max_nodes: int | None,
 ) -> tuple[Any, bool]:
-    """:func:`parse_xml` without the default namespace, for a read by a schema.
+    """:func:`parse_xml`, and what the bytes tell of the attributes (for a schema read).
 
     Returns:
         The root element, and whether every attribute below it is ``i:nil="true"``
         with ``i`` bound to the XML Schema instance namespace (then an element below
-        the root is nil exactly when it has an attribute at all).
+        the root is nil exactly when it has an attribute at all); always ``False``
+        with ``keep_default_namespace``.
 
     Raises:
         MalformedBody, UnsupportedMediaType: as :func:`parse_xml`.
     """
-    return _parse(body, media_type, False, max_nodes)
-
-
-def _parse(
-    body: bytes, media_type: MediaType | None, keep_default_namespace: bool, max_nodes: int | None
-) -> tuple[Any, bool]:
+    # PERF: the codec calls this directly: a refusal (most are raised in here) costs
+    # a frame less than through a wrapper.
     data = _utf8_body(body, media_type)
     start = _check_prolog(data)
     head, xsi = 0, False
