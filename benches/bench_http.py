@@ -543,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         timings = _expected(scenarios, folder)
+        # NOTE: in this process before the load, as the in-process column is
+        profile = _profile(scenarios) if args.profile else None
         env = {**os.environ, ENV: TOKEN, FLOOR_ENV: str(folder)}
         if args.split:
             env[SPLIT_ENV] = "1"
@@ -659,8 +661,8 @@ def main(argv: list[str] | None = None) -> int:
                 f" {library:>6.1f}us {row['in_process_us']:>9.1f}us"
                 f" {library / row['in_process_us']:>5.1f}x"
             )
-    if args.profile:
-        _print_profile(_profile(scenarios))
+    if profile is not None:
+        _print_profile(profile)
     if args.json:
         print(json.dumps(rows, indent=2))
     return 0
