@@ -44,7 +44,8 @@ def _malformed(exc: orjson.JSONDecodeError) -> MalformedBody:
 #    empty containers subtracted. Over budget, the chunk where it runs out is
 #    scanned token by token for the exact node, and the pointer to it is read
 #    from orjson's parse of the body up to there (which holds at most the budget
-#    of nodes: the work is bounded by the budget, not by the body).
+#    of nodes: the work is bounded by the budget, not by the body; empty
+#    containers are parsed as 0s, see _collapsed).
 
 _CHUNK = 1 << 16
 _SPACE = b" \t\r\n"
@@ -160,6 +161,47 @@ def _past_budget(
     return too_many_nodes(limit, _JSON_NODES, _pointer_at(data, start + cut, b"".join(brackets)))
 
 
+_FEW_STRINGS: Final = 4096
+
+
+def _collapsed(prefix: bytes) -> bytes:
+    """``prefix`` with each empty ``[]`` and ``{}`` outside strings made ``0``.
+
+    The pointer walk needs the open containers' item counts and last keys, which
+    this keeps; a closed empty container is an item like any other. PERF: the parse
+    then builds no object for them: a body of a million ``[]`` (two bytes per node)
+    took 0.2-0.4 s under the GIL to build them all. Done only when the prefix holds
+    few strings (each is a slice here); the rest is parsed as it is.
+    """
+    if prefix.count(b'"') > _FEW_STRINGS:
+        return prefix
+    if b"[]" not in prefix and b"{}" not in prefix:
+        return prefix
+    # NOTE: string boundaries from _neutral's copy (same length, only the quotes that
+    # end or start a string left); the original bytes are kept inside strings.
+    out: list[bytes] = []
+    start = 0
+    inside = False
+    for end in _quotes(_neutral(prefix)):
+        part = prefix[start:end]
+        out.append(part if inside else part.replace(b"[]", b"0").replace(b"{}", b"0"))
+        inside = not inside
+        start = end
+    tail = prefix[start:]
+    out.append(tail if inside else tail.replace(b"[]", b"0").replace(b"{}", b"0"))
+    return b"".join(out)
+
+
+def _quotes(text: bytes) -> list[int]:
+    """The offsets of the quotes in ``text``."""
+    found: list[int] = []
+    at = text.find(b'"')
+    while at >= 0:
+        found.append(at)
+        at = text.find(b'"', at + 1)
+    return found
+
+
 def _pointer_at(data: bytes, cut: int, brackets: bytes) -> str:
     """The JSON pointer of the node introduced by the byte at ``cut`` ("" if unsure)."""
     stack = bytearray()
@@ -179,10 +221,14 @@ def _pointer_at(data: bytes, cut: int, brackets: bytes) -> str:
         prefix = data[: cut + 1]
     closers = bytes(_CLOSE[_OPEN.index(b)] for b in reversed(stack))
     try:
-        node = orjson.loads(prefix + closers)
-    except orjson.JSONDecodeError as exc:
-        # NOTE: the body is malformed before the budget ran out: say so instead
-        raise _malformed(exc) from None
+        node = orjson.loads(_collapsed(prefix) + closers)
+    except orjson.JSONDecodeError:
+        try:
+            orjson.loads(prefix + closers)  # NOTE: the exact error, at its true column
+        except orjson.JSONDecodeError as exc:
+            # NOTE: the body is malformed before the budget ran out: say so instead
+            raise _malformed(exc) from None
+        return ""  # NOTE: unreachable: collapsing cannot break what parses
     segments: list[str] = []
     for _ in range(len(stack) - 1):
         # NOTE: the open container is the last item or member (with a duplicate key,

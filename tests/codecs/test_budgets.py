@@ -544,3 +544,32 @@ def test_schema_normalize_messages_are_short() -> None:
     with pytest.raises(InvalidValue) as info:
         CONTACT.normalize({"ContactId": 10**5000})
     assert "out of range" in info.value.message and len(info.value.message) < 200
+
+
+@settings(max_examples=150)
+@given(value=_JSON, few=st.sampled_from([0, 4096]))
+def test_json_budget_locates_every_node_past_it(value: Any, few: int) -> None:
+    # Every budget below the node count, with empty containers collapsed before the
+    # pointer's parse (few=4096, the default) and without (few=0: too many strings).
+    body = orjson.dumps(value)
+    pointers = list(_pointers(value))
+    saved = json_module._FEW_STRINGS
+    json_module._FEW_STRINGS = few  # type: ignore[misc]
+    try:
+        for limit in range(1, len(pointers)):
+            with pytest.raises(MalformedBody) as info:
+                json_module._count_exactly(body, limit)
+            assert info.value.location == pointers[limit], limit
+    finally:
+        json_module._FEW_STRINGS = saved  # type: ignore[misc]
+
+
+def test_json_budget_pointer_collapses_empty_containers() -> None:
+    # A million "[]" past the budget: the pointer's parse sees "0"s, not lists.
+    body = b'{"Unknown":[' + b"[]," * 1_100_000 + b"[]]}"
+    limit = 1_000_000
+    with pytest.raises(MalformedBody) as info:
+        json_module._count_exactly(body, limit)
+    assert info.value.location == f"/Unknown/{limit - 3}"  # the root, its key, the array
+    collapsed = json_module._collapsed(body[:100])
+    assert collapsed == b'{"Unknown":[' + b"0," * 29 + b"[", collapsed
