@@ -45,7 +45,7 @@ def _malformed(exc: orjson.JSONDecodeError) -> MalformedBody:
 #    scanned token by token for the exact node, and the pointer to it is read
 #    from orjson's parse of the body up to there (which holds at most the budget
 #    of nodes: the work is bounded by the budget, not by the body; empty
-#    containers are parsed as 0s, see _collapsed).
+#    containers are parsed as nulls, see _collapsed).
 
 _CHUNK = 1 << 16
 _SPACE = b" \t\r\n"
@@ -165,13 +165,15 @@ _FEW_STRINGS: Final = 4096
 
 
 def _collapsed(prefix: bytes) -> bytes:
-    """``prefix`` with each empty ``[]`` and ``{}`` outside strings made ``0``.
+    """``prefix`` with each empty ``[]`` and ``{}`` outside strings made ``null``.
 
     The pointer walk needs the open containers' item counts and last keys, which
     this keeps; a closed empty container is an item like any other. PERF: the parse
     then builds no object for them: a body of a million ``[]`` (two bytes per node)
     took 0.2-0.4 s under the GIL to build them all. Done only when the prefix holds
-    few strings (each is a slice here); the rest is parsed as it is.
+    few strings (each is a slice here); the rest is parsed as it is. NOTE: ``null``,
+    not ``0``: a digit could join a malformed neighbour (``[].5``) into a number and
+    hide the error the body deserves; a literal joins nothing.
     """
     if prefix.count(b'"') > _FEW_STRINGS:
         return prefix
@@ -181,14 +183,11 @@ def _collapsed(prefix: bytes) -> bytes:
     # end or start a string left); the original bytes are kept inside strings.
     out: list[bytes] = []
     start = 0
-    inside = False
-    for end in _quotes(_neutral(prefix)):
+    for index, end in enumerate([*_quotes(_neutral(prefix)), len(prefix)]):
         part = prefix[start:end]
-        out.append(part if inside else part.replace(b"[]", b"0").replace(b"{}", b"0"))
-        inside = not inside
+        inside = index % 2 == 1  # NOTE: the prefix starts outside any string
+        out.append(part if inside else part.replace(b"[]", b"null").replace(b"{}", b"null"))
         start = end
-    tail = prefix[start:]
-    out.append(tail if inside else tail.replace(b"[]", b"0").replace(b"{}", b"0"))
     return b"".join(out)
 
 

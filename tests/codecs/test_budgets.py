@@ -565,11 +565,18 @@ def test_json_budget_locates_every_node_past_it(value: Any, few: int) -> None:
 
 
 def test_json_budget_pointer_collapses_empty_containers() -> None:
-    # A million "[]" past the budget: the pointer's parse sees "0"s, not lists.
+    # A million "[]" past the budget: the pointer's parse sees nulls, not lists.
     body = b'{"Unknown":[' + b"[]," * 1_100_000 + b"[]]}"
     limit = 1_000_000
     with pytest.raises(MalformedBody) as info:
         json_module._count_exactly(body, limit)
     assert info.value.location == f"/Unknown/{limit - 3}"  # the root, its key, the array
     collapsed = json_module._collapsed(body[:100])
-    assert collapsed == b'{"Unknown":[' + b"0," * 29 + b"[", collapsed
+    assert collapsed == b'{"Unknown":[' + b"null," * 29 + b"[", collapsed
+
+
+@pytest.mark.parametrize("head", [b"[[].5", b"[-[]", b"[[]e5"])
+def test_json_budget_keeps_the_error_of_a_body_malformed_before_it(head: bytes) -> None:
+    # Read as 0, an empty container would join its neighbour into a valid number.
+    with pytest.raises(MalformedBody, match="Malformed JSON"):
+        json_module._count_exactly(head + b",1" * 40 + b"]", 10)
