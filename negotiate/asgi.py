@@ -117,6 +117,9 @@ class ASGIAdapter:
         self.offload_above = offload_above
         # NOTE: ThreadPoolExecutor starts its threads on first use; an idle adapter
         # costs none.
+        # PERF: (the authenticator, its ``costly`` method or None), looked up again only
+        # when the app's authenticator is replaced.
+        self._costly = _costly_check(app.authenticator)
         self.pool = ThreadPoolExecutor(
             max_workers=threads if threads is not None else _default_threads(),
             thread_name_prefix="negotiate-asgi",
@@ -133,8 +136,10 @@ class ASGIAdapter:
         # coroutine per request fewer.
         app = self.app
         headers = Headers.from_asgi(scope["headers"])
-        costly: Callable[[Headers], bool] | None = getattr(app.authenticator, "costly", None)
-        if costly is not None and costly(headers):
+        costly = self._costly
+        if costly[0] is not app.authenticator:
+            costly = self._costly = _costly_check(app.authenticator)
+        if costly[1] is not None and costly[1](headers):
             started = await self._in_pool(
                 app.start, scope["method"], scope["path"], scope.get("query_string", b""), headers
             )
@@ -284,6 +289,10 @@ async def _read_body(receive: Receive, message: Message, limit: int) -> bytes | 
     return b"".join(chunks)
 
 
+def _costly_check(authenticator: object) -> tuple[object, Callable[[Headers], bool] | None]:
+    return authenticator, getattr(authenticator, "costly", None)
+
+
 def _feed_last(decoder: Decoder, chunk: bytes) -> bytes:
     head = decoder.feed(chunk)
     tail = decoder.finish()
@@ -308,11 +317,17 @@ def raw_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
         raw = encoded.get(pair)
         if raw is None:
             name, value = pair
-            raw = (name.encode("latin-1"), value.encode("latin-1"))
-            if name != "content-length" and len(encoded) < _ENCODED_LIMIT:
-                encoded[pair] = raw
+            if name == "content-length":
+                raw = (_CONTENT_LENGTH, value.encode("latin-1"))
+            else:
+                raw = (name.encode("latin-1"), value.encode("latin-1"))
+                if len(encoded) < _ENCODED_LIMIT:
+                    encoded[pair] = raw
         out.append(raw)
     return out
+
+
+_CONTENT_LENGTH = b"content-length"
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

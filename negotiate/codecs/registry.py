@@ -107,15 +107,16 @@ class CodecRegistry:
         self._read_memo: dict[str, tuple[Codec, MediaType]] = {}
         self._write_memo: dict[str | None, tuple[Codec, str]] = {}
         self._writer_memo: dict[str | None, Writer] = {}
+        self.generation = 0
+        """Moves on whenever the codecs change or the memos are cleared: what a caller
+        memoised from this registry (writers, plans) is stale once it has moved."""
 
     def register(self, codec: Codec) -> None:
         """Add a codec for its media types (replacing any earlier one)."""
         for media_type in codec.media_types:
             self._codecs[media_type] = codec
         self._offers = tuple(t for t, c in self._codecs.items() if c.offered)
-        self._read_memo.clear()
-        self._write_memo.clear()
-        self._writer_memo.clear()
+        self.clear_memos()
 
     def clear_memos(self) -> None:
         """Forget every memoised lookup (for benchmarks and tests): the next lookup of a
@@ -124,6 +125,7 @@ class CodecRegistry:
         self._read_memo.clear()
         self._write_memo.clear()
         self._writer_memo.clear()
+        self.generation += 1
 
     @property
     def request_types(self) -> tuple[str, ...]:

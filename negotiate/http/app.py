@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["SHAPED_VARY_NAMES", "VARY", "App", "Exchange", "shaped_vary"]
 
 _MEMO_LIMIT = 256
+# (method, path, Accept, Content-Type) -> (operation, pipeline, plan): see App.start.
+_UsualKey = tuple[str, str, str | None, str | None]
+_Usual = tuple[Operation, "Pipeline[Context]", Plan]
 # PERF: the header pairs every response shares are built once; a Response's header
 # list is fresh per response (callers may append to it) but its tuples are shared.
 VARY = ("vary", "Accept")
@@ -105,6 +108,8 @@ class App:
         # PERF: the path as a client sends it -> its methods; most clients send the
         # registered spelling, so the case fold and slash strip run once per spelling.
         self._paths: dict[str, dict[str, tuple[Operation, Pipeline[Context]]]] = {}
+        self._usual: dict[_UsualKey, _Usual] = {}
+        self._generation = self.registry.generation
         try:
             self._json: Codec | None = self.registry.codec(MEDIA_JSON)
         except NegotiateError:
@@ -198,22 +203,25 @@ class App:
         accept, content_type, length, coded, shaped = headers._head()
         writer: Writer | None = None
         refusal: NegotiateError | None = None
+        # PERF: a request without a query, a coding or shaping headers (the usual one)
+        # whose route and headers resolved before takes its operation, writer and plan
+        # from one memo; only the checks of this request (credentials, length) run.
+        plain = not query_string and coded is None and not shaped
+        key = (method, path, accept, content_type)
+        usual = self._usual.get(key) if plain else None
+        if usual is not None and self._generation != self.registry.generation:
+            usual = None  # NOTE: the registry's codecs changed: resolved again
+        if usual is None:
+            try:
+                writer = self.registry.writer_for_accept(accept)
+            except NegotiateError as exc:
+                refusal = exc
+        else:
+            op, pipeline, plan = usual
+            writer = plan.writer
         try:
-            writer = self.registry.writer_for_accept(accept)
-        except NegotiateError as exc:
-            refusal = exc
-        try:
-            methods = self._paths.get(path) or self._methods(path)
-            if methods is None:
-                raise NotFound(f"No such resource: {excerpt(path)}")
-            found = methods.get(method)
-            if found is None:
-                allowed = sorted(methods)
-                raise MethodNotAllowed(
-                    f"Method {excerpt(method)} is not allowed here; use {', '.join(allowed)}",
-                    allowed=allowed,
-                )
-            op, pipeline = found
+            if usual is None:
+                op, pipeline = self._operation(method, path)
             principal: Principal | None = None
             if not op.public:
                 try:
@@ -238,19 +246,24 @@ class App:
                 and int(length) <= self.options.max_body
             ):
                 check_content_length(length, self.options.max_body)
-            if coded is not None and not _coding.parse_content_encoding(coded):
-                coded = None  # identity: nothing to undo
-            query = parse_query(query_string) if query_string else _EMPTY_QUERY
-            try:
-                plan = pipeline.plan(
-                    writer,
-                    content_type,
-                    select=query.get("$select") if query else None,
-                    headers=shaping_headers(headers) if shaped else None,
-                )
-            except Exception:  # noqa: BLE001 - a bug met while planning is a 500, logged
-                log.exception("planning failed on %s %s", excerpt(method), excerpt(path))
-                raise _Logged("An unexpected error occurred; see the server log") from None
+            if usual is None:
+                if coded is not None and not _coding.parse_content_encoding(coded):
+                    coded = None  # identity: nothing to undo
+                query = parse_query(query_string) if query_string else _EMPTY_QUERY
+                try:
+                    plan = pipeline.plan(
+                        writer,
+                        content_type,
+                        select=query.get("$select") if query else None,
+                        headers=shaping_headers(headers) if shaped else None,
+                    )
+                except Exception:  # noqa: BLE001 - a bug met while planning is a 500, logged
+                    log.exception("planning failed on %s %s", excerpt(method), excerpt(path))
+                    raise _Logged("An unexpected error occurred; see the server log") from None
+                if plain and plan.steps is not None:
+                    self._remember(key, (op, pipeline, plan))
+            else:
+                query = _EMPTY_QUERY
         except NegotiateError as exc:
             log_error(exc, method, path)
             return self.error(exc, writer, method, _accept_encoding(headers))
@@ -259,6 +272,36 @@ class App:
         )
         vary = self._shaped_vary if op.response is not None else self._vary
         return Exchange(self, op, ctx, writer, pipeline, plan, coded, vary)
+
+    def _operation(self, method: str, path: str) -> tuple[Operation, Pipeline[Context]]:
+        """The operation (and its pipeline) for the request line.
+
+        Raises:
+            NotFound: no route at ``path``.
+            MethodNotAllowed: the route has no operation for ``method``.
+        """
+        methods = self._paths.get(path) or self._methods(path)
+        if methods is None:
+            raise NotFound(f"No such resource: {excerpt(path)}")
+        found = methods.get(method)
+        if found is None:
+            allowed = sorted(methods)
+            raise MethodNotAllowed(
+                f"Method {excerpt(method)} is not allowed here; use {', '.join(allowed)}",
+                allowed=allowed,
+            )
+        return found
+
+    def _remember(self, key: _UsualKey, usual: _Usual) -> None:
+        """Keep a usual request's operation and plan (see :meth:`start`)."""
+        # NOTE: bounded, as the other memos: clients choose the paths and header values.
+        # A registry whose codecs changed (register, clear_memos) makes new writers and
+        # plans: the memo starts again when the registry's generation moves on.
+        memo = self._usual
+        if len(memo) >= _MEMO_LIMIT or self._generation != self.registry.generation:
+            memo.clear()
+            self._generation = self.registry.generation
+        memo[key] = usual
 
     def error(
         self,
@@ -409,7 +452,9 @@ class Exchange:
         try:
             if self.content_encoding is not None and not decoded:
                 body = _coding.decode_body(body, self.content_encoding, self.app.options.max_body)
-            out = self.pipeline.run(self.plan, body, ctx)
+            # PERF: the usual plan's fused steps, without Pipeline.run's frame.
+            steps = self.plan.steps
+            out = steps(body, ctx) if steps is not None else self.pipeline.run(self.plan, body, ctx)
         except NegotiateError as exc:
             log_error(exc, ctx.method, ctx.path)
             return self.error(exc)
