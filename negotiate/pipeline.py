@@ -234,10 +234,14 @@ class Pipeline(Generic[C]):
         ``$select``, no shaping and a writer that is not a patch format (the usual
         request) runs as ``encode(handler(read(body), context))`` with the codec's
         bound reader (:meth:`BaseCodec.reader`), without the step methods between.
-        Every other plan runs step by step (``None``).
+        Every other plan runs step by step (``None``), and so does every plan of a
+        subclass that overrides a step (``decode`` or ``encode``).
         """
+        kind = type(self)
         if (
-            reader is None
+            kind.decode is not Pipeline.decode
+            or kind.encode is not Pipeline.encode
+            or reader is None
             or isinstance(reader, NegotiateError)
             or limit is not None
             or self.request_base is not None

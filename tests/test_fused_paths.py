@@ -28,6 +28,7 @@ from negotiate.errors import NegotiateError
 from negotiate.http import App, Response
 from negotiate.media import parse_content_type
 from negotiate.options import Options
+from negotiate.pipeline import Pipeline
 from negotiate.schema import get_schema
 from negotiate.server import ENRICH_PATH, PREVIEW_PATH, ServerConfig, create_app
 
@@ -238,3 +239,19 @@ def test_a_null_contact_is_enriched_as_the_default_would_be(enrich_id: str) -> N
     fresh["Name"] = "changed"
     address["Street"]["City"] = "changed"
     assert repr(enrich_contact(None, company)) == repr(again)
+
+
+def test_a_pipeline_that_overrides_a_step_runs_it() -> None:
+    """A subclass's own ``decode`` or ``encode`` step is never skipped by the fused steps."""
+
+    class Tagged(Pipeline[None]):
+        def encode(self, writer: Any, value: Any, base: Any) -> bytes:
+            return b"tagged:" + super().encode(writer, value, base)
+
+    registry = default_registry()
+    for kind in (Pipeline, Tagged):
+        pipeline = kind(WRAPPER, WRAPPER, registry=registry)
+        plan = pipeline.plan(registry.writer_for_accept("application/json"), "application/json")
+        body = pipeline.run(plan, b'{"EnrichId": "x"}', None)
+        assert (plan.steps is None) == (kind is Tagged)
+        assert body.startswith(b"tagged:") == (kind is Tagged)
