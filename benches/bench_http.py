@@ -29,6 +29,12 @@ back, less the enrichment alone (so the pipeline's own bookkeeping, a fraction
 of a µs, is counted in, and so is what one step leaves behind for the next,
 such as a freed lxml tree). ``in-process`` less ``codecs``
 is what routing, headers, auth, planning, enrichment and the response cost.
+``--bare`` adds a third side, ``POST /bare/<n>``: the same codecs and the same
+enrichment with none of the HTTP core (a dict of the raw headers, the token
+compared, ``codec.decode``, the merge, ``codec.encode``, the same header pairs),
+written by hand; ``bare ratio`` is its requests per second over the floor's, so
+``bare ratio`` less ``ratio`` is what the core (headers, routing, negotiation,
+the plan, auth, the exchange and response objects) costs on the server.
 ``--split`` times each request inside the server as well (the thread CPU of
 the app call, and of it the sends, the server's writes to the socket) and
 prints the library's cost there: the endpoint's call less its sends, less
@@ -50,6 +56,7 @@ Reproduce::
     python benches/bench_http.py --only JSON --rounds 3   # the JSON rows alone
     python benches/bench_http.py --split                 # and the split inside the server
     python benches/bench_http.py --profile               # and the in-process steps
+    python benches/bench_http.py --bare                  # and the codecs with no HTTP core
 
 The script checks every response of a warm-up request (status 200 and a
 decodable body) before timing, and reports wrk's non-2xx count per row.
@@ -112,23 +119,77 @@ def _floor(responses: dict[str, tuple[list[tuple[bytes, bytes]], bytes]]) -> ASG
     return floor
 
 
+def _bare(token: str, pairs: dict[str, list[tuple[bytes, bytes]]]) -> ASGI:
+    """The bare side (``--bare``): the endpoint's codecs and enrichment, no HTTP core.
+
+    Written as a hand-made endpoint would be: the raw headers as a dict, the Bearer
+    token compared, the body read, the codec of the Content-Type (the exact types
+    of the scenarios), the request carrier decoded, the record looked up and merged,
+    the ContactEntity encoded, the header pairs of the reference answer for the path.
+    """
+    from negotiate.codecs import default_registry
+    from negotiate.enrich import EmbeddedProvider, enrich_contact
+    from negotiate.schema import get_schema
+    from negotiate.superoffice import ENRICH_REQUEST, ENRICH_RESPONSE
+
+    registry = default_registry()
+    codecs = {media: registry.codec(media) for media in ("application/json", "application/xml")}
+    provider = EmbeddedProvider()
+    request, response = get_schema(ENRICH_REQUEST), get_schema(ENRICH_RESPONSE)
+    expected = f"Bearer {token}".encode()
+
+    async def bare(scope: Scope, receive: Any, send: Any) -> None:
+        headers = dict(scope["headers"])
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        if headers.get(b"authorization") != expected:
+            await send({"type": "http.response.start", "status": 401, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        codec = codecs[headers[b"content-type"].decode("latin-1")]
+        value = codec.decode(b"".join(chunks), request)
+        company = provider.lookup(value["EnrichId"])
+        out = codec.encode(enrich_contact(value["ContactEntity"], company), response)
+        content_type, vary = pairs[scope["path"]]
+        raw = [content_type, (b"content-length", str(len(out)).encode()), vary]
+        await send({"type": "http.response.start", "status": 200, "headers": raw})
+        await send({"type": "http.response.body", "body": out})
+
+    return bare
+
+
 def bench_app() -> ASGI:
-    """``/floor/<n>`` to the floor, everything else to the reference application."""
+    """``/floor/<n>`` to the floor, ``/bare/<n>`` to the bare side, everything else to
+    the reference application."""
     from negotiate.server import ServerConfig, asgi_app
 
-    reference = asgi_app(ServerConfig(tokens={"bench": os.environ.get(ENV, TOKEN)}))
+    token = os.environ.get(ENV, TOKEN)
+    reference = asgi_app(ServerConfig(tokens={"bench": token}))
     responses = {}
+    bare_pairs = {}
     folder = os.environ.get(FLOOR_ENV)
     if folder:
         for path in Path(folder).glob("*.bin"):
             pairs = json.loads(path.with_suffix(".headers").read_text())
             headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
             responses[f"/floor/{path.stem}"] = (headers, path.read_bytes())
+            named = dict(headers)
+            bare_pairs[f"/bare/{path.stem}"] = [
+                (b"content-type", named[b"content-type"]),
+                (b"vary", named[b"vary"]),
+            ]
     floor = _floor(responses)
+    bare = _bare(token, bare_pairs)
 
     async def app(scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] in responses:
             await floor(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] in bare_pairs:
+            await bare(scope, receive, send)
         else:
             await reference(scope, receive, send)
 
@@ -519,6 +580,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also print where each request's in-process time goes, step by step",
     )
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="also load the bare side: the same codecs and enrichment, no HTTP core",
+    )
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve is not None:
@@ -569,10 +635,14 @@ def main(argv: list[str] | None = None) -> int:
                 floor = f"/floor/{index}"
                 _check(base + ENRICH_PATH, media, body, expected)
                 _check(base + floor, media, body, expected)
+                sides = [("floor", floor), ("endpoint", ENRICH_PATH)]
+                if args.bare:
+                    _check(base + f"/bare/{index}", media, body, expected)
+                    sides.append(("bare", f"/bare/{index}"))
                 best: dict[str, dict[str, Any]] = {}
                 cpu: dict[str, float] = {}
                 for _ in range(args.rounds):
-                    for label, path in (("floor", floor), ("endpoint", ENRICH_PATH)):
+                    for label, path in sides:
                         if args.split:
                             _get_split(base)  # starts the sums again
                         before = _cpu_seconds(server.pid)
@@ -605,6 +675,8 @@ def main(argv: list[str] | None = None) -> int:
                         "cpu_ratio": cpu["floor"] / cpu["endpoint"],
                         "goal": GOALS.get(name),
                         "split": {k: v for k, v in cpu.items() if " " in k},
+                        "bare": best.get("bare"),
+                        "bare_cpu_us": cpu.get("bare"),
                     }
                 )
         finally:
@@ -641,6 +713,22 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['cpu_ratio']:>9.2f} {e['p50']:>8} {e['p99']:>8} "
             f"{e['non2xx'] + f['non2xx']:>8}  {verdict}"
         )
+    if args.bare:
+        print()
+        print("# --bare: the same codecs and enrichment with no HTTP core, against the floor;")
+        print("# 'core' is what the HTTP core costs per request on the server (CPU).")
+        print(
+            f"{'scenario':<19} {'bare r/s':>9} {'bare ratio':>10} {'ratio':>6}"
+            f" {'bare CPU':>9} {'CPU ratio':>9} {'endpoint CPU':>12} {'core':>7}"
+        )
+        for row in rows:
+            bare_cpu = row["bare_cpu_us"]
+            print(
+                f"{row['scenario']:<19} {row['bare']['rps']:>9.0f}"
+                f" {row['bare']['rps'] / row['floor']['rps']:>10.2f} {row['ratio']:>6.2f}"
+                f" {bare_cpu:>7.1f}us {row['floor_cpu_us'] / bare_cpu:>9.2f}"
+                f" {row['endpoint_cpu_us']:>10.1f}us {row['endpoint_cpu_us'] - bare_cpu:>5.1f}us"
+            )
     if args.split:
         print()
         print("# --split: thread CPU per request inside the server, the least of the rounds:")

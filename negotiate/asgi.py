@@ -64,6 +64,7 @@ from typing import Any, TypeVar
 from negotiate.coding import Decoder
 from negotiate.errors import BodyTooLarge, NegotiateError
 from negotiate.http import App, Exchange, Headers, Response, body_too_large
+from negotiate.http.messages import raw_headers
 
 __all__ = ["OFFLOAD_ABOVE", "ASGIAdapter", "NegotiateMiddleware", "raw_headers"]
 
@@ -169,12 +170,16 @@ class ASGIAdapter:
                 return  # the client went away
             if isinstance(body, BodyTooLarge):
                 response = started.error(body)
-            elif len(body) > self.offload_above:
-                response = await self._in_pool(started.finish, body)
-            elif self.threaded:
-                response = await asyncio.to_thread(started.finish, body)
             else:
-                response = started.finish(body)
+                if len(body) > self.offload_above:
+                    status, raw, out = await self._in_pool(started.finish_raw, body)
+                elif self.threaded:
+                    status, raw, out = await asyncio.to_thread(started.finish_raw, body)
+                else:
+                    status, raw, out = started.finish_raw(body)
+                await send({"type": "http.response.start", "status": status, "headers": raw})
+                await send({"type": "http.response.body", "body": out})
+                return
         # PERF: one response.start and one response.body, the header pairs encoded once.
         await send(
             {
@@ -297,37 +302,6 @@ def _feed_last(decoder: Decoder, chunk: bytes) -> bytes:
     head = decoder.feed(chunk)
     tail = decoder.finish()
     return head + tail if tail else head
-
-
-# PERF: most response header pairs are the same few tuples (Content-Type per format,
-# Vary, the 401 challenge); their byte forms are kept. Content-Length varies: not kept.
-_ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
-_ENCODED_LIMIT = 256
-
-
-def raw_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """Response headers as ASGI wants them: Latin-1 bytes (the usual pairs' bytes are kept).
-
-    Args:
-        headers: ``(name, value)`` pairs, such as :attr:`negotiate.http.Response.headers`.
-    """
-    encoded = _ENCODED
-    out = []
-    for pair in headers:
-        raw = encoded.get(pair)
-        if raw is None:
-            name, value = pair
-            if name == "content-length":
-                raw = (_CONTENT_LENGTH, value.encode("latin-1"))
-            else:
-                raw = (name.encode("latin-1"), value.encode("latin-1"))
-                if len(encoded) < _ENCODED_LIMIT:
-                    encoded[pair] = raw
-        out.append(raw)
-    return out
-
-
-_CONTENT_LENGTH = b"content-length"
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -25,7 +25,8 @@ from negotiate.codecs.json import JsonCodec
 from negotiate.enrich import EmbeddedProvider
 from negotiate.enrich.merge import enrich_contact
 from negotiate.errors import NegotiateError
-from negotiate.http import App, Response
+from negotiate.http import App, Exchange, Response
+from negotiate.http.messages import raw_headers
 from negotiate.media import parse_content_type
 from negotiate.options import Options
 from negotiate.pipeline import Pipeline
@@ -158,6 +159,35 @@ def test_fused_steps_and_the_memo_answer_what_the_steps_answer(data: st.DataObje
         first = fused.handle(method, path, query, headers, body)
         _same(first, plain.handle(method, path, query, headers, body))
         _same(first, fused.handle(method, path, query, headers, body))
+
+
+@settings(max_examples=150)
+@given(data=st.data())
+def test_finish_raw_answers_what_finish_answers(data: st.DataObject) -> None:
+    """The ASGI adapter's ``finish_raw``: ``finish``'s answer, its pairs in Latin-1 bytes."""
+    wrapper = {
+        "ContactEntity": data.draw(st.none() | carriers(CONTACT, depth=1)),
+        "EnrichId": data.draw(st.sampled_from([*_IDS, "no such id"])),
+    }
+    content_type = data.draw(st.sampled_from(_REQUEST_TYPES))
+    body = encode_request(content_type.partition(";")[0], wrapper)
+    if data.draw(st.booleans()):
+        body = data.draw(mutated(body, _TOKENS))
+    headers = {"Content-Type": content_type, "Accept": data.draw(st.sampled_from(_ACCEPTS))}
+    headers.update(bearer())
+    extra = data.draw(
+        st.sampled_from(
+            [{}, {"Accept-Encoding": "gzip"}, {"SO-Language": "de"}, {"SO-TimeZone": "UTC+1"}]
+        )
+    )
+    query = data.draw(st.sampled_from(["", "$select=Name,Phones"]))
+    started = [_FUSED.start("POST", ENRICH_PATH, query, {**headers, **extra}) for _ in "ab"]
+    if isinstance(started[0], Response):
+        return  # refused before the body: both adapters send that Response alike
+    assert isinstance(started[1], Exchange)
+    response = started[0].finish(body)
+    status, raw, out = started[1].finish_raw(body)
+    assert (status, raw, out) == (response.status, raw_headers(response.headers), response.body)
 
 
 def test_the_memo_keeps_every_check_of_the_request(app: App) -> None:

@@ -12,7 +12,7 @@ whether the format is a patch, how it writes an error).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from negotiate.codecs.base import Codec
@@ -42,6 +42,7 @@ class Writer:
         is_patch: the format is a patch (JSON Patch, merge patch): a response is the
             diff from a base, and an error is written as JSON (it is not a change).
         header: the ``("content-type", content_type)`` pair, shared by every response.
+        raw_header: the same pair as Latin-1 bytes (as ASGI sends it).
     """
 
     codec: Codec
@@ -49,6 +50,11 @@ class Writer:
     content_type: str
     is_patch: bool
     header: tuple[str, str]
+    raw_header: tuple[bytes, bytes] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        name, value = self.header
+        object.__setattr__(self, "raw_header", (name.encode("latin-1"), value.encode("latin-1")))
 
     @classmethod
     def of(cls, codec: Codec, media_type: str) -> Writer:

@@ -29,6 +29,8 @@ from negotiate.http.messages import (
     Response,
     check_content_length,
     parse_query,
+    raw_headers,
+    raw_pair,
 )
 from negotiate.media import CODING_IDENTITY, MEDIA_JSON, canonical_coding
 from negotiate.options import DEFAULT_OPTIONS, Options
@@ -93,6 +95,8 @@ class App:
         """The codings responses may be compressed with, preferred first."""
         self._vary = _VARY_CODED if self.codings else VARY
         self._shaped_vary = shaped_vary(self._vary)
+        self._raw_vary = raw_pair(self._vary)
+        self._raw_shaped_vary = raw_pair(self._shaped_vary)
         self.registry = registry if registry is not None else default_registry(options)
         self.authenticator = authenticator
         self.resources = resources
@@ -455,12 +459,8 @@ class Exchange:
             # PERF: the usual plan's fused steps, without Pipeline.run's frame.
             steps = self.plan.steps
             out = steps(body, ctx) if steps is not None else self.pipeline.run(self.plan, body, ctx)
-        except NegotiateError as exc:
-            log_error(exc, ctx.method, ctx.path)
-            return self.error(exc)
-        except Exception:  # noqa: BLE001 - a handler bug must not kill the server
-            log.exception("unhandled error in %s %s", ctx.method, excerpt(ctx.path))
-            return self.error(_Logged("An unexpected error occurred; see the server log"))
+        except Exception as exc:  # noqa: BLE001 - a handler bug must not kill the server
+            return self._failed(exc)
         # PERF: the usual answer (no language, not compressed) is the three pairs alone.
         extra: list[tuple[str, str]] | None = None
         shaping = self.plan.shaping
@@ -482,6 +482,55 @@ class Exchange:
         if extra:
             headers += extra
         return Response(200, headers, out)
+
+    def finish_raw(
+        self, body: bytes, *, decoded: bool = False
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """:meth:`finish`, the header pairs as Latin-1 bytes: what an ASGI server sends.
+
+        Returns:
+            The status, the header pairs and the body of the response.
+        """
+        steps = self.plan.steps
+        if steps is None or (self.content_encoding is not None and not decoded):
+            response = self.finish(body, decoded=decoded)
+            return response.status, raw_headers(response.headers), response.body
+        # PERF: the usual request (fused steps, nothing to undo) without the Response
+        # and the header pairs' second form: fewer steps after the codecs' work, which
+        # is what runs with cold caches on a server (see benches/bench_http.py --bare).
+        ctx = self.context
+        try:
+            out = steps(body, ctx)
+        except Exception as exc:  # noqa: BLE001 - a handler bug must not kill the server
+            response = self._failed(exc)
+            return response.status, raw_headers(response.headers), response.body
+        app = self.app
+        vary = self.vary
+        if vary is app._shaped_vary:
+            raw_vary = app._raw_shaped_vary
+        elif vary is app._vary:
+            raw_vary = app._raw_vary
+        else:
+            raw_vary = raw_pair(vary)
+        extra: list[tuple[str, str]] | None = None
+        if app.codings and len(out) >= _MIN_ENCODE_SIZE:
+            accept_encoding = ctx.headers._value(b"accept-encoding", "accept-encoding")
+            if accept_encoding is not None:
+                extra = []
+                out = app._compress(out, extra, accept_encoding)
+        raw = [self.writer.raw_header, (b"content-length", b"%d" % len(out)), raw_vary]
+        if extra:
+            raw += raw_headers(extra)
+        return 200, raw, out
+
+    def _failed(self, exc: Exception) -> Response:
+        """The answer to an exception met while finishing (called in its ``except``)."""
+        ctx = self.context
+        if isinstance(exc, NegotiateError):
+            log_error(exc, ctx.method, ctx.path)
+            return self.error(exc)
+        log.exception("unhandled error in %s %s", ctx.method, excerpt(ctx.path))
+        return self.error(_Logged("An unexpected error occurred; see the server log"))
 
     def error(self, exc: NegotiateError) -> Response:
         """The error response to this request (see :meth:`App.error`)."""

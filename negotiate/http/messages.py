@@ -28,6 +28,8 @@ __all__ = [
     "body_too_large",
     "check_content_length",
     "parse_query",
+    "raw_headers",
+    "raw_pair",
 ]
 
 _MAX_QUERY_FIELDS = 64
@@ -198,3 +200,42 @@ def parse_query(query_string: str | bytes) -> Mapping[str, str]:
                 value = query[name] + "," + value if query[name] else value
         query[name] = value
     return query
+
+
+# -- writing a response ----------------------------------------------------------
+
+# PERF: most response header pairs are the same few tuples (Content-Type per format,
+# Vary, the 401 challenge); their byte forms are kept. Content-Length varies: not kept.
+_ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_ENCODED_LIMIT = 256
+_CONTENT_LENGTH = b"content-length"
+
+
+def raw_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Response headers as ASGI wants them: Latin-1 bytes (the usual pairs' bytes are kept).
+
+    Args:
+        headers: ``(name, value)`` pairs, such as :attr:`negotiate.http.Response.headers`.
+    """
+    encoded = _ENCODED
+    out = []
+    for pair in headers:
+        raw = encoded.get(pair)
+        if raw is None:
+            raw = raw_pair(pair)
+        out.append(raw)
+    return out
+
+
+def raw_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    """One header pair as Latin-1 bytes, kept for next time unless it is a Content-Length."""
+    found = _ENCODED.get(pair)
+    if found is not None:
+        return found
+    name, value = pair
+    if name == "content-length":
+        return (_CONTENT_LENGTH, value.encode("latin-1"))
+    found = (name.encode("latin-1"), value.encode("latin-1"))
+    if len(_ENCODED) < _ENCODED_LIMIT:
+        _ENCODED[pair] = found
+    return found
