@@ -487,10 +487,19 @@ def _w_text_fast(value: Any) -> str:
     return value
 
 
-def _escaped(text: str) -> str:
-    """``text`` with ``&``, ``<``, ``>`` (and a carriage return) escaped, if it has any."""
-    if "&" in text or "<" in text or ">" in text:
-        return _escape(text)
+_KNOWN_DOUBLES: dict[float, str] = {}
+"""PERF: the text of doubles written (bounded): ``repr`` of a float costs ten dict lookups."""
+_KNOWN_LIMIT = 4096
+
+
+def _w_double_known(value: Any) -> str:
+    """:func:`_w_double`, remembering the text of a double that is not zero."""
+    text = _w_double(value)
+    # NOTE: never a zero: 0.0 == -0.0 as keys, and their texts differ
+    if value != 0.0:
+        if len(_KNOWN_DOUBLES) >= _KNOWN_LIMIT:
+            _KNOWN_DOUBLES.clear()
+        _KNOWN_DOUBLES[value] = text
     return text
 
 
@@ -499,8 +508,29 @@ _FAST_HELPERS: dict[str, Any] = {
     **_HELPERS,
     "ints": _INTS,
     "write_text": _w_text_fast,
-    "escaped": _escaped,
+    "write_double": _w_double_known,
+    "known_doubles": _KNOWN_DOUBLES,
 }
+
+
+def _w_flags_known(spec: EnumSpec, texts: dict[str, str]) -> Callable[[Any], str]:
+    """:func:`_w_enum` of a flag enum, remembering each value's text in ``texts``
+    (PERF: one lookup instead of the reference's set lookup and ``replace``)."""
+    write = _w_enum(spec)
+
+    def write_known(value: Any) -> str:
+        text = write(value)
+        if len(texts) >= _KNOWN_LIMIT:
+            texts.clear()
+        texts[value] = text
+        return text
+
+    return write_known
+
+
+def _escape_check(var: str) -> str:
+    """The statement escaping the string in ``var`` if it holds ``&``, ``<`` or ``>``."""
+    return f"if '&' in {var} or '<' in {var} or '>' in {var}: {var} = escape({var})"
 
 
 def _fstring_text(text: str) -> str:
@@ -542,7 +572,9 @@ class _FastWriterSource(_WriterSource):
       gives the same text, since it never writes a carriage return itself; ``&``, ``<``
       and ``>`` are still looked for in each string (an escape writes ``&``, so the
       document cannot tell it from the text's own);
-    * an int below 1024 is a tuple index (:data:`_INTS`), not formatted.
+    * an int below 1024 is a tuple index (:data:`_INTS`), not formatted; a double
+      written before is a dict lookup (:data:`_KNOWN_DOUBLES`), not ``repr``, and so is
+      a flag enum's value (not a set lookup and a ``replace``).
 
     The writer returns the whole document (``o`` is the root's start tag with its
     declarations, ``c`` its end tag), carriage returns not yet escaped.
@@ -554,6 +586,7 @@ class _FastWriterSource(_WriterSource):
         self.texts: dict[str, str] = {}
         self.strings: list[str] = []  # the string fields' variables, of the carrier written
         self.grouped = False  # whether they are checked for escapes at once
+        self.flags: dict[int, tuple[str, str]] = {}  # by id of the EnumSpec
 
     def compile_document(self) -> _DocumentWriter:
         """The root carrier's writer: ``(value, start tag, end tag) -> document``."""
@@ -585,8 +618,12 @@ class _FastWriterSource(_WriterSource):
         if self.grouped:
             joined = "".join(f"{{{var}}}" for var in self.strings)
             body.append(f"    t = f'{joined}'")
-            body.append("    if '&' in t or '<' in t or '>' in t:")
-            body.extend(f"        {var} = escaped({var})" for var in self.strings)
+            # PERF: markup is rare, an ampersand less so (a company "X & Y" in every
+            # Person): then one ``in`` per string finds what to escape
+            body.append("    if '<' in t or '>' in t:")
+            body.extend(f"        {_escape_check(var)}" for var in self.strings)
+            body.append("    elif '&' in t:")
+            body.extend(f"        if '&' in {var}: {var} = escape({var})" for var in self.strings)
         body.append(f"    return f'{''.join(parts)}'")
         self.source.extend([*body, ""])
 
@@ -604,7 +641,7 @@ class _FastWriterSource(_WriterSource):
         if kind is Kind.STRING:
             start, end = f"a{index}", f"c{index}"
             self.strings.append(var)
-            check = f"if '&' in {var} or '<' in {var} or '>' in {var}: {var} = escape({var})"
+            check = _escape_check(var)
             return [
                 f"{var} = d[{key}]",
                 f"if {var} is None: {start} = {nil}; {var} = {end} = ''",
@@ -644,8 +681,32 @@ class _FastWriterSource(_WriterSource):
                 f"if -1 < {var} < {len(_INTS)}: {var} = ints[{var}]",
                 f"elif {var} > {high} or {var} < {low}: raise SlowPath",
             ], element
+        if kind is Kind.ENUM and ftype.enum is not None and ftype.enum.flags:
+            texts, write = self.flags_writer(ftype.enum)
+            return [
+                f"{var} = d[{key}]",
+                f"if type({var}) is not str: raise SlowPath",
+                f"{var} = {texts}.get({var}) or {write}({var})",
+            ], element
+        if kind is Kind.DOUBLE:
+            return [
+                f"{var} = d[{key}]",
+                f"if type({var}) is not float: raise SlowPath",
+                f"{var} = known_doubles.get({var}) or write_double({var})",
+            ], element
         stmts, _ = super().field(index, key_name, ftype, prefix)
-        return stmts, element  # bool, double, date-time, enum, decimal, Guid: as the reference
+        return stmts, element  # bool, date-time, enum, decimal, Guid: as the reference
+
+    def flags_writer(self, spec: EnumSpec) -> tuple[str, str]:
+        """The names of the texts of ``spec``'s values written, and of their writer."""
+        found = self.flags.get(id(spec))
+        if found is None:
+            texts: dict[str, str] = {}
+            found = self.flags[id(spec)] = (
+                self.source.constant(texts, f"xml_{spec.name}"),
+                self.source.constant(_w_flags_known(spec, texts), f"write_flags_{spec.name}"),
+            )
+        return found
 
     def wrapper(self, ftype: FieldType) -> tuple[str, str]:
         """An array's or dictionary's start tag attributes, and its Python type."""
@@ -701,8 +762,10 @@ class _FastWriterSource(_WriterSource):
         start, value = self.text(f"<{pair}><Key>"), self.element("x", item, "Value")
         middle, nil = self.text("</Key>"), self.text(f"<Value{_NIL}")
         end = self.text(f"</{pair}>")
+        # PERF: a key is checked inline, without a call, and escaped by the call if need be
+        key = 'k if type(k) is str and "&" not in k and "<" not in k and ">" not in k else '
         return (
-            f"[f'{{{start}}}{{write_text(k)}}{{{middle}}}"
+            f"[f'{{{start}}}{{{key}write_text(k)}}{{{middle}}}"
             f"{{{nil} if x is None else {value}}}{{{end}}}' for k, x in v.items()]"
         )
 
