@@ -28,6 +28,7 @@ from negotiate.codecs.xml.write import (
     _INVALID_XML,
     _KNOWN_DOUBLES,
     _KNOWN_LIMIT,
+    _MEMCHR_FROM,
     _fast_written,
     _find_invalid,
     _has_c0,
@@ -273,19 +274,23 @@ _DOCUMENT_TEXT = st.lists(
 def test_the_document_check_refuses_exactly_what_xml_cannot_carry_at_any_length(
     text: str,
 ) -> None:
-    # NOTE: ``in`` takes memchr only past 15 characters: texts on both sides of that
-    refused = _INVALID_XML.search(text) is not None
-    found = _utf8_xml(text)
-    assert (found is None) == refused
-    if not refused:
-        assert found == text.encode("utf-8")
+    # NOTE: texts on both sides of _MEMCHR_FROM, and of the 15 characters past which
+    # ``in`` takes memchr
+    for padded in (text, text + "x" * _MEMCHR_FROM, "x" * _MEMCHR_FROM + text):
+        refused = _INVALID_XML.search(padded) is not None
+        found = _utf8_xml(padded)
+        assert (found is None) == refused
+        if not refused:
+            assert found == padded.encode("utf-8")
 
 
 @pytest.mark.parametrize("byte", range(256))
 def test_the_c0_check_refuses_each_control_but_tab_lf_and_cr(byte: int) -> None:
     refused = byte < 0x20 and byte not in (0x09, 0x0A, 0x0D)
-    for data in (bytes([byte]), b"x" * 40 + bytes([byte]) + b"y" * 40):
-        assert _has_c0(data) is refused
+    # NOTE: short (one pass of translate) and long (memchr), the byte first, inside, last
+    for pad in (b"", b"x" * 40, b"x" * _MEMCHR_FROM):
+        for data in (bytes([byte]) + pad, pad + bytes([byte]) + pad, pad + bytes([byte])):
+            assert _has_c0(data) is refused
 
 
 def test_a_carriage_return_is_escaped_wherever_text_is_written() -> None:
