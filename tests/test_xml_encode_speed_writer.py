@@ -21,15 +21,17 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from negotiate._codegen import SlowPath
 from negotiate.codecs.xml import XmlCodec
-from negotiate.codecs.xml.names import _NIL
-from negotiate.codecs.xml.write import (
+from negotiate.codecs.xml.fast_write import (
     _FAST_SOURCES,
     _INTS,
-    _INVALID_XML,
     _KNOWN_DOUBLES,
     _KNOWN_LIMIT,
-    _MEMCHR_FROM,
     _fast_written,
+)
+from negotiate.codecs.xml.names import _NIL
+from negotiate.codecs.xml.write import (
+    _INVALID_XML,
+    _MEMCHR_FROM,
     _find_invalid,
     _has_c0,
     _utf8_xml,

@@ -8,7 +8,10 @@ One module per job; each one's docstring holds its part of the rules:
   normalised carrier (generated per carrier graph);
 * :mod:`~negotiate.codecs.xml.read`: a tree to a carrier, with a schema (the reference
   path: a positional reader and a general one, then the normaliser);
-* :mod:`~negotiate.codecs.xml.write`: a carrier to XML text, generated per carrier;
+* :mod:`~negotiate.codecs.xml.write`: a carrier to XML text, generated per carrier (the
+  reference writer);
+* :mod:`~negotiate.codecs.xml.fast_write`: the same document with less work per element,
+  what the codec writes with;
 * :mod:`~negotiate.codecs.xml.plain`: without a schema, both ways (xmltodict's conventions);
 * :mod:`~negotiate.codecs.xml.names`: namespaces, and how .NET names items and pairs;
 * :mod:`~negotiate.codecs.xml.codec`: :class:`XmlCodec`, which puts them together.

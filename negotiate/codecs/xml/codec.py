@@ -8,17 +8,12 @@ from typing import Any, ClassVar
 from negotiate._codegen import SlowPath, Source
 from negotiate.codecs.base import BaseCodec, clip
 from negotiate.codecs.xml.fast import fast_reader
+from negotiate.codecs.xml.fast_write import _fast_written
 from negotiate.codecs.xml.names import _NIL, XSI_NAMESPACE, _local
 from negotiate.codecs.xml.parse import parse_document
 from negotiate.codecs.xml.plain import _escape_pointer, _plain, _PlainWriter, _qname
 from negotiate.codecs.xml.read import _empty, _nil, _Readers, _root_matches, _xpath
-from negotiate.codecs.xml.write import (
-    _INVALID_XML,
-    _escape_attr,
-    _fast_written,
-    _find_invalid,
-    _utf8_xml,
-)
+from negotiate.codecs.xml.write import _INVALID_XML, _escape_attr, _find_invalid, _utf8_xml
 from negotiate.errors import EncodeError, InvalidValue, NegotiateError
 from negotiate.media import MEDIA_TEXT_XML, MEDIA_XML, MediaType
 from negotiate.options import DEFAULT_OPTIONS, Options
