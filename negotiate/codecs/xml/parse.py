@@ -168,17 +168,36 @@ def _check_prolog(body: bytes) -> int:
     return pos
 
 
-# The root's start tag, attribute by attribute, and a default namespace declaration in it.
-_START_TAG = re.compile(rb"""<[^\s/>!?]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>""")
-_ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# The root's start tag: its attributes before and after its default namespace declaration
+# (group "ns"; at most one: a second makes the match fail, so that nothing is blanked and
+# the parser reports the repeated attribute), and the quoted value of "xmlns:i" on either
+# side (groups "i" and "j"). NOTE: "(?!xmlns\s*=)" keeps the other attributes from
+# taking the declaration; the possessive loops keep a failing match linear.
+_VALUE = rb"""\s*=\s*(?:"[^"]*"|'[^']*')"""
+_OTHERS = (
+    rb"""(?:\s+(?:xmlns:i\s*=\s*(?P<%s>"[^"]*"|'[^']*')|(?!xmlns\s*=)[^\s=/>]+"""
+    + _VALUE
+    + rb"))*+"
+)
+_ROOT_TAG = re.compile(
+    rb"<[^\s/>!?]+"
+    + _OTHERS % b"i"
+    + rb"(?:\s+(?P<ns>xmlns"
+    + _VALUE
+    + rb")"
+    + _OTHERS % b"j"
+    + rb")?\s*/?>"
+)
 _XSI = b"http://www.w3.org/2001/XMLSchema-instance"
+_XSI_VALUES = (b'"' + _XSI + b'"', b"'" + _XSI + b"'")
 # An "=" after the root's start tag that is neither in ' i:nil="true"' nor in the
 # ' xmlns:d2p1=' .NET declares on an array of strings. When there is none, every
 # attribute below the root is i:nil="true": an attribute's "=" follows its name (here
 # "i:nil", a space before it) and precedes its value (here "true"). A child
 # redeclaring "i" would have an "=" of its own, so "i" is the root's binding throughout.
-# PERF: sre finds each "=" by its literal, then looks around it: one pass, in C.
-_NOT_NIL = re.compile(rb"""=(?:(?<! i:nil=)(?<! xmlns:d2p1=)|(?<= i:nil=)(?!"true"))""")
+# PERF: sre finds each "=" by its literal, then looks around it: one pass, in C. The
+# d2p1 test first: it fails at its first byte for the usual "=" (a nil's).
+_NOT_NIL = re.compile(rb"""=(?<! xmlns:d2p1=)(?:(?<! i:nil=)|(?!"true"))""")
 
 
 def _blank_default_namespace(body: bytes, root: int) -> tuple[bytes, int, bool]:
@@ -190,25 +209,17 @@ def _blank_default_namespace(body: bytes, root: int) -> tuple[bytes, int, bool]:
 
     PERF: matching is by local name anyway, and lxml builds every ``tag`` of a
     namespaced element as a new ``{uri}local`` string, which costs a third of the walk.
-    Spaces of the same length keep the parser's line and column numbers true.
+    Spaces of the same length keep the parser's line and column numbers true. One
+    match tells all three (a body with a repeated ``xmlns`` on its root is left as it
+    is, for the parser to refuse).
     """
-    match = _START_TAG.match(body, root)
+    match = _ROOT_TAG.match(body, root)
     if match is None:
         return body, 0, False
-    tag = match[0]
-    if b"xmlns" not in tag:
-        return body, match.end(), False
-    xsi = False
-    blanked = tag
-    for attribute in _ATTRIBUTE.finditer(tag):
-        name = attribute[1]
-        if name == b"xmlns":
-            start, end = attribute.span()
-            blanked = blanked[:start] + b" " * (end - start) + blanked[end:]
-        elif name == b"xmlns:i":
-            xsi = (attribute[2] if attribute[2] is not None else attribute[3]) == _XSI
-    if blanked is not tag:
-        body = body[:root] + blanked + body[match.end() :]
+    xsi = (match["i"] or match["j"]) in _XSI_VALUES
+    start, end = match.span("ns")
+    if start >= 0:
+        body = body[:start] + b" " * (end - start) + body[end:]
     return body, match.end(), xsi
 
 
@@ -259,8 +270,19 @@ def parse_document(
     """
     # PERF: the codec calls this directly: a refusal (most are raised in here) costs
     # a frame less than through a wrapper.
-    data = _utf8_body(body, media_type)
-    start = _check_prolog(data)
+    if (
+        body[:1] == b"<"
+        and body[1:2] not in b"\x00!?"
+        and (media_type is None or not media_type.params or media_type.charset == "utf-8")
+    ):
+        # PERF: the usual body: no byte order mark or UTF-16/32 pattern (the first byte
+        # is "<", the second no NUL), no XML declaration, comment, processing instruction
+        # or DOCTYPE before the root ("<?" or "<!"), no charset other than UTF-8; so
+        # _utf8_body would return it as it is and _check_prolog 0.
+        data, start = body, 0
+    else:
+        data = _utf8_body(body, media_type)
+        start = _check_prolog(data)
     head, xsi = 0, False
     if not keep_default_namespace:
         data, head, xsi = _blank_default_namespace(data, start)
