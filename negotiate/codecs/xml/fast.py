@@ -80,6 +80,21 @@ _INLINE: dict[Kind, tuple[str, ...]] = {
 }
 
 
+_MEMO_LIMIT: Final = 1024
+_MEMO_TEXT: Final = 128
+
+
+def _remembered(memo: dict[str, str], parse: Callable[[str], str], text: str) -> str:
+    """``parse(text)``, remembered in ``memo`` (bounded: cleared when full; long texts
+    are not kept). A text that does not parse raises and is never remembered."""
+    value = parse(text)
+    if len(text) <= _MEMO_TEXT:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[text] = value
+    return value
+
+
 class _Generator:
     """Writes the readers of the carriers one root reaches, into one :class:`Source`."""
 
@@ -94,9 +109,11 @@ class _Generator:
                 "parse_bool_text": parse_bool_text,
                 "known_datetimes": KNOWN_DATETIMES,
                 "small_ints": _SMALL_INTS,
+                "_remembered": _remembered,
             },
         )
         self.names: dict[Any, str] = {}  # (type shape, nils) -> its function's name
+        self.memos: dict[int, str] = {}  # id(EnumSpec) -> the name of its texts' memo
         self.pending: list[tuple[str, FieldType, bool]] = []
         self.nils = False  # whether the functions written now may trust i:nil (fast_reader)
         top = FieldType(Kind.CARRIER, carrier=root.name, target=root)
@@ -199,8 +216,27 @@ class _Generator:
                 f"{indent}else:",
             )
             indent += "    "
-        lines = _INLINE.get(kind, ("{var} = {parse}(t)",))
+        if kind is Kind.ENUM:
+            # PERF: an enum's text is parsed once (three calls, a split and a join for
+            # flags), then found in the memo: the same few texts recur in a document.
+            texts = self.enum_texts(ftype)
+            lines: tuple[str, ...] = (
+                f"{{var}} = {texts}.get(t)",
+                f"if {{var}} is None: {{var}} = _remembered({texts}, {{parse}}, t)",
+            )
+        else:
+            lines = _INLINE.get(kind, ("{var} = {parse}(t)",))
         add(*(indent + line.format(var=var, parse=parse) for line in lines))
+
+    def enum_texts(self, ftype: FieldType) -> str:
+        """The name of the memo of ``ftype``'s enum: text -> its normalised name(s)."""
+        assert ftype.enum is not None
+        key = id(ftype.enum)
+        name = self.memos.get(key)
+        if name is None:
+            memo: dict[str, str] = {}
+            name = self.memos[key] = self.source.constant(memo, f"texts_{ftype.enum.name}")
+        return name
 
     # -- the functions
 
