@@ -28,8 +28,10 @@ from lxml import etree
 
 from negotiate.codecs.xml import XmlCodec
 from negotiate.codecs.xml.parse import (
+    _NET_ROOT,
     _NOT_NIL,
     _PARSER,
+    _ROOT_TAG,
     _check_prolog,
     _syntax_error,
     _utf8_body,
@@ -263,3 +265,23 @@ def test_the_usual_body_is_parsed_with_its_namespace_blanked_and_the_flag_on() -
     assert nils and root.tag == "ContactEntity" and root.nsmap == {"i": _XSI.decode()}
     root, nils = parse_document(body, None, keep_default_namespace=True, max_nodes=None)
     assert not nils and root.tag.startswith("{http://www.superoffice.net/")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.from_regex(r"[A-Za-z_][\w.\-]{0,20}", fullmatch=True),
+    uri=st.text(st.characters(blacklist_characters='"<&', codec="utf-8"), max_size=40),
+    tail=st.sampled_from([b">", b"/>", b" >", b' a="1">', b">text", b""]),
+)
+def test_the_dotnet_root_pattern_agrees_with_the_general_one(
+    name: str, uri: str, tail: bytes
+) -> None:
+    body = (
+        f'<{name} xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="{uri}"'.encode() + tail
+    )
+    net, general = _NET_ROOT.match(body), _ROOT_TAG.match(body)
+    if net is None:
+        return
+    assert general is not None
+    assert net.end() == general.end() and net.span(2) == general.span(2)
+    assert (net[1] or net[3]) == (general[1] or general[3])

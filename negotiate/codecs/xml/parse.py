@@ -169,27 +169,22 @@ def _check_prolog(body: bytes) -> int:
 
 
 # The root's start tag: its attributes before and after its default namespace declaration
-# (group "ns"; at most one: a second makes the match fail, so that nothing is blanked and
+# (group 2; at most one: a second makes the match fail, so that nothing is blanked and
 # the parser reports the repeated attribute), and the quoted value of "xmlns:i" on either
-# side (groups "i" and "j"). NOTE: "(?!xmlns\s*=)" keeps the other attributes from
-# taking the declaration; the possessive loops keep a failing match linear.
+# side (groups 1 and 3). NOTE: "(?!xmlns\s*=)" keeps the other attributes from taking
+# the declaration; the possessive loops keep a failing match linear; a name holds no
+# NUL (so that a match at the first byte also rules out UTF-16 and UTF-32).
 _VALUE = rb"""\s*=\s*(?:"[^"]*"|'[^']*')"""
 _OTHERS = (
-    rb"""(?:\s+(?:xmlns:i\s*=\s*(?P<%s>"[^"]*"|'[^']*')|(?!xmlns\s*=)[^\s=/>]+"""
-    + _VALUE
-    + rb"))*+"
+    rb"""(?:\s+(?:xmlns:i\s*=\s*("[^"]*"|'[^']*')|(?!xmlns\s*=)[^\s=/>]+""" + _VALUE + rb"))*+"
 )
-_ROOT_TAG = re.compile(
-    rb"<[^\s/>!?]+"
-    + _OTHERS % b"i"
-    + rb"(?:\s+(?P<ns>xmlns"
-    + _VALUE
-    + rb")"
-    + _OTHERS % b"j"
-    + rb")?\s*/?>"
-)
+_NAME = rb"<[^\s/>!?\x00]+"
+_ROOT_TAG = re.compile(_NAME + _OTHERS + rb"(?:\s+(xmlns" + _VALUE + rb")" + _OTHERS + rb")?\s*/?>")
 _XSI = b"http://www.w3.org/2001/XMLSchema-instance"
 _XSI_VALUES = (b'"' + _XSI + b'"', b"'" + _XSI + b"'")
+# PERF: the root as .NET (and our writer, for most carriers) starts it, with the same
+# three groups (the third empty): literal bytes, matched in half the time.
+_NET_ROOT = re.compile(_NAME + rb' xmlns:i=("' + re.escape(_XSI) + rb'") (xmlns="[^"]*")()>')
 # An "=" after the root's start tag that is neither in ' i:nil="true"' nor in the
 # ' xmlns:d2p1=' .NET declares on an array of strings. When there is none, every
 # attribute below the root is i:nil="true": an attribute's "=" follows its name (here
@@ -198,29 +193,6 @@ _XSI_VALUES = (b'"' + _XSI + b'"', b"'" + _XSI + b"'")
 # PERF: sre finds each "=" by its literal, then looks around it: one pass, in C. The
 # d2p1 test first: it fails at its first byte for the usual "=" (a nil's).
 _NOT_NIL = re.compile(rb"""=(?<! xmlns:d2p1=)(?:(?<! i:nil=)|(?!"true"))""")
-
-
-def _blank_default_namespace(body: bytes, root: int) -> tuple[bytes, int, bool]:
-    """``body`` with the root's ``xmlns="..."`` overwritten by spaces.
-
-    Returns:
-        The body, where the root's start tag ends (0 when it cannot be told), and
-        whether that tag binds the prefix ``i`` to the XML Schema instance namespace.
-
-    PERF: matching is by local name anyway, and lxml builds every ``tag`` of a
-    namespaced element as a new ``{uri}local`` string, which costs a third of the walk.
-    Spaces of the same length keep the parser's line and column numbers true. One
-    match tells all three (a body with a repeated ``xmlns`` on its root is left as it
-    is, for the parser to refuse).
-    """
-    match = _ROOT_TAG.match(body, root)
-    if match is None:
-        return body, 0, False
-    xsi = (match["i"] or match["j"]) in _XSI_VALUES
-    start, end = match.span("ns")
-    if start >= 0:
-        body = body[:start] + b" " * (end - start) + body[end:]
-    return body, match.end(), xsi
 
 
 def parse_xml(
@@ -269,26 +241,43 @@ def parse_document(
         MalformedBody, UnsupportedMediaType: as :func:`parse_xml`.
     """
     # PERF: the codec calls this directly: a refusal (most are raised in here) costs
-    # a frame less than through a wrapper.
-    if (
-        body[:1] == b"<"
-        and body[1:2] not in b"\x00!?"
-        and (media_type is None or not media_type.params or media_type.charset == "utf-8")
-    ):
-        # PERF: the usual body: no byte order mark or UTF-16/32 pattern (the first byte
-        # is "<", the second no NUL), no XML declaration, comment, processing instruction
-        # or DOCTYPE before the root ("<?" or "<!"), no charset other than UTF-8; so
-        # _utf8_body would return it as it is and _check_prolog 0.
-        data, start = body, 0
+    # a frame less than through a wrapper. The usual body (no byte order mark, no
+    # UTF-16/32 pattern, no XML declaration, comment, processing instruction or DOCTYPE
+    # before the root, no charset but UTF-8) starts with "<" and a name: for it
+    # _utf8_body would return the body as it is and _check_prolog 0, so both are skipped.
+    usual = media_type is None or not media_type.params or media_type.charset == "utf-8"
+    match = None
+    if keep_default_namespace:
+        if usual and body[:1] == b"<" and body[1:2] not in b"\x00!?":
+            data, start = body, 0
+        else:
+            data = _utf8_body(body, media_type)
+            start = _check_prolog(data)
     else:
-        data = _utf8_body(body, media_type)
-        start = _check_prolog(data)
+        # PERF: a start tag matched at the first byte tells the usual body too
+        if usual:
+            match = _NET_ROOT.match(body) or _ROOT_TAG.match(body)
+        if match is not None:
+            data, start = body, 0
+        else:
+            data = _utf8_body(body, media_type)
+            start = _check_prolog(data)
+            match = _NET_ROOT.match(data, start) or _ROOT_TAG.match(data, start)
     head, xsi = 0, False
-    if not keep_default_namespace:
-        data, head, xsi = _blank_default_namespace(data, start)
+    if match is not None:
+        # The root's default namespace overwritten by spaces. PERF: matching is by local
+        # name anyway, and lxml builds every ``tag`` of a namespaced element as a new
+        # ``{uri}local`` string, which costs a third of the walk. Spaces of the same
+        # length keep the parser's line and column numbers true.
+        head = match.end()
+        xsi = (match[1] or match[3]) in _XSI_VALUES
+        blank, end = match.span(2)
+        if blank >= 0:
+            data = data[:blank] + b" " * (end - blank) + data[end:]
     huge = len(data) > _HUGE_FROM
     try:
-        if max_nodes is not None and _may_exceed(data, max_nodes):
+        # PERF: _may_exceed's first test inline (a short body needs no count)
+        if max_nodes is not None and len(data) > 4 * max_nodes and _may_exceed(data, max_nodes):
             root = _parse_counting(data, start, max_nodes, huge)
         else:
             root = etree.fromstring(data, _HUGE_PARSER if huge else _PARSER)
@@ -300,10 +289,12 @@ def parse_document(
         raise MalformedBody("XML with a DOCTYPE is not accepted", location="/")
     nils = xsi and _NOT_NIL.search(data, head) is None
     # PERF: then no element below the root has more than one attribute, and the root
-    # no more than its start tag has "=": the scan could find nothing.
-    if (not nils or data.count(b"=", start, head) > MAX_ATTRIBUTES) and data.count(
-        b"="
-    ) > _ATTRIBUTE_SCAN_FROM:
+    # no more than its start tag has "=" (at most one in every 5 bytes, ' a=""'): the
+    # scan could find nothing.
+    if (
+        not nils
+        or (head - start > 5 * MAX_ATTRIBUTES and data.count(b"=", start, head) > MAX_ATTRIBUTES)
+    ) and data.count(b"=") > _ATTRIBUTE_SCAN_FROM:
         crowded = cast(list[Any], _CROWDED(root))
         if crowded:
             element = crowded[0]
