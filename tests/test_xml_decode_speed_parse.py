@@ -285,3 +285,29 @@ def test_the_dotnet_root_pattern_agrees_with_the_general_one(
     assert general is not None
     assert net.end() == general.end() and net.span(2) == general.span(2)
     assert (net[1] or net[3]) == (general[1] or general[3])
+
+
+_CHILDREN = (
+    b'<A i:nil="true" />',
+    b'<A i:nil="true"/>',
+    b'<A i:nil="false" />',
+    b'<A x="1" />',
+    b'<A xmlns:d2p1="urn:arrays"><d2p1:string>s</d2p1:string></A>',
+    b"<A>a = b</A>",
+    b'<A>i:nil="true"</A>',
+    b'<A> i:nil="true"</A>',
+    b"<A>=</A>",
+    b"<A>" + b"y" * 700 + b"</A>",
+    b"<A>" + b"z" * 2100 + b"</A>",
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_CHILDREN), max_size=8))
+def test_the_nil_flag_of_a_long_body_is_the_whole_scan(children: list[bytes]) -> None:
+    # NOTE: from 2048 bytes on, only the bytes between the first and the last "=" are
+    # scanned; the reference scans everything after the root's start tag
+    start = b'<R xmlns:i="http://www.w3.org/2001/XMLSchema-instance">'
+    body = start + b"".join(children) + b"</R>"
+    _, nils = parse_document(body, None, keep_default_namespace=False, max_nodes=None)
+    assert nils == (_OLD_NOT_NIL.search(body, len(start)) is None)
