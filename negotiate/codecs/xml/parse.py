@@ -66,12 +66,16 @@ _DECLARED = re.compile(
 
 def _utf8_body(body: bytes, media_type: MediaType | None) -> bytes:
     """The document as UTF-8 bytes, chosen as the module docstring says."""
-    found = bom_of(body)
-    if found is not None:
-        bom, name = found
-        if name == "utf-8":
-            return body[len(bom) :]
-        return utf8_text(body, name, "byte order mark")
+    # PERF: a body starting with "<" and no NUL (most, refusals too) has no byte order
+    # mark and none of the UTF-16/32 patterns: only the charset and the declaration count.
+    plain = len(body) > 1 and body[0] == 60 and body[1] != 0
+    if not plain:
+        found = bom_of(body)
+        if found is not None:
+            bom, name = found
+            if name == "utf-8":
+                return body[len(bom) :]
+            return utf8_text(body, name, "byte order mark")
     charset = media_type.charset if media_type is not None else None
     if charset is not None:
         codec = text_codec(charset)
@@ -80,10 +84,11 @@ def _utf8_body(body: bytes, media_type: MediaType | None) -> bytes:
                 f"Unsupported charset {excerpt(charset)} for XML", supported=_SUPPORTED
             )
         return body if codec in _UTF8_NAMES else utf8_text(body, codec, "charset parameter")
-    head = body[:4]
-    for magic, name in _SNIFF:
-        if head == magic:
-            return utf8_text(body, name, "byte pattern of its first characters")
+    if not plain:
+        head = body[:4]
+        for magic, name in _SNIFF:
+            if head == magic:
+                return utf8_text(body, name, "byte pattern of its first characters")
     match = _DECLARED.match(body, 0, 512)
     if match is None:
         return body
@@ -192,6 +197,7 @@ _NET_ROOT = re.compile(_NAME + rb' xmlns:i=("' + re.escape(_XSI) + rb'") (xmlns=
 # redeclaring "i" would have an "=" of its own, so "i" is the root's binding throughout.
 # PERF: sre finds each "=" by its literal, then looks around it: one pass, in C. The
 # d2p1 test first: it fails at its first byte for the usual "=" (a nil's).
+_NOT_AFTER_LT: Final = frozenset(b"\x00!?")  # a second byte that is not a name's
 _NOT_NIL = re.compile(rb"""=(?<! xmlns:d2p1=)(?:(?<! i:nil=)|(?!"true"))""")
 
 
@@ -245,16 +251,22 @@ def parse_document(
     # UTF-16/32 pattern, no XML declaration, comment, processing instruction or DOCTYPE
     # before the root, no charset but UTF-8) starts with "<" and a name: for it
     # _utf8_body would return the body as it is and _check_prolog 0, so both are skipped.
-    usual = media_type is None or not media_type.params or media_type.charset == "utf-8"
+    # PERF: bytes as ints (a slice makes an object): "<", then no NUL, "!" or "?"
+    usual = (
+        len(body) > 1
+        and body[0] == 60
+        and body[1] not in _NOT_AFTER_LT
+        and (media_type is None or not media_type.params or media_type.charset == "utf-8")
+    )
     match = None
     if keep_default_namespace:
-        if usual and body[:1] == b"<" and body[1:2] not in b"\x00!?":
+        if usual:
             data, start = body, 0
         else:
             data = _utf8_body(body, media_type)
             start = _check_prolog(data)
     else:
-        # PERF: a start tag matched at the first byte tells the usual body too
+        # PERF: the root's start tag, matched at the first byte, is found here at once
         if usual:
             match = _NET_ROOT.match(body) or _ROOT_TAG.match(body)
         if match is not None:
