@@ -26,7 +26,9 @@ namespace, so a carrier calls the next one by name (no lookup, no wrapper); each
 is touched through as few lxml accessors as possible (``tag``, ``tail``, then ``len``
 and ``text`` for a leaf, ``items()`` or ``attrib`` only for an empty one); scalars go
 through the shared text parsers of :mod:`negotiate.codecs._text`, one table entry per
-kind (:data:`_INLINE` for the few written out in the code).
+kind (:data:`_INLINE` for the few written out in the code; an enum's text through a
+bounded memo of the texts already parsed). A carrier's children are unpacked into
+locals from one slice; arrays and dictionaries iterate a slice too.
 """
 
 from __future__ import annotations
