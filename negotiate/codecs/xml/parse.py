@@ -38,7 +38,7 @@ from typing import Any, Final, cast
 
 from lxml import etree
 
-from negotiate.codecs._text import bom_of, text_codec, utf8_text
+from negotiate.codecs._text import BOMS, text_codec, utf8_text
 from negotiate.codecs.base import too_many_nodes
 from negotiate.codecs.xml.names import _local
 from negotiate.errors import InvalidValue, MalformedBody, UnsupportedMediaType, excerpt
@@ -50,6 +50,7 @@ __all__ = ["parse_document", "parse_xml"]
 # -- character encodings --------------------------------------------------------------------
 
 _UTF8_NAMES = frozenset({"utf-8", "ascii"})
+_BOM_FIRST = frozenset(bom[:1] for bom, _ in BOMS)
 _SUPPORTED = ["utf-8", "utf-16", "utf-32", "us-ascii", "iso-8859-1", "windows-1252"]
 # XML 1.0 Appendix F: "<?xm" in UTF-16/32 without a byte order mark.
 _SNIFF: Final = (
@@ -64,18 +65,19 @@ _DECLARED = re.compile(
 )
 
 
-def _utf8_body(body: bytes, media_type: MediaType | None) -> bytes:
-    """The document as UTF-8 bytes, chosen as the module docstring says."""
-    # PERF: a body starting with "<" and no NUL (most, refusals too) has no byte order
-    # mark and none of the UTF-16/32 patterns: only the charset and the declaration count.
-    plain = len(body) > 1 and body[0] == 60 and body[1] != 0
-    if not plain:
-        found = bom_of(body)
-        if found is not None:
-            bom, name = found
-            if name == "utf-8":
-                return body[len(bom) :]
-            return utf8_text(body, name, "byte order mark")
+def _utf8_body(body: bytes, media_type: MediaType | None, plain: bool) -> bytes:
+    """The document as UTF-8 bytes, chosen as the module docstring says.
+
+    ``plain``: the body starts with "<" and a byte other than NUL (PERF: then it has no
+    byte order mark and none of the UTF-16/32 patterns; only the charset and the
+    declaration count).
+    """
+    if not plain and body[:1] in _BOM_FIRST:  # NOTE: bom_of, inline (a refusal's path)
+        for bom, name in BOMS:
+            if body.startswith(bom):
+                if name == "utf-8":
+                    return body[len(bom) :]
+                return utf8_text(body, name, "byte order mark")
     charset = media_type.charset if media_type is not None else None
     if charset is not None:
         codec = text_codec(charset)
@@ -197,7 +199,7 @@ _NET_ROOT = re.compile(_NAME + rb' xmlns:i=("' + re.escape(_XSI) + rb'") (xmlns=
 # redeclaring "i" would have an "=" of its own, so "i" is the root's binding throughout.
 # PERF: sre finds each "=" by its literal, then looks around it: one pass, in C. The
 # d2p1 test first: it fails at its first byte for the usual "=" (a nil's).
-_NOT_AFTER_LT: Final = frozenset(b"\x00!?")  # a second byte that is not a name's
+_NOT_AFTER_LT: Final = frozenset(b"!?")  # after "<": a comment, DOCTYPE or PI
 _NOT_NIL = re.compile(rb"""=(?<! xmlns:d2p1=)(?:(?<! i:nil=)|(?!"true"))""")
 
 
@@ -251,10 +253,11 @@ def parse_document(
     # UTF-16/32 pattern, no XML declaration, comment, processing instruction or DOCTYPE
     # before the root, no charset but UTF-8) starts with "<" and a name: for it
     # _utf8_body would return the body as it is and _check_prolog 0, so both are skipped.
-    # PERF: bytes as ints (a slice makes an object): "<", then no NUL, "!" or "?"
+    # PERF: bytes as ints (a slice makes an object): "<", then no NUL (plain), and then
+    # no "!" or "?"
+    plain = len(body) > 1 and body[0] == 60 and body[1] != 0
     usual = (
-        len(body) > 1
-        and body[0] == 60
+        plain
         and body[1] not in _NOT_AFTER_LT
         and (media_type is None or not media_type.params or media_type.charset == "utf-8")
     )
@@ -263,7 +266,7 @@ def parse_document(
         if usual:
             data, start = body, 0
         else:
-            data = _utf8_body(body, media_type)
+            data = _utf8_body(body, media_type, plain)
             start = _check_prolog(data)
     else:
         # PERF: the root's start tag, matched at the first byte, is found here at once
@@ -272,7 +275,7 @@ def parse_document(
         if match is not None:
             data, start = body, 0
         else:
-            data = _utf8_body(body, media_type)
+            data = _utf8_body(body, media_type, plain)
             start = _check_prolog(data)
             match = _NET_ROOT.match(data, start) or _ROOT_TAG.match(data, start)
     head, xsi = 0, False
