@@ -93,17 +93,20 @@ class XmlCodec(BaseCodec):
         root, nils = parse_document(
             body, media_type, keep_default_namespace=False, max_nodes=self.options.max_nodes
         )
-        local = _local(root.tag)
-        if not _root_matches(root, schema):
+        tag = root.tag
+        # PERF: the usual root, named exactly, is told by one comparison.
+        if tag != schema.xml_name and not _root_matches(root, schema):
+            local = _local(tag)
             raise InvalidValue(
                 f"Expected root element <{schema.xml_name}>, got <{clip(local)}>",
                 location=f"/{local}",
             )
-        try:
-            if _empty(root) and _nil(root):
-                raise InvalidValue(f"Expected {schema.name} object, got null")
-        except NegotiateError as exc:
-            raise exc.at(local, style="xml") from None
+        if not len(root):  # PERF: a root with children is not nil (see _empty)
+            try:
+                if _empty(root) and _nil(root):
+                    raise InvalidValue(f"Expected {schema.name} object, got null")
+            except NegotiateError as exc:
+                raise exc.at(_local(tag), style="xml") from None
         fast = self._fast.get(schema, _UNKNOWN)
         if fast is _UNKNOWN:
             fast = self._fast_reader(schema)
@@ -114,7 +117,7 @@ class XmlCodec(BaseCodec):
                 return fast(root, nils)
             except (SlowPath, ValueError, NegotiateError, RecursionError):
                 pass
-        return self._read_reference(root, schema, local)
+        return self._read_reference(root, schema, _local(tag))
 
     def _fast_reader(self, schema: Schema) -> Any:
         """The generated reader of :mod:`~negotiate.codecs.xml.fast` (memoised), or None."""

@@ -26,7 +26,9 @@ namespace, so a carrier calls the next one by name (no lookup, no wrapper); each
 is touched through as few lxml accessors as possible (``tag``, ``tail``, then ``len``
 and ``text`` for a leaf, ``items()`` or ``attrib`` only for an empty one); scalars go
 through the shared text parsers of :mod:`negotiate.codecs._text`, one table entry per
-kind (:data:`_INLINE` for the few written out in the code).
+kind (:data:`_INLINE` for the few written out in the code; an enum's text through a
+bounded memo of the texts already parsed). A carrier's children are unpacked into
+locals from one slice; arrays and dictionaries iterate a slice too.
 """
 
 from __future__ import annotations
@@ -80,6 +82,21 @@ _INLINE: dict[Kind, tuple[str, ...]] = {
 }
 
 
+_MEMO_LIMIT: Final = 1024
+_MEMO_TEXT: Final = 128
+
+
+def _remembered(memo: dict[str, str], parse: Callable[[str], str], text: str) -> str:
+    """``parse(text)``, remembered in ``memo`` (bounded: cleared when full; long texts
+    are not kept). A text that does not parse raises and is never remembered."""
+    value = parse(text)
+    if len(text) <= _MEMO_TEXT:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[text] = value
+    return value
+
+
 class _Generator:
     """Writes the readers of the carriers one root reaches, into one :class:`Source`."""
 
@@ -94,9 +111,11 @@ class _Generator:
                 "parse_bool_text": parse_bool_text,
                 "known_datetimes": KNOWN_DATETIMES,
                 "small_ints": _SMALL_INTS,
+                "_remembered": _remembered,
             },
         )
         self.names: dict[Any, str] = {}  # (type shape, nils) -> its function's name
+        self.memos: dict[int, str] = {}  # id(EnumSpec) -> the name of its texts' memo
         self.pending: list[tuple[str, FieldType, bool]] = []
         self.nils = False  # whether the functions written now may trust i:nil (fast_reader)
         top = FieldType(Kind.CARRIER, carrier=root.name, target=root)
@@ -137,8 +156,10 @@ class _Generator:
 
     # -- one value, the element ``c``, into ``var``; ``depth``: the expression of its depth
 
-    def value(self, ftype: FieldType, var: str, depth: str, default: Any, indent: str) -> None:
-        """Lines reading the element ``c`` (its tag and tail already checked) into ``var``.
+    def value(
+        self, ftype: FieldType, var: str, depth: str, default: Any, indent: str, c: str = "c"
+    ) -> None:
+        """Lines reading the element named ``c`` (its tag and tail already checked) into ``var``.
 
         ``default`` is what a nil scalar gives (the field's default, as the reference
         fills a nil value type in); ``_ERROR`` where a nil scalar is an error (an
@@ -151,29 +172,32 @@ class _Generator:
             read = self.function(ftype)
             if nils:  # an attribute is i:nil="true" (see fast_reader)
                 add(
-                    f"{indent}if len(c) or not c.attrib: {var} = {read}(c, {depth})",
-                    f"{indent}elif c.text is None: {var} = None",
+                    f"{indent}if len({c}) or not {c}.attrib: {var} = {read}({c}, {depth})",
+                    f"{indent}elif {c}.text is None: {var} = None",
                     f"{indent}else: raise SlowPath",
                 )
                 return
             add(
-                f"{indent}if len(c): {var} = {read}(c, {depth})",
-                f"{indent}elif (a := c.items()) == NIL and c.text is None: {var} = None",
-                f"{indent}elif not a: {var} = {read}(c, {depth})",
+                f"{indent}if len({c}): {var} = {read}({c}, {depth})",
+                f"{indent}elif (a := {c}.items()) == NIL and {c}.text is None: {var} = None",
+                f"{indent}elif not a: {var} = {read}({c}, {depth})",
                 f"{indent}else: raise SlowPath",
             )
             return
-        add(f"{indent}if len(c): raise SlowPath")
+        add(f"{indent}if len({c}): raise SlowPath")
         if kind is Kind.STRING and nils:  # PERF: the text straight into its variable
-            add(f"{indent}{var} = c.text", f"{indent}if {var} is None and not c.attrib: {var} = ''")
+            add(
+                f"{indent}{var} = {c}.text",
+                f"{indent}if {var} is None and not {c}.attrib: {var} = ''",
+            )
             return
-        add(f"{indent}t = c.text")
+        add(f"{indent}t = {c}.text")
         if kind is Kind.STRING:
             add(
                 f"{indent}if t is None:",
-                f"{indent}    a = c.items()",
+                f"{indent}    a = {c}.items()",
                 f"{indent}    if not a: t = ''",
-                f"{indent}    elif a != NIL: t = _leaf(c)",
+                f"{indent}    elif a != NIL: t = _leaf({c})",
                 f"{indent}{var} = t",
             )
             return
@@ -186,7 +210,7 @@ class _Generator:
             add(f"{indent}if t is None: raise SlowPath")
         else:
             nil = self.source.constant(default, f"default_{ftype.spec}")
-            nil_test = "not c.attrib" if nils else "c.items() != NIL"
+            nil_test = f"not {c}.attrib" if nils else f"{c}.items() != NIL"
             add(
                 f"{indent}if t is None:",
                 f"{indent}    if {nil_test}: raise SlowPath",
@@ -194,8 +218,27 @@ class _Generator:
                 f"{indent}else:",
             )
             indent += "    "
-        lines = _INLINE.get(kind, ("{var} = {parse}(t)",))
+        if kind is Kind.ENUM:
+            # PERF: an enum's text is parsed once (three calls, a split and a join for
+            # flags), then found in the memo: the same few texts recur in a document.
+            texts = self.enum_texts(ftype)
+            lines: tuple[str, ...] = (
+                f"{{var}} = {texts}.get(t)",
+                f"if {{var}} is None: {{var}} = _remembered({texts}, {{parse}}, t)",
+            )
+        else:
+            lines = _INLINE.get(kind, ("{var} = {parse}(t)",))
         add(*(indent + line.format(var=var, parse=parse) for line in lines))
+
+    def enum_texts(self, ftype: FieldType) -> str:
+        """The name of the memo of ``ftype``'s enum: text -> its normalised name(s)."""
+        assert ftype.enum is not None
+        key = id(ftype.enum)
+        name = self.memos.get(key)
+        if name is None:
+            memo: dict[str, str] = {}
+            name = self.memos[key] = self.source.constant(memo, f"texts_{ftype.enum.name}")
+        return name
 
     # -- the functions
 
@@ -216,17 +259,20 @@ class _Generator:
             "    ch = el[:]",
             f"    if len(ch) != {len(fields)}: raise SlowPath",
         )
+        if fields:
+            # PERF: one unpacking instead of an index per child
+            add(f"    {''.join(f'c{i}, ' for i in range(len(fields)))}= ch")
         nested = "depth + 1"
         for index, field in enumerate(fields):
             qualified = "}" + field.name
+            c = f"c{index}"
             add(
-                f"    c = ch[{index}]",
                 # NOTE: a prefixed element ({uri}Name) binds by its local name too
-                f"    if (g := c.tag) != {field.name!r} and not g.endswith({qualified!r}):",
+                f"    if (g := {c}.tag) != {field.name!r} and not g.endswith({qualified!r}):",
                 "        raise SlowPath",
-                "    if c.tail is not None and not c.tail.isspace(): raise SlowPath",
+                f"    if {c}.tail is not None and not {c}.tail.isspace(): raise SlowPath",
             )
-            self.value(field.type, f"v{index}", nested, defaults[field.name], "    ")
+            self.value(field.type, f"v{index}", nested, defaults[field.name], "    ", c)
         items = ", ".join(f"{field.name!r}: v{i}" for i, field in enumerate(fields))
         add(f"    return {{{items}}}", "")
 
@@ -238,7 +284,8 @@ class _Generator:
             f"    if len(el) > {self.options.max_items}: raise SlowPath",
             "    out = []",
             "    append = out.append",
-            "    for c in el:",
+            # PERF: a slice builds the proxies in C; lxml's child iterator costs more
+            "    for c in el[:]:",
             "        if c.tail is not None and not c.tail.isspace(): raise SlowPath",
         )
         self.value(ftype.item, "v", "depth", _ERROR, "        ")
@@ -251,7 +298,7 @@ class _Generator:
         add(
             f"    if len(el) > {self.options.max_items}: raise SlowPath",
             "    out = {}",
-            "    for pair in el:",
+            "    for pair in el[:]:",
             "        if pair.tail is not None and not pair.tail.isspace(): raise SlowPath",
             "        if pair.text is not None and not pair.text.isspace(): raise SlowPath",
             "        parts = pair[:]",

@@ -38,7 +38,7 @@ from typing import Any, Final, cast
 
 from lxml import etree
 
-from negotiate.codecs._text import bom_of, text_codec, utf8_text
+from negotiate.codecs._text import BOMS, text_codec, utf8_text
 from negotiate.codecs.base import too_many_nodes
 from negotiate.codecs.xml.names import _local
 from negotiate.errors import InvalidValue, MalformedBody, UnsupportedMediaType, excerpt
@@ -50,6 +50,7 @@ __all__ = ["parse_document", "parse_xml"]
 # -- character encodings --------------------------------------------------------------------
 
 _UTF8_NAMES = frozenset({"utf-8", "ascii"})
+_BOM_FIRST = frozenset(bom[:1] for bom, _ in BOMS)
 _SUPPORTED = ["utf-8", "utf-16", "utf-32", "us-ascii", "iso-8859-1", "windows-1252"]
 # XML 1.0 Appendix F: "<?xm" in UTF-16/32 without a byte order mark.
 _SNIFF: Final = (
@@ -64,14 +65,19 @@ _DECLARED = re.compile(
 )
 
 
-def _utf8_body(body: bytes, media_type: MediaType | None) -> bytes:
-    """The document as UTF-8 bytes, chosen as the module docstring says."""
-    found = bom_of(body)
-    if found is not None:
-        bom, name = found
-        if name == "utf-8":
-            return body[len(bom) :]
-        return utf8_text(body, name, "byte order mark")
+def _utf8_body(body: bytes, media_type: MediaType | None, plain: bool) -> bytes:
+    """The document as UTF-8 bytes, chosen as the module docstring says.
+
+    ``plain``: the body starts with "<" and a byte other than NUL (PERF: then it has no
+    byte order mark and none of the UTF-16/32 patterns; only the charset and the
+    declaration count).
+    """
+    if not plain and body[:1] in _BOM_FIRST:  # NOTE: bom_of, inline (a refusal's path)
+        for bom, name in BOMS:
+            if body.startswith(bom):
+                if name == "utf-8":
+                    return body[len(bom) :]
+                return utf8_text(body, name, "byte order mark")
     charset = media_type.charset if media_type is not None else None
     if charset is not None:
         codec = text_codec(charset)
@@ -80,10 +86,11 @@ def _utf8_body(body: bytes, media_type: MediaType | None) -> bytes:
                 f"Unsupported charset {excerpt(charset)} for XML", supported=_SUPPORTED
             )
         return body if codec in _UTF8_NAMES else utf8_text(body, codec, "charset parameter")
-    head = body[:4]
-    for magic, name in _SNIFF:
-        if head == magic:
-            return utf8_text(body, name, "byte pattern of its first characters")
+    if not plain:
+        head = body[:4]
+        for magic, name in _SNIFF:
+            if head == magic:
+                return utf8_text(body, name, "byte pattern of its first characters")
     match = _DECLARED.match(body, 0, 512)
     if match is None:
         return body
@@ -168,48 +175,32 @@ def _check_prolog(body: bytes) -> int:
     return pos
 
 
-# The root's start tag, attribute by attribute, and a default namespace declaration in it.
-_START_TAG = re.compile(rb"""<[^\s/>!?]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>""")
-_ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# The root's start tag: its attributes before and after its default namespace declaration
+# (group 2; at most one: a second makes the match fail, so that nothing is blanked and
+# the parser reports the repeated attribute), and the quoted value of "xmlns:i" on either
+# side (groups 1 and 3). NOTE: "(?!xmlns\s*=)" keeps the other attributes from taking
+# the declaration; the possessive loops keep a failing match linear; a name holds no
+# NUL (so that a match at the first byte also rules out UTF-16 and UTF-32).
+_VALUE = rb"""\s*=\s*(?:"[^"]*"|'[^']*')"""
+_OTHERS = (
+    rb"""(?:\s+(?:xmlns:i\s*=\s*("[^"]*"|'[^']*')|(?!xmlns\s*=)[^\s=/>]+""" + _VALUE + rb"))*+"
+)
+_NAME = rb"<[^\s/>!?\x00]+"
+_ROOT_TAG = re.compile(_NAME + _OTHERS + rb"(?:\s+(xmlns" + _VALUE + rb")" + _OTHERS + rb")?\s*/?>")
 _XSI = b"http://www.w3.org/2001/XMLSchema-instance"
+_XSI_VALUES = (b'"' + _XSI + b'"', b"'" + _XSI + b"'")
+# PERF: the root as .NET (and our writer, for most carriers) starts it, with the same
+# three groups (the third empty): literal bytes, matched in half the time.
+_NET_ROOT = re.compile(_NAME + rb' xmlns:i=("' + re.escape(_XSI) + rb'") (xmlns="[^"]*")()>')
 # An "=" after the root's start tag that is neither in ' i:nil="true"' nor in the
 # ' xmlns:d2p1=' .NET declares on an array of strings. When there is none, every
 # attribute below the root is i:nil="true": an attribute's "=" follows its name (here
 # "i:nil", a space before it) and precedes its value (here "true"). A child
 # redeclaring "i" would have an "=" of its own, so "i" is the root's binding throughout.
-# PERF: sre finds each "=" by its literal, then looks around it: one pass, in C.
-_NOT_NIL = re.compile(rb"""=(?:(?<! i:nil=)(?<! xmlns:d2p1=)|(?<= i:nil=)(?!"true"))""")
-
-
-def _blank_default_namespace(body: bytes, root: int) -> tuple[bytes, int, bool]:
-    """``body`` with the root's ``xmlns="..."`` overwritten by spaces.
-
-    Returns:
-        The body, where the root's start tag ends (0 when it cannot be told), and
-        whether that tag binds the prefix ``i`` to the XML Schema instance namespace.
-
-    PERF: matching is by local name anyway, and lxml builds every ``tag`` of a
-    namespaced element as a new ``{uri}local`` string, which costs a third of the walk.
-    Spaces of the same length keep the parser's line and column numbers true.
-    """
-    match = _START_TAG.match(body, root)
-    if match is None:
-        return body, 0, False
-    tag = match[0]
-    if b"xmlns" not in tag:
-        return body, match.end(), False
-    xsi = False
-    blanked = tag
-    for attribute in _ATTRIBUTE.finditer(tag):
-        name = attribute[1]
-        if name == b"xmlns":
-            start, end = attribute.span()
-            blanked = blanked[:start] + b" " * (end - start) + blanked[end:]
-        elif name == b"xmlns:i":
-            xsi = (attribute[2] if attribute[2] is not None else attribute[3]) == _XSI
-    if blanked is not tag:
-        body = body[:root] + blanked + body[match.end() :]
-    return body, match.end(), xsi
+# PERF: sre finds each "=" by its literal, then looks around it: one pass, in C. The
+# d2p1 test first: it fails at its first byte for the usual "=" (a nil's).
+_NOT_AFTER_LT: Final = frozenset(b"!?")  # after "<": a comment, DOCTYPE or PI
+_NOT_NIL = re.compile(rb"""=(?<! xmlns:d2p1=)(?:(?<! i:nil=)|(?!"true"))""")
 
 
 def parse_xml(
@@ -258,15 +249,50 @@ def parse_document(
         MalformedBody, UnsupportedMediaType: as :func:`parse_xml`.
     """
     # PERF: the codec calls this directly: a refusal (most are raised in here) costs
-    # a frame less than through a wrapper.
-    data = _utf8_body(body, media_type)
-    start = _check_prolog(data)
+    # a frame less than through a wrapper. The usual body (no byte order mark, no
+    # UTF-16/32 pattern, no XML declaration, comment, processing instruction or DOCTYPE
+    # before the root, no charset but UTF-8) starts with "<" and a name: for it
+    # _utf8_body would return the body as it is and _check_prolog 0, so both are skipped.
+    # PERF: bytes as ints (a slice makes an object): "<", then no NUL (plain), and then
+    # no "!" or "?"
+    plain = len(body) > 1 and body[0] == 60 and body[1] != 0
+    usual = (
+        plain
+        and body[1] not in _NOT_AFTER_LT
+        and (media_type is None or not media_type.params or media_type.charset == "utf-8")
+    )
+    match = None
+    if keep_default_namespace:
+        if usual:
+            data, start = body, 0
+        else:
+            data = _utf8_body(body, media_type, plain)
+            start = _check_prolog(data)
+    else:
+        # PERF: the root's start tag, matched at the first byte, is found here at once
+        if usual:
+            match = _NET_ROOT.match(body) or _ROOT_TAG.match(body)
+        if match is not None:
+            data, start = body, 0
+        else:
+            data = _utf8_body(body, media_type, plain)
+            start = _check_prolog(data)
+            match = _NET_ROOT.match(data, start) or _ROOT_TAG.match(data, start)
     head, xsi = 0, False
-    if not keep_default_namespace:
-        data, head, xsi = _blank_default_namespace(data, start)
+    if match is not None:
+        # The root's default namespace overwritten by spaces. PERF: matching is by local
+        # name anyway, and lxml builds every ``tag`` of a namespaced element as a new
+        # ``{uri}local`` string, which costs a third of the walk. Spaces of the same
+        # length keep the parser's line and column numbers true.
+        head = match.end()
+        xsi = (match[1] or match[3]) in _XSI_VALUES
+        blank, end = match.span(2)
+        if blank >= 0:
+            data = data[:blank] + b" " * (end - blank) + data[end:]
     huge = len(data) > _HUGE_FROM
     try:
-        if max_nodes is not None and _may_exceed(data, max_nodes):
+        # PERF: _may_exceed's first test inline (a short body needs no count)
+        if max_nodes is not None and len(data) > 4 * max_nodes and _may_exceed(data, max_nodes):
             root = _parse_counting(data, start, max_nodes, huge)
         else:
             root = etree.fromstring(data, _HUGE_PARSER if huge else _PARSER)
@@ -276,12 +302,23 @@ def parse_document(
         raise MalformedBody(f"XML nested deeper than {_LIBXML_DEPTH} elements")
     if root.getroottree().docinfo.internalDTD is not None:  # NOTE: defence in depth
         raise MalformedBody("XML with a DOCTYPE is not accepted", location="/")
-    nils = xsi and _NOT_NIL.search(data, head) is None
+    nils = False
+    if xsi:
+        if len(data) - head < _BOUNDED_FROM:
+            nils = _NOT_NIL.search(data, head) is None
+        else:
+            # PERF: sre scans for "=" byte by byte; memchr finds the first and the last
+            # at a tenth of that cost, so a long body is scanned only between them (a
+            # lookbehind sees before the start; the end leaves room for the lookahead).
+            first = data.find(b"=", head)
+            nils = first < 0 or _NOT_NIL.search(data, first, data.rfind(b"=") + _AFTER_EQ) is None
     # PERF: then no element below the root has more than one attribute, and the root
-    # no more than its start tag has "=": the scan could find nothing.
-    if (not nils or data.count(b"=", start, head) > MAX_ATTRIBUTES) and data.count(
-        b"="
-    ) > _ATTRIBUTE_SCAN_FROM:
+    # no more than its start tag has "=" (at most one in every 5 bytes, ' a=""'): the
+    # scan could find nothing.
+    if (
+        not nils
+        or (head - start > 5 * MAX_ATTRIBUTES and data.count(b"=", start, head) > MAX_ATTRIBUTES)
+    ) and data.count(b"=") > _ATTRIBUTE_SCAN_FROM:
         crowded = cast(list[Any], _CROWDED(root))
         if crowded:
             element = crowded[0]
@@ -293,6 +330,9 @@ def parse_document(
             )
     return root, nils
 
+
+_BOUNDED_FROM: Final = 2048
+_AFTER_EQ: Final = len(b'="true"')  # "=" and what the lookahead reads after it
 
 MAX_ATTRIBUTES: Final = 64
 """The most attributes one element may carry (see the module docstring)."""
