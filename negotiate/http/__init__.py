@@ -125,18 +125,18 @@ from negotiate.errors import (
     Unauthorized as Unauthorized,
     error_class as error_class,
 )
-from negotiate.http.app import (
-    SHAPED_VARY_NAMES as SHAPED_VARY_NAMES,
-    VARY as VARY,
-    App as App,
-    Exchange as Exchange,
-    shaped_vary as shaped_vary,
-)
+from negotiate.http.app import App as App
 from negotiate.http.errors import (
     MAX_ERROR_ITEMS as MAX_ERROR_ITEMS,
     MAX_ERROR_TEXT as MAX_ERROR_TEXT,
     REALM as REALM,
     log_error as log_error,
+)
+from negotiate.http.exchange import (
+    SHAPED_VARY_NAMES as SHAPED_VARY_NAMES,
+    VARY as VARY,
+    Exchange as Exchange,
+    shaped_vary as shaped_vary,
 )
 from negotiate.http.headers import (
     SHAPING_HEADERS as SHAPING_HEADERS,
