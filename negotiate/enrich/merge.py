@@ -108,7 +108,10 @@ def enrich_contact(contact: dict[str, Any] | None, company: Company) -> dict[str
     Returns:
         A new normalised ContactEntity; ``contact`` is not modified.
     """
-    prepared = _prepared(company)
+    # PERF: the memo's hit inline (see _prepared), a call fewer per request
+    prepared = _PREPARED.get(company.enrich_id)
+    if prepared is None or prepared.company is not company:
+        prepared = _prepared(company)
     if contact is None:
         return prepared.new_contact()
     result = dict(contact)
@@ -139,7 +142,17 @@ class _Points:
 class _Prepared:
     """What the merge needs of one record, built once per record (see :func:`_prepared`)."""
 
-    __slots__ = ("blank", "company", "emails", "phone_key", "phones", "postal", "street")
+    __slots__ = (
+        "blank",
+        "company",
+        "emails",
+        "new_emails",
+        "new_phones",
+        "phone_key",
+        "phones",
+        "postal",
+        "street",
+    )
 
     def __init__(self, company: Company) -> None:
         self.company = company
@@ -154,6 +167,9 @@ class _Prepared:
         self.street = _structured(company.street, "ContactStreetAddress")
         self.postal = _structured(company.postal, "ContactPostalAddress")
         self.blank = _CONTACT.default()
+        # what a contact without phones (emails) gets, None when the record has none
+        self.new_phones = self.phones.first if self.phones.keyed else None
+        self.new_emails = self.emails.first if self.emails.keyed else None
 
     def new_contact(self) -> dict[str, Any]:
         """What a null contact becomes: the default with the record's address, phones
@@ -162,10 +178,11 @@ class _Prepared:
         # same as merging into a fresh default, without the comparisons.
         result = self.blank.copy()
         result["Address"] = self.address(None)
-        if self.phones.keyed:
-            result["Phones"] = list(map(dict.copy, self.phones.first))
-        if self.emails.keyed:
-            result["Emails"] = list(map(dict.copy, self.emails.first))
+        phones, emails = self.new_phones, self.new_emails
+        if phones is not None:
+            result["Phones"] = list(map(dict.copy, phones))
+        if emails is not None:
+            result["Emails"] = list(map(dict.copy, emails))
         return result
 
     def address(self, old: dict[str, Any] | None) -> dict[str, Any]:
