@@ -83,6 +83,11 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+if __name__ == "__main__":
+    # NOTE: a script's folder (benches/) comes first on sys.path, so `negotiate` would be
+    # the installed one rather than this checkout's (an editable install of another
+    # checkout, say): the checkout goes first, here and in the server it starts.
+    sys.path.insert(0, str(HERE.parent))
 TOKEN = "bench-token-not-a-secret"
 ENV = "NEGOTIATE_BENCH_TOKEN"
 FLOOR_ENV = "NEGOTIATE_BENCH_FLOOR"
