@@ -250,16 +250,9 @@ class Pipeline(Generic[C]):
             or writer.is_patch
         ):
             return None
-        request = self.request
-        bound = getattr(reader, "reader", None)
-        if bound is not None:
-            read: Callable[[bytes], Any] = bound(request, request_type)
-        else:
-            codec = reader
-
-            def read(body: bytes) -> Any:
-                return codec.decode(body, request, media_type=request_type)
-
+        # NOTE: limit None means a BaseCodec whose own check is the one (see _reader)
+        assert isinstance(reader, BaseCodec)
+        read = reader.reader(self.request, request_type)
         encode = writer.codec.encode
         response = self.response
         handler = self.handler

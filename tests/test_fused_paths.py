@@ -285,3 +285,28 @@ def test_a_pipeline_that_overrides_a_step_runs_it() -> None:
         body = pipeline.run(plan, b'{"EnrichId": "x"}', None)
         assert (plan.steps is None) == (kind is Tagged)
         assert body.startswith(b"tagged:") == (kind is Tagged)
+
+
+def test_a_protocol_codec_runs_step_by_step() -> None:
+    """A codec that only follows the Codec protocol (the pipeline holds its bodies to the
+    limit itself) is run step by step, an attribute named ``reader`` of its own unused."""
+
+    class Upper:
+        media_types = ("text/upper",)
+        offered = True
+        reader = "not a method"
+
+        def decode(self, body: bytes, schema: Any, *, media_type: Any = None, base: Any = None):  # type: ignore[no-untyped-def]
+            return body.decode().upper()
+
+        def encode(self, value: Any, schema: Any, *, base: Any = None) -> bytes:
+            return value.encode()
+
+        def content_type(self, media_type: str) -> str:
+            return media_type
+
+    registry = CodecRegistry([Upper()])
+    pipeline: Pipeline[None] = Pipeline(None, None, registry=registry)
+    plan = pipeline.plan(registry.writer_for_accept("text/upper"), "text/upper")
+    assert plan.steps is None
+    assert pipeline.run(plan, b"shout", None) == b"SHOUT"

@@ -222,7 +222,7 @@ def raw_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     for pair in headers:
         raw = encoded.get(pair)
         if raw is None:
-            raw = raw_pair(pair)
+            raw = _encoded(pair)
         out.append(raw)
     return out
 
@@ -230,8 +230,11 @@ def raw_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
 def raw_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
     """One header pair as Latin-1 bytes, kept for next time unless it is a Content-Length."""
     found = _ENCODED.get(pair)
-    if found is not None:
-        return found
+    return found if found is not None else _encoded(pair)
+
+
+def _encoded(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    """A pair not kept yet, encoded (and kept, but for a Content-Length)."""
     name, value = pair
     if name == "content-length":
         return (_CONTENT_LENGTH, value.encode("latin-1"))
