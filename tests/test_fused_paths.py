@@ -228,6 +228,29 @@ def test_a_codec_registered_later_is_used_by_usual_requests() -> None:
     assert b"\n  " in after.body
 
 
+@pytest.mark.parametrize("name", ["registry", "options", "resources"])
+def test_what_the_pipelines_were_built_with_cannot_be_swapped(name: str) -> None:
+    """A registry, options or resources set later would reach some steps and not
+    others (the memo, the writer lookup, the pipelines): setting one is refused."""
+    app = create_app(ServerConfig(tokens={"ci": TOKEN}))
+    kept = getattr(app, name)
+    with pytest.raises(AttributeError, match=f"App.{name} is fixed"):
+        setattr(app, name, kept)
+    assert getattr(app, name) is kept
+    body = encode_request("application/json", {"ContactEntity": None, "EnrichId": _IDS[0]})
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **bearer()}
+    assert app.handle("POST", ENRICH_PATH, "", headers, body).status == 200
+
+
+def test_the_authenticator_may_be_swapped() -> None:
+    app = create_app(ServerConfig(tokens={"ci": TOKEN}))
+    body = encode_request("application/json", {"ContactEntity": None, "EnrichId": _IDS[0]})
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **bearer()}
+    assert app.handle("POST", ENRICH_PATH, "", headers, body).status == 200
+    app.authenticator = create_app(ServerConfig(tokens={"ci": "another-token"})).authenticator
+    assert app.handle("POST", ENRICH_PATH, "", headers, body).status == 401
+
+
 def test_plans_with_more_steps_are_not_fused(app: App) -> None:
     body = encode_request("application/json", {"ContactEntity": None, "EnrichId": _IDS[0]})
     headers = {"Content-Type": "application/json", "Accept": "application/json", **bearer()}

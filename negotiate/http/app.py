@@ -7,7 +7,7 @@ Part of :mod:`negotiate.http` (see its docstring); the request in flight, which
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from negotiate import coding as _coding
 from negotiate.codecs import CodecRegistry, default_registry
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["App"]
 
 _MEMO_LIMIT = 256
+_FIXED = frozenset({"registry", "options", "resources"})  # see App.__setattr__
 # (method, path, Accept, Content-Type) -> (operation, pipeline, plan): see App.start.
 _UsualKey = tuple[str, str, str | None, str | None]
 _Usual = tuple[Operation, "Pipeline[Context]", Plan]
@@ -74,6 +75,10 @@ class App:
             (none: no ``Content-Encoding``, no ``Accept-Encoding`` in ``Vary``;
             for a server or middleware that compresses itself), or names
             (``("gzip",)``).
+
+    ``registry``, ``options`` and ``resources`` are fixed once the App is built (each
+    operation's pipeline is built with them): setting one raises ``AttributeError``;
+    build another App instead. ``authenticator`` may be replaced at any time.
 
     Raises:
         ValueError: two operations share a path and method, or ``codings`` names
@@ -131,6 +136,16 @@ class App:
             request_base=op.request_base,
             response_base=op.response_base,
         )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # NOTE: a registry, options or resources set after construction would reach
+        # some steps of a request and not others (the pipelines keep the first ones).
+        if name in _FIXED and name in self.__dict__:
+            raise AttributeError(
+                f"App.{name} is fixed once the App is built (its operations' pipelines "
+                f"use it); build a new App with another {name}"
+            )
+        object.__setattr__(self, name, value)
 
     @property
     def operations(self) -> list[Operation]:
