@@ -270,6 +270,19 @@ def test_xml_attributes_are_nodes() -> None:
     assert_over_budget(error_of(XmlCodec(options), body, None), "/ContactEntity/@a99", limit=100)
 
 
+@pytest.mark.parametrize(
+    "root", [b"a:", b"a:b:", b'Name xmlns:i="http:', b'Namexmlns:i="http://x"']
+)
+def test_xml_counted_roots_without_a_local_name_are_a_400(root: bytes) -> None:
+    """The counting parse filters its events by the root's local name; a name ending in
+    ":" has none (found by tests/test_xml_flat.py: a ValueError, not a 400)."""
+    body = b"<" + root + b">" + b"<b/>" * 50 + b"</" + root + b">"
+    error = error_of(XmlCodec(Options(max_nodes=10)), body, None)
+    assert isinstance(error, MalformedBody) and error.status == 400
+    error = error_of(XmlCodec(Options(max_nodes=10)), body, CONTACT)
+    assert isinstance(error, MalformedBody) and error.status == 400
+
+
 def test_form_exactly_at_the_budget() -> None:
     options = Options(max_nodes=1000)
     # empty parts are no fields, and an escaped '&' is no separator

@@ -377,7 +377,9 @@ def _parse_counting(data: bytes, start: int, limit: int, huge: bool) -> Any:
     step per element. Only the root gets an event, to hold the tree by.
     """
     match = _ROOT_NAME.match(data, start)
-    local = match[1].rpartition(b":")[2].decode("utf-8", "replace") if match else "*"
+    # NOTE: a root named "a:" has no local name: any tag then (lxml refuses an empty
+    # one), and the parser refuses the name at once
+    local = (match[1].rpartition(b":")[2].decode("utf-8", "replace") if match else "") or "*"
     options = _parser_options(huge)
     parser = etree.XMLPullParser(events=("start",), tag="{*}" + local, **options)
     root: Any = None
