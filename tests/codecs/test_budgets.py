@@ -271,11 +271,13 @@ def test_xml_attributes_are_nodes() -> None:
 
 
 @pytest.mark.parametrize(
-    "root", [b"a:", b"a:b:", b'Name xmlns:i="http:', b'Namexmlns:i="http://x"']
+    "root",
+    [b"a:", b"a:b:", b'Name xmlns:i="http:', b'Namexmlns:i="http://x"', b"\x00Name", b"Na\x01me"],
 )
 def test_xml_counted_roots_without_a_local_name_are_a_400(root: bytes) -> None:
-    """The counting parse filters its events by the root's local name; a name ending in
-    ":" has none (found by tests/test_xml_flat.py: a ValueError, not a 400)."""
+    """The counting parse filters its events by the root's local name, which lxml
+    refuses empty (a name ending in ":") or with a NUL or control character (found by
+    tests/test_xml_flat.py: a ValueError, not a 400)."""
     body = b"<" + root + b">" + b"<b/>" * 50 + b"</" + root + b">"
     error = error_of(XmlCodec(Options(max_nodes=10)), body, None)
     assert isinstance(error, MalformedBody) and error.status == 400

@@ -143,6 +143,7 @@ _DEEPER = etree.XPath("boolean(" + "/".join(["*"] * _LIBXML_DEPTH) + ")")
 _FEED = 1 << 16
 _NODES = "XML elements and attributes"
 _ROOT_NAME = re.compile(rb"<([^\s/>!?]+)")
+_SAFE_LOCAL = re.compile(r"[\w.\-\u00b7]+")  # a local name lxml takes as an event filter
 _AFTER = "descendant::* | following::*"
 _NEW_NODES = etree.XPath(f"count({_AFTER}) + count(({_AFTER})/@*)")
 _SPACE = b" \t\r\n"
@@ -377,9 +378,11 @@ def _parse_counting(data: bytes, start: int, limit: int, huge: bool) -> Any:
     step per element. Only the root gets an event, to hold the tree by.
     """
     match = _ROOT_NAME.match(data, start)
-    # NOTE: a root named "a:" has no local name: any tag then (lxml refuses an empty
-    # one), and the parser refuses the name at once
-    local = (match[1].rpartition(b":")[2].decode("utf-8", "replace") if match else "") or "*"
+    local = match[1].rpartition(b":")[2].decode("utf-8", "replace") if match else ""
+    if _SAFE_LOCAL.fullmatch(local) is None:
+        # NOTE: lxml refuses an empty filter ("a:") or one with a NUL or control
+        # character; any tag then: the parser refuses such a root name at once
+        local = "*"
     options = _parser_options(huge)
     parser = etree.XMLPullParser(events=("start",), tag="{*}" + local, **options)
     root: Any = None
