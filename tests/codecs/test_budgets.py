@@ -285,6 +285,15 @@ def test_xml_counted_roots_without_a_local_name_are_a_400(root: bytes) -> None:
     assert isinstance(error, MalformedBody) and error.status == 400
 
 
+def test_xml_a_node_past_the_budget_with_an_undeclared_prefix_is_located() -> None:
+    """The parser refuses an undeclared prefix only at the end of the document, so the
+    count can stop at such an element first (found by tests/test_xml_flat.py)."""
+    body = b"<Root><a/><b/>" + b"<p:Name/>" * 40 + b"</Root>"
+    error = error_of(XmlCodec(Options(max_nodes=3)), body, None)
+    assert_over_budget(error, "/Root/p:Name[1]", limit=3)
+    assert isinstance(error_of(XmlCodec(), body, None), MalformedBody)
+
+
 def test_form_exactly_at_the_budget() -> None:
     options = Options(max_nodes=1000)
     # empty parts are no fields, and an escaped '&' is no separator

@@ -453,7 +453,11 @@ def _path_of(el: Any) -> str:
         # PERF: XPath counts in C (a name test, not a predicate: ten times faster);
         # walking the preceding siblings would create a proxy for each. A local name
         # is an NCName, safe to put in the expression.
-        if tag[:1] == "{":
+        # NOTE: but for a name the parser has not refused yet, as an undeclared prefix
+        # ("p:Name") is until the document's end: counted by walking then.
+        if _SAFE_LOCAL.fullmatch(local) is None:
+            found = sum(1 for sibling in node.itersiblings(preceding=True) if sibling.tag == tag)
+        elif tag[:1] == "{":
             found = node.xpath(
                 f"count(preceding-sibling::n:{local})", namespaces={"n": tag[1 : tag.index("}")]}
             )
