@@ -9,6 +9,7 @@ from negotiate._codegen import SlowPath, Source
 from negotiate.codecs.base import BaseCodec, clip
 from negotiate.codecs.xml.fast import fast_reader
 from negotiate.codecs.xml.fast_write import _fast_written
+from negotiate.codecs.xml.flat import FLAT_MAX, FlatDocument
 from negotiate.codecs.xml.names import _NIL, XSI_NAMESPACE, _local
 from negotiate.codecs.xml.parse import parse_document
 from negotiate.codecs.xml.plain import _escape_pointer, _plain, _PlainWriter, _qname
@@ -67,6 +68,9 @@ class XmlCodec(BaseCodec):
         self._readers = _Readers(options)
         self._fast: dict[Schema, Any] = {}  # fast readers by root Schema (None: none)
         self._fast_sources: dict[Schema, Source] = {}  # their code, for inspection
+        # (flat document recogniser or None, fast reader) by root Schema: see _read_flat
+        self._flat: dict[Schema, tuple[FlatDocument | None, Any]] = {}
+        self._flat_max = FLAT_MAX  # NOTE: -1 turns the flat path off (the tests' reference)
 
     def _root_declarations(self, schema: Schema, extra: str) -> str:
         if not self._per_carrier:
@@ -90,6 +94,10 @@ class XmlCodec(BaseCodec):
                 return {key: _plain(root, {}, 1, self.options)}
             except NegotiateError as exc:
                 raise exc.at(_local(root.tag), style="xml") from None
+        if len(body) <= self._flat_max:
+            value = self._read_flat(body, schema, media_type)
+            if value is not _UNKNOWN:
+                return value
         root, nils = parse_document(
             body, media_type, keep_default_namespace=False, max_nodes=self.options.max_nodes
         )
@@ -118,6 +126,30 @@ class XmlCodec(BaseCodec):
             except (SlowPath, ValueError, NegotiateError, RecursionError):
                 pass
         return self._read_reference(root, schema, _local(tag))
+
+    def _read_flat(self, body: bytes, schema: Schema, media_type: MediaType | None) -> Any:
+        """A small flat document read without the parser (:mod:`.flat`), or ``_UNKNOWN``."""
+        found = self._flat.get(schema)
+        if found is None:
+            fast = self._fast.get(schema, _UNKNOWN)
+            if fast is _UNKNOWN:
+                fast = self._fast_reader(schema)
+            found = self._flat[schema] = (FlatDocument(schema) if fast is not None else None, fast)
+        flat, fast = found
+        max_nodes = self.options.max_nodes
+        if (
+            flat is None
+            or (media_type is not None and media_type.params and media_type.charset != "utf-8")
+            or (max_nodes is not None and len(body) > 4 * max_nodes)
+        ):
+            return _UNKNOWN  # NOTE: the parser's charset and node-count checks decide
+        root = flat(body)
+        if root is None:
+            return _UNKNOWN
+        try:
+            return fast(root, True)
+        except Exception:  # noqa: BLE001 - whatever the stand-ins do not answer: the parser
+            return _UNKNOWN
 
     def _fast_reader(self, schema: Schema) -> Any:
         """The generated reader of :mod:`~negotiate.codecs.xml.fast` (memoised), or None."""
