@@ -38,7 +38,10 @@ FLAT_MAX: Final = 1024
 """The largest body (bytes) looked at: the usual small request is a quarter of it."""
 
 _TEXT = rb"[\t\n\x20-\x25\x27-\x3b\x3d\x3f-\x7e]"
-_CHILD = rb'<([A-Za-z_][A-Za-z0-9_.\-]*)(?:( i:nil="true" ?/>)| ?/>|>(' + _TEXT + rb"*)</\1>)"
+# NOTE: the name and the text are possessive (a shorter one cannot match either); the
+# children are not (CPython 3.11's sre miscounts a group's span in a possessive repeat
+# with a back reference), so FlatDocument bounds their count before the match.
+_CHILD = rb'<([A-Za-z_][A-Za-z0-9_.\-]*+)(?:( i:nil="true" ?/>)| ?/>|>(' + _TEXT + rb"*+)</\1>)"
 _CHILDREN = re.compile(rb"(?:" + _CHILD + rb")+")
 _EACH = re.compile(_CHILD)
 _NIL_ATTRIB: Final = {_XSI_NIL: "true"}
@@ -90,6 +93,8 @@ class FlatDocument:
 
     def __init__(self, schema: Schema) -> None:
         name = schema.xml_name.encode()
+        # a child has one "<" or two, and the reader takes no more than the fields
+        self._most = 2 * len(schema.fields)
         xsi = XSI_NAMESPACE.encode()
         self._head = re.compile(
             b"<" + re.escape(name) + b' xmlns:i="' + re.escape(xsi) + b'" xmlns="[^"]*">'
@@ -102,7 +107,10 @@ class FlatDocument:
         if match is None or not body.endswith(self._end):
             return None
         start, stop = match.end(), len(body) - len(self._end)
-        if _CHILDREN.fullmatch(body, start, stop) is None:
+        if (
+            body.count(b"<", start, stop) > self._most
+            or _CHILDREN.fullmatch(body, start, stop) is None
+        ):
             return None
         return _Root(
             [
