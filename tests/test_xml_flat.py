@@ -68,8 +68,8 @@ class _Flat(XmlCodec):
 
     answered = 0
 
-    def _read_flat(self, body: bytes, schema: Schema, media_type: MediaType | None) -> Any:
-        value = super()._read_flat(body, schema, media_type)
+    def _read_flat(self, body: bytes, flat: Any, media_type: MediaType | None) -> Any:
+        value = super()._read_flat(body, flat, media_type)
         if value is not _UNKNOWN:
             self.answered += 1
         return value

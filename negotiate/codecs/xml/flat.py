@@ -96,9 +96,9 @@ class FlatDocument:
         # a child has one "<" or two, and the reader takes no more than the fields
         self._most = 2 * len(schema.fields)
         xsi = XSI_NAMESPACE.encode()
-        self._head = re.compile(
-            b"<" + re.escape(name) + b' xmlns:i="' + re.escape(xsi) + b'" xmlns="[^"]*">'
-        )
+        self.prefix = b"<" + name + b' xmlns:i="' + xsi + b'" xmlns="'
+        """What every flat document starts with (the caller may test it first)."""
+        self._head = re.compile(re.escape(self.prefix) + b'[^"]*">')
         self._end = b"</" + name + b">"
 
     def __call__(self, body: bytes) -> _Root | None:
