@@ -35,6 +35,7 @@ from negotiate.server import (
     PREVIEW_PATH,
     ServerConfig,
     asgi_app,
+    create_app,
     launch,
     main,
     serve,
@@ -547,3 +548,20 @@ def test_serve_applies_the_limits() -> None:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<a:>" + b"<b/>" * 1_100_000 + b"</a:>",  # a root with no local name
+        b"<R>" + b"<p:N/>" * 1_100_000 + b"</R>",  # an undeclared prefix past the count
+    ],
+    ids=["root without a local name", "undeclared prefix"],
+)
+def test_hostile_xml_past_the_node_count_is_a_400(body: bytes) -> None:
+    """Bodies of 4-7 MB (within max_body) that reach the node count: both were a 500."""
+    app = create_app(ServerConfig(tokens={"ci": TOKEN}))
+    headers = {"Content-Type": "application/xml", "Accept": "application/json", **bearer()}
+    response = app.handle("POST", ENRICH_PATH, "", headers, body)
+    assert response.status == 400, response.body
+    assert b"Over the limit of 1000000 nodes" in response.body
