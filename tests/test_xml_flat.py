@@ -112,7 +112,19 @@ _NAMESPACES = (
 )
 _TAILS = (*["</{root}>"] * 6, "</{root}>\n", "</{root} >", "</{lower}>", "</{root}>x", "")
 _SEPARATORS = (*[""] * 7, " ", "\n", "\r\n", "\x0c", "<!--c-->", "<?pi?>", "x")
+# A child's spellings: nil, empty, with a text, or closed by another element's end tag.
+_FORMS = (
+    '<{name} i:nil="true" />',
+    '<{name} i:nil="true" />',
+    '<{name} i:nil="true"/>',
+    "<{name} />",
+    "<{name}/>",
+    "<{name}></{name}>",
+    "<{name}>{text}</{name}>",
+    "<{name}>{text}</{other}>",
+)
 _TEXTS = st.one_of(
+    st.sampled_from(["NO-800099668", "0", "x", "Loud"]),  # NOTE: flat texts, weighted up
     st.sampled_from(
         ["", " ", "0", "-5", "42", "2147483648", "1e3", "true", "false", "1", "Quiet", "Loud"]
     ),
@@ -138,26 +150,10 @@ def _children(draw: st.DrawFn, schema: Schema) -> list[str]:
     )
     children = []
     for name in names:
-        form = draw(
-            st.sampled_from(
-                ["nil", "nil", "tight nil", "empty", "tight", "pair", "text", "crossed"]
-            )
-        )
-        if form == "nil":
-            children.append(f'<{name} i:nil="true" />')
-        elif form == "tight nil":
-            children.append(f'<{name} i:nil="true"/>')
-        elif form == "empty":
-            children.append(f"<{name} />")
-        elif form == "tight":
-            children.append(f"<{name}/>")
-        elif form == "pair":
-            children.append(f"<{name}></{name}>")
-        elif form == "text":
-            children.append(f"<{name}>{draw(_TEXTS)}</{name}>")
-        else:  # an end tag for another element
-            other = draw(st.sampled_from([f"{name}x", name.lower(), f"{name} ", "Other"]))
-            children.append(f"<{name}>{draw(_TEXTS)}</{other}>")
+        form = draw(st.sampled_from(_FORMS))
+        text = draw(_TEXTS) if "{text}" in form else ""
+        other = draw(st.sampled_from([f"{name}x", name.lower(), f"{name} ", "Other"]))
+        children.append(form.format(name=name, text=text, other=other))
     if names and draw(st.integers(0, 9)) == 0:  # another attribute on one child
         spelling = draw(
             st.sampled_from([' i:nil="1"', ' i:nil="false"', ' a="b"', " i:nil='true'"])
@@ -273,6 +269,9 @@ def test_the_usual_requests_never_reach_the_parser(
     "body",
     [
         _USUAL.replace("><EnrichId", "> <EnrichId"),  # whitespace between children
+        _USUAL.replace("><EnrichId", ">\x0c<EnrichId"),  # a form feed: not XML at all
+        _USUAL.replace("</EnrichId>", "</Enrichid>"),  # another element's end tag
+        _USUAL.replace("</EnrichId>", "</EnrichId >"),  # well-formed, not .NET's spelling
         _USUAL + "\n",  # after the root
         _USUAL.replace("NO-800099668", "NO &amp; 1"),  # a reference
         _USUAL.replace("NO-800099668", "NO\r1"),  # a carriage return (normalised)
