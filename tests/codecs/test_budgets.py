@@ -16,6 +16,7 @@ import orjson
 import pytest
 from hypothesis import given, settings, strategies as st
 from lxml import etree
+from strategies import mutated
 
 import negotiate.codecs._nodes as json_module
 import negotiate.codecs.xml.parse as xml_module
@@ -268,6 +269,53 @@ def test_xml_attributes_are_nodes() -> None:
     body = ("<ContactEntity " + " ".join(f'a{i}="{i}"' for i in range(200)) + "/>").encode()
     # the root is the first node, its attribute a98 the hundredth
     assert_over_budget(error_of(XmlCodec(options), body, None), "/ContactEntity/@a99", limit=100)
+
+
+_ODD_NAMES = st.sampled_from(["a", "b", "p:a", "q:b", "a:", ":a", "a\x01", "é", "a.b-c"])
+
+
+@st.composite
+def _odd_trees(draw: st.DrawFn, depth: int = 0) -> str:
+    """Trees with names the parser may refuse late or at once (undeclared prefixes,
+    no local part, a control character): what the counted parse must locate or refuse."""
+    name = draw(_ODD_NAMES)
+    attrs = draw(st.lists(st.sampled_from(["x", "p:z", "r:w"]), max_size=2, unique=True))
+    text = "".join(f' {attr}="{i}"' for i, attr in enumerate(attrs))
+    if depth == 0:
+        text += ' xmlns:p="urn:p"'
+    children = draw(st.lists(_odd_trees(depth + 1), max_size=4)) if depth < 3 else []
+    return f"<{name}{text}>{''.join(children)}</{name}>" if children else f"<{name}{text}/>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), limit=st.integers(1, 12), feed=st.sampled_from([5, 64, 1 << 16]))
+def test_xml_the_counted_parse_refuses_or_answers_as_the_plain_one(
+    data: st.DataObject, limit: int, feed: int
+) -> None:
+    """Any document, well-formed or not: counted at a low limit, it is the plain parse's
+    tree (nodes within the limit), a located 400 over it, or the 400 of a bad document;
+    never another exception (tests/test_xml_flat.py found two that were)."""
+    body = data.draw(_odd_trees()).encode()
+    if data.draw(st.booleans()):
+        body = data.draw(mutated(body, (b"<", b">", b"/>", b"p:", b":", b' a="1"', b"</")))
+    try:
+        plain: Any = parse_xml(body)
+    except MalformedBody:
+        plain = None
+    saved = xml_module._FEED
+    xml_module._FEED = feed
+    try:
+        try:
+            counted: Any = parse_xml(body, max_nodes=limit)
+        except MalformedBody as exc:
+            if plain is not None:  # a good document is refused only for its size
+                assert exc.detail == {"limit": limit}
+                assert len(_xml_nodes(plain)) > limit
+            return
+    finally:
+        xml_module._FEED = saved
+    assert plain is not None and len(_xml_nodes(plain)) <= limit
+    assert etree.tostring(counted) == etree.tostring(plain)
 
 
 @pytest.mark.parametrize(
